@@ -1,0 +1,1 @@
+"""The forward camera model: exposure, noise, clipping, CRFs, quantisation, JPEG."""

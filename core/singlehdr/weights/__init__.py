@@ -1,0 +1,1 @@
+"""singlehdr.weights"""

@@ -18,6 +18,11 @@ from .errors import SingleHDRError
 # sets ``func(args) -> int`` on its parsers.
 COMMAND_MODULES = [
     "singlehdr.commands",  # reconstruct, info, preview
+    "singlehdr.envmap.commands",  # envmap
+    "singlehdr.weights.commands",  # import-tf
+    "singlehdr.export.commands",  # export-torchscript
+    "singlehdr.train.commands",  # train
+    "singlehdr.train.eval_commands",  # evaluate
 ]
 
 

@@ -1,1 +1,37 @@
-"""singlehdr.envmap"""
+"""singlehdr.envmap: HDR environment maps for image-based lighting.
+
+Public API::
+
+    from singlehdr.envmap import make_envmap, EnvmapOptions, write_envmap
+    result = make_envmap("ball.jpg", EnvmapOptions(kind="ball", width=1024))
+    result.hdr_linear   # (512, 1024, 3) float32 equirect, Y up, -Z forward at the centre
+    result.alpha        # (512, 1024) 1 = seen, 0 = filled / unreliable
+    result.light        # dominant light: direction, azimuth/elevation, solid angle, intensity
+    result.sh           # (9, 3) SH radiance coefficients (Ramamoorthi & Hanrahan 2001)
+    write_envmap(result, "env.exr", cubemap=True, preview="sheet.png", report="light.json")
+
+Modules: calibrate (exposure_scale), projections, detect, fill, lighting,
+make, output, sheet, commands (``singlehdr envmap``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["make_envmap", "EnvmapOptions", "EnvmapResult", "write_envmap", "exposure_scale"]
+
+
+def __getattr__(name: str) -> Any:  # lazy: singlehdr.api imports envmap.calibrate on every reconstruction
+    if name in ("make_envmap", "EnvmapOptions", "EnvmapResult"):
+        from . import make
+
+        return getattr(make, name)
+    if name == "write_envmap":
+        from .output import write_envmap
+
+        return write_envmap
+    if name == "exposure_scale":
+        from .calibrate import exposure_scale
+
+        return exposure_scale
+    raise AttributeError(name)

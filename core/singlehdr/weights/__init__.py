@@ -1,1 +1,187 @@
-"""singlehdr.weights"""
+"""Model weights: safetensors files with a small JSON header, the shipped default,
+and import of the authors' TensorFlow checkpoints (:mod:`.tf_checkpoint`, :mod:`.tf_map`).
+
+A weight file is a plain ``.safetensors`` file (never a pickle): the model's
+``state_dict`` (float32 or float16; BN ``num_batches_tracked`` counters left out)
+plus string metadata: ``format`` = "singlehdr", ``config`` (JSON of
+:class:`~singlehdr.models.pipeline.SingleHDRConfig`), ``provenance`` (JSON: where
+the weights came from) and ``model_id``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..errors import SingleHDRError
+
+WEIGHTS_DIR = Path(__file__).resolve().parent
+DEFAULT_PATH = WEIGHTS_DIR / "default.safetensors"
+FORMAT = "singlehdr"
+_SKIP_SUFFIX = "num_batches_tracked"
+
+
+def resolve_device(device: str = "auto") -> str:
+    """'auto' -> 'cuda' if available, else 'mps' if available, else 'cpu'; others checked."""
+    import torch
+
+    if device in (None, "", "auto"):
+        if torch.cuda.is_available():
+            return "cuda"
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return "mps"
+        return "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise SingleHDRError(f"device {device!r} requested but no CUDA GPU is available; use --device cpu or auto")
+    if device == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise SingleHDRError("device 'mps' requested but Apple Metal is not available; use --device cpu or auto")
+    if device != "cpu" and not device.startswith(("cuda", "mps")):
+        raise SingleHDRError(f"unknown device {device!r}; use auto, cpu, cuda, cuda:N or mps")
+    return device
+
+
+def state_dict_for_saving(model) -> dict[str, Any]:
+    """The model's tensors to store: state_dict without BN step counters, contiguous, detached, on CPU."""
+    return {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if not k.endswith(_SKIP_SUFFIX)}
+
+
+def tensors_digest(tensors: dict[str, Any]) -> str:
+    """sha256 over sorted names, dtypes, shapes and bytes of the tensors (hex)."""
+    h = hashlib.sha256()
+    for k in sorted(tensors):
+        t = tensors[k]
+        h.update(f"{k}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.float().numpy().tobytes() if t.is_floating_point() else t.numpy().tobytes())
+    return h.hexdigest()
+
+
+def save_model(path: str | os.PathLike, model, *, provenance: dict[str, Any], half: bool = False, overwrite: bool = True) -> Path:
+    """Write ``model`` (a SingleHDRModel) to a .safetensors file, atomically.
+
+    provenance: JSON-able facts about the weights' origin (e.g. {"source":
+    "authors' TF checkpoints", "name": "singlehdr-tf"}); ``provenance["name"]``
+    (default "singlehdr") prefixes the model_id = name-<12 hex of the tensors' sha256>.
+    half: store float tensors as float16 (loading casts back to float32).
+    Returns the path.
+    """
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    if path.suffix != ".safetensors":
+        raise SingleHDRError(f"weights are saved as .safetensors; got {path.name!r}")
+    if path.exists() and not overwrite:
+        raise SingleHDRError(f"{path} exists; choose another name or allow overwriting")
+    tensors = state_dict_for_saving(model)
+    if half:
+        tensors = {k: (v.half() if v.is_floating_point() else v) for k, v in tensors.items()}
+    name = str(provenance.get("name", "singlehdr"))
+    model_id = f"{name}-{tensors_digest(tensors)[:12]}"
+    metadata = {
+        "format": FORMAT,
+        "config": json.dumps(model.config.to_dict(), sort_keys=True),
+        "provenance": json.dumps(provenance, sort_keys=True, default=str),
+        "model_id": model_id,
+        "dtype": "float16" if half else "float32",
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata=metadata)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_weights(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, str]]:
+    """(tensors as float32 torch tensors on CPU, metadata) of a singlehdr .safetensors file.
+
+    Never unpickles.  Raises SingleHDRError for a missing, truncated or foreign file.
+    """
+    from safetensors import safe_open
+
+    path = Path(path)
+    if not path.is_file():
+        raise SingleHDRError(f"model file {path} not found; pass an existing .safetensors file")
+    if path.suffix in (".index", ".meta") or path.name.startswith("model.ckpt") or path.is_dir():
+        raise SingleHDRError(f"{path} looks like a TensorFlow checkpoint; convert it first with `singlehdr import-tf`")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            metadata = dict(f.metadata() or {})
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except Exception as exc:  # safetensors raises its own error types for bad headers
+        raise SingleHDRError(f"{path} is not a readable .safetensors weight file ({exc}); re-export or re-download it") from None
+    if metadata.get("format") != FORMAT or "config" not in metadata:
+        raise SingleHDRError(f"{path} is a .safetensors file but not a singlehdr model (no singlehdr metadata)")
+    tensors = {k: (v.float() if v.is_floating_point() else v) for k, v in tensors.items()}
+    return tensors, metadata
+
+
+def build_model(config, tensors: dict[str, Any], source: str = "weights"):
+    """A SingleHDRModel with ``tensors`` loaded strictly (BN step counters may be absent)."""
+    from ..models.pipeline import SingleHDRModel
+
+    model = SingleHDRModel(config)
+    expected = {k for k in model.state_dict() if not k.endswith(_SKIP_SUFFIX)}
+    missing = sorted(expected - set(tensors))
+    extra = sorted(set(tensors) - set(model.state_dict()))
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} missing (e.g. {', '.join(missing[:3])})")
+        if extra:
+            parts.append(f"{len(extra)} unexpected (e.g. {', '.join(extra[:3])})")
+        raise SingleHDRError(f"{source} does not match the model config {config}: " + "; ".join(parts))
+    ref = model.state_dict()
+    bad = [f"{k} {tuple(v.shape)} vs {tuple(ref[k].shape)}" for k, v in tensors.items() if tuple(v.shape) != tuple(ref[k].shape)]
+    if bad:
+        raise SingleHDRError(f"{source}: {len(bad)} tensors have the wrong shape (e.g. {'; '.join(bad[:3])})")
+    model.load_state_dict(tensors, strict=False)
+    return model
+
+
+def load_model(spec: str | os.PathLike | None = None, device: str = "auto"):
+    """Load a model for inference: (model in eval mode on ``device``, info dict).
+
+    spec: None for the shipped default (``weights/default.safetensors``) or the
+    path of a .safetensors file written by :func:`save_model`.
+    info: {"model_id", "config" (dict), "provenance" (dict), "path", "dtype", "device"}.
+    Raises SingleHDRError if no default is shipped, the file is missing/foreign,
+    or its tensors do not match its config.
+    """
+    from ..models.pipeline import SingleHDRConfig
+
+    if spec is None or str(spec) in ("", "default"):
+        if not DEFAULT_PATH.is_file():
+            raise SingleHDRError("no default model is shipped yet; pass --model FILE or --method inverse-srgb|akyuz|kovaleski")
+        path = DEFAULT_PATH
+    else:
+        path = Path(spec).expanduser()
+    tensors, metadata = read_weights(path)
+    try:
+        config = SingleHDRConfig.from_dict(json.loads(metadata["config"]))
+        provenance = json.loads(metadata.get("provenance", "{}"))
+    except (ValueError, TypeError) as exc:
+        raise SingleHDRError(f"{path} has a corrupt singlehdr header ({exc}); re-export the model") from None
+    model = build_model(config, tensors, source=str(path))
+    dev = resolve_device(device)
+    model = model.to(dev).eval()
+    info = {
+        "model_id": metadata.get("model_id") or f"singlehdr-{tensors_digest(tensors)[:12]}",
+        "config": config.to_dict(),
+        "provenance": provenance,
+        "path": str(path),
+        "dtype": metadata.get("dtype", "float32"),
+        "device": dev,
+    }
+    return model, info
+
+
+__all__ = ["DEFAULT_PATH", "load_model", "save_model", "read_weights", "build_model", "resolve_device"]

@@ -1,0 +1,262 @@
+"""Pure helpers between Blender's data and singlehdr's public API (no bpy here).
+
+Everything in this module works on plain numpy arrays and strings so that it
+can be reasoned about (and tested) apart from Blender's UI code.  singlehdr
+itself is imported lazily, inside the functions that need it: the add-on must
+register and draw a clear message even when singlehdr/torch are missing.
+
+Blender facts this module encodes (measured with bpy 5.0.1, see
+tests/hosts/test_blender_addon.py):
+
+- ``Image.pixels`` is a flat float array of ``width * height * channels``
+  values, rows bottom-up (OpenGL convention), RGBA for every image Blender
+  creates or loads.
+- Byte (8-bit) images give their stored values / 255, i.e. values in the
+  image's own colour space: an 8-bit sRGB image gives sRGB-encoded values.
+- Float images (EXR, 16-bit PNG/TIFF, generated float buffers) give
+  scene-linear values in the blend file's working space
+  (``bpy.data.colorspace.working_space``, 'Linear Rec.709' by default).
+- A generated float image tagged with a colour space other than the working
+  space is *not* converted in memory, but *is* converted when the packed file
+  is reloaded; so baked pixels must be written in the working space and the
+  image tagged with the working space's name.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from typing import Any
+
+import numpy as np
+
+# Blender 5.0 working spaces (bpy.data.colorspace.working_space) -> singlehdr
+# colour-space keys (singlehdr.io.colorspace.COLORSPACES).
+BLENDER_TO_SINGLEHDR: dict[str, str] = {
+    "Linear Rec.709": "lin_rec709",
+    "Linear Rec.2020": "lin_rec2020",
+    "ACEScg": "acescg",
+}
+
+# Byte-image colour spaces whose stored values are sRGB-encoded (Non-Color data
+# is passed on as stored, which for photos means sRGB-encoded).
+SRGB_ENCODED = ("sRGB", "Non-Color")
+LINEAR_SPACES = tuple(BLENDER_TO_SINGLEHDR) + ("scene_linear", "Linear CIE-XYZ D65", "Linear DCI-P3 D65")
+
+METHOD_ITEMS = (
+    ("singlehdr", "SingleHDR network", "The learned reconstruction (Liu et al. 2020); needs torch and a model"),
+    ("akyuz", "Akyuz (classical)", "Training-free expansion operator (Akyuz et al. 2007); fast, no model needed"),
+    ("kovaleski", "Kovaleski (classical)", "Training-free expansion operator (Kovaleski & Oliveira 2014)"),
+    ("inverse-srgb", "Inverse sRGB only", "Only undo the sRGB encoding; clipped areas stay at 1.0"),
+)
+DEVICE_ITEMS = (
+    ("auto", "Auto", "CUDA, then Apple MPS, then CPU"),
+    ("cpu", "CPU", "Run on the CPU"),
+    ("cuda", "CUDA", "Run on an NVIDIA GPU"),
+    ("mps", "Apple MPS", "Run on an Apple-silicon GPU"),
+)
+KIND_ITEMS = (
+    ("auto", "Auto", "Detect from the image (2:1 or GPano metadata = 360 panorama)"),
+    ("equirect", "360 panorama", "An equirectangular 360 x 180 photo-sphere"),
+    ("ball", "Chrome ball", "A photo of a mirror ball"),
+    ("photo", "Ordinary photo", "A photo with a limited field of view"),
+)
+
+
+def singlehdr_status(method: str = "singlehdr") -> tuple[bool, str]:
+    """Whether singlehdr (and torch, for the network) can be imported.
+
+    Returns (ok, message); the message says what to do when not ok.  Uses
+    importlib.util.find_spec only, so it is cheap and imports nothing.
+    """
+    if importlib.util.find_spec("singlehdr") is None:
+        return False, "singlehdr is not installed in Blender's Python: run install/blender.sh (see the add-on README)"
+    if method == "singlehdr" and importlib.util.find_spec("torch") is None:
+        return False, "torch is missing in Blender's Python: run install/blender.sh, or choose a classical method"
+    return True, "singlehdr is ready"
+
+
+def working_space_key(blender_name: str) -> str:
+    """singlehdr colour-space key for a Blender working space name.
+
+    Raises SingleHDRError for a working space singlehdr cannot write.
+    """
+    try:
+        return BLENDER_TO_SINGLEHDR[blender_name]
+    except KeyError:
+        from singlehdr.errors import SingleHDRError
+
+        raise SingleHDRError(
+            f"the blend file's working colour space {blender_name!r} is not supported; "
+            f"set it to one of: {', '.join(BLENDER_TO_SINGLEHDR)}"
+        ) from None
+
+
+def source_transfer(colorspace_name: str, is_float: bool) -> str:
+    """How a Blender image's ``pixels`` are encoded: "srgb" or "linear".
+
+    Float images are always scene-linear in Blender; byte images are in their
+    own colour space (sRGB or Non-Color -> "srgb", linear spaces -> "linear").
+    Raises SingleHDRError for display spaces singlehdr cannot undo.
+    """
+    if is_float or colorspace_name in LINEAR_SPACES:
+        return "linear"
+    if colorspace_name in SRGB_ENCODED:
+        return "srgb"
+    from singlehdr.errors import SingleHDRError
+
+    raise SingleHDRError(
+        f"source image colour space {colorspace_name!r} is not supported; "
+        "set the image's colour space to sRGB (for photos) in the Image editor sidebar"
+    )
+
+
+def pixels_top_down(flat: np.ndarray, width: int, height: int, channels: int) -> np.ndarray:
+    """Blender's flat bottom-up pixels -> (H, W, C) float32 top-down rows.
+
+    flat: (height * width * channels,) as filled by ``Image.pixels.foreach_get``.
+    """
+    a = np.asarray(flat, dtype=np.float32)
+    if a.size != width * height * channels:
+        raise ValueError(f"expected {width}x{height}x{channels} values, got {a.size}")
+    return np.ascontiguousarray(a.reshape(height, width, channels)[::-1])
+
+
+def ldr_from_pixels(
+    flat: np.ndarray, width: int, height: int, channels: int, *, colorspace_name: str, is_float: bool, name: str = ""
+) -> Any:
+    """Blender image pixels -> singlehdr.LDRImage (H, W, 3) top-down.
+
+    8-bit sRGB images keep their sRGB-encoded values (transfer "srgb"); float
+    and linear images are marked transfer "linear" so that singlehdr.reconstruct
+    sRGB-encodes them itself.  Alpha is dropped (the bake writes alpha 1).
+    """
+    from singlehdr.errors import SingleHDRError
+    from singlehdr.types import LDRImage
+
+    if width < 1 or height < 1:
+        raise SingleHDRError(f"source image {name!r} has no pixels; check that its file can be found")
+    transfer = source_transfer(colorspace_name, is_float)
+    rgba = pixels_top_down(flat, width, height, channels)
+    rgb = rgba[..., :3] if channels >= 3 else np.repeat(rgba[..., :1], 3, axis=2)
+    return LDRImage.from_array(rgb, bit_depth=16 if is_float else 8, transfer=transfer)
+
+
+def blender_pixels(hdr_linear: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray:
+    """(H, W, 3) top-down float32 -> flat bottom-up RGBA float32 for ``foreach_set``.
+
+    alpha: (H, W) or None (= 1.0 everywhere).
+    """
+    h, w = hdr_linear.shape[:2]
+    rgba = np.empty((h, w, 4), dtype=np.float32)
+    rgba[..., :3] = hdr_linear[..., :3]
+    rgba[..., 3] = 1.0 if alpha is None else alpha
+    return np.ascontiguousarray(rgba[::-1]).ravel()
+
+
+def make_options(method: str, *, model_path: str = "", device: str = "auto", input_kind: str = "auto", colorspace: str = "lin_rec709") -> Any:
+    """A singlehdr.ReconstructOptions from the add-on's settings ('' model = the shipped default)."""
+    from singlehdr import ReconstructOptions
+
+    return ReconstructOptions(
+        method=method, model=model_path or None, device=device, input_kind=input_kind, colorspace=colorspace
+    )
+
+
+def equirect_to_blender_direction(u: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Where Blender's World shows a pixel of an equirectangular map.
+
+    u: horizontal position in [0, 1] (0 = left edge); t: vertical position in
+    [0, 1] measured from the *top* row.  Returns (..., 3) unit vectors in
+    Blender world space (Z up).
+
+    Blender's Environment Texture node (projection 'EQUIRECTANGULAR', default
+    vector) looks a direction d = (x, y, z) up at
+    u = 0.5 - atan2(y, x) / (2 pi),  t = 0.5 - asin(z) / pi
+    (Cycles kernel, ``direction_to_equirectangular``); so
+    azimuth phi = pi (1 - 2u) from +X towards +Y, elevation theta = pi (0.5 - t):
+    the map's centre column faces +X, u = 0.25 faces +Y, u = 0.75 faces -Y, the
+    edges face -X; the top row is +Z.  Seen from inside, the map is not mirrored.
+    A Mapping node rotation of -90 degrees about Z turns the centre column to
+    +Y (where the default front camera looks).  Verified by a Cycles render in
+    tests/hosts/test_blender_addon.py.
+    """
+    phi = np.pi * (1.0 - 2.0 * np.asarray(u, dtype=np.float64))
+    theta = np.pi * (0.5 - np.asarray(t, dtype=np.float64))
+    return np.stack([np.cos(theta) * np.cos(phi), np.cos(theta) * np.sin(phi), np.sin(theta)], axis=-1)
+
+
+def output_name(stem: str) -> str:
+    """File name of the HDR written for a source photo ``stem``."""
+    safe = "".join(c if (c.isalnum() or c in "-_.") else "_" for c in stem) or "photo"
+    return f"{safe}_singlehdr.exr"
+
+
+def make_world_hdr(
+    path: str,
+    *,
+    method: str,
+    model_path: str = "",
+    device: str = "auto",
+    kind: str = "auto",
+    colorspace: str = "lin_rec709",
+    width: int = 2048,
+    fov: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray | None, dict[str, Any]]:
+    """An equirectangular linear HDR environment map from one photo file.
+
+    Uses singlehdr.envmap.make_envmap (panorama, chrome ball or photo; output
+    ``width`` x ``width / 2``) when the installed singlehdr has it; otherwise
+    singlehdr.reconstruct with input_kind="equirect" (360 panoramas only, at
+    their own size).  fov: horizontal field of view of an ordinary photo in
+    degrees; 0 = from its EXIF.
+    Returns (hdr_linear (H, W, 3) float32 in ``colorspace``, alpha (H, W) or
+    None, metadata dict for the EXR header).
+    """
+    from singlehdr import reconstruct
+    from singlehdr.errors import SingleHDRError
+
+    options = make_options(method, model_path=model_path, device=device, colorspace=colorspace)
+    try:
+        from singlehdr.envmap import EnvmapOptions, make_envmap
+    except ImportError:
+        make_envmap = None
+    if make_envmap is not None:
+        env_options = _envmap_options(EnvmapOptions, kind, options, width, fov)
+        result = make_envmap(path, env_options)
+        hdr = np.asarray(getattr(result, "hdr_linear"), dtype=np.float32)
+        alpha = getattr(result, "alpha", None)
+        meta = dict(getattr(result, "metadata", {}) or {})
+        return hdr, alpha, meta
+    if kind not in ("auto", "equirect"):
+        raise SingleHDRError(
+            f"input kind {kind!r} needs singlehdr.envmap.make_envmap, which this singlehdr lacks; update singlehdr"
+        )
+    result = reconstruct(path, options.replace(input_kind="equirect"))
+    h, w = result.hdr_linear.shape[:2]
+    if not math.isclose(w, 2 * h, rel_tol=0.01):
+        raise SingleHDRError(f"{path} is {w}x{h}, not a 2:1 360 panorama; choose the chrome-ball or photo kind")
+    return result.hdr_linear, None, dict(result.metadata)
+
+
+def _envmap_options(options_cls: Any, kind: str, reconstruct_options: Any, width: int, fov: float) -> Any:
+    """Build singlehdr.envmap.EnvmapOptions from the fields it declares."""
+    import dataclasses
+
+    names = {f.name for f in dataclasses.fields(options_cls)} if dataclasses.is_dataclass(options_cls) else set()
+    kw: dict[str, Any] = {}
+    if "kind" in names:
+        kw["kind"] = kind
+    if "width" in names:
+        kw["width"] = int(width)
+    if "fov" in names and fov > 0:
+        kw["fov"] = float(fov)
+    if "reconstruct" in names:
+        kw["reconstruct"] = reconstruct_options
+    elif "options" in names:
+        kw["options"] = reconstruct_options
+    else:
+        for name in ("method", "model", "device", "colorspace"):
+            if name in names:
+                kw[name] = getattr(reconstruct_options, name)
+    return options_cls(**kw)

@@ -1,0 +1,103 @@
+"""``singlehdr envmap``: one LDR image -> an HDR equirect environment map (+ cube faces, preview, report).
+
+    singlehdr envmap INPUT -o env.exr [--kind auto|equirect|ball|photo] [--width 1024]
+        [--ball cx,cy,r] [--fov DEG --yaw DEG --pitch DEG]
+        [--exposure relative|absolute|median [--exposure-target Y]]
+        [--inject-sun [--sun-intensity E | --sun-sky-ratio R]]
+        [--cubemap] [--preview sheet.png] [--report light.json] [--overwrite]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import SingleHDRError
+from ..options import EXPOSURE_MODES, METHODS_CLASSICAL, METHODS_NETWORK
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "envmap",
+        help="make an HDR environment map (equirect EXR) from a 360 photo, chrome-ball shot or ordinary photo",
+        description="Reconstruct HDR from one LDR image and turn it into an equirectangular environment map for "
+        "image-based lighting (Y up, -Z forward at the image centre; loads in Blender's Environment Texture "
+        "with no rotation). Unseen parts are filled and marked 0 in the alpha channel.",
+    )
+    p.add_argument("input", help="the LDR image (JPEG/PNG/TIFF/HEIC ...)")
+    p.add_argument("-o", "--output", required=True, help="the equirect map to write (.exr or .hdr)")
+    p.add_argument("--kind", choices=("auto", "equirect", "ball", "photo"), default="auto",
+                   help="input geometry (default auto: GPano XMP or 2:1 -> equirect, a found circle -> ball, else photo)")
+    p.add_argument("--width", type=int, default=1024, help="output width in pixels; height = width / 2 (default 1024)")
+    p.add_argument("--ball", default=None, metavar="CX,CY,R", help="chrome ball circle in input pixels (default: found automatically)")
+    p.add_argument("--ball-reflectance", type=float, default=1.0, help="mirror ball reflectance (chrome ~0.65; default 1.0)")
+    p.add_argument("--fov", type=float, default=None, help="photo's horizontal field of view in degrees (default: from EXIF FocalLengthIn35mmFilm)")
+    p.add_argument("--yaw", type=float, default=0.0, help="photo's viewing direction, degrees to the right of the map centre")
+    p.add_argument("--pitch", type=float, default=0.0, help="photo's viewing direction, degrees above the horizon")
+    p.add_argument("--method", choices=METHODS_NETWORK + METHODS_CLASSICAL, default="singlehdr",
+                   help="reconstruction: the networks (default) or a training-free operator")
+    p.add_argument("--model", default=None, help="model .safetensors (default: the shipped model)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    p.add_argument("--exposure", choices=EXPOSURE_MODES, default="relative",
+                   help="relative (LDR white = 1.0), absolute (cd/m^2 from EXIF) or median")
+    p.add_argument("--exposure-target", type=float, default=None, help="median luminance for --exposure median (default 0.18)")
+    p.add_argument("--colorspace", default="lin_rec709", help="output colour space (default lin_rec709)")
+    p.add_argument("--inject-sun", action="store_true", help="add a 0.53 degree sun disk at the dominant light")
+    p.add_argument("--sun-intensity", type=float, default=None,
+                   help="its irradiance at normal incidence in map units x sr (default: estimated from --sun-sky-ratio)")
+    p.add_argument("--sun-sky-ratio", type=float, default=8.0,
+                   help="sunlit-to-shadow irradiance ratio used to estimate the sun (default 8 = 3 stops)")
+    p.add_argument("--cubemap", action="store_true", help="also write six cube faces <stem>_px/nx/py/ny/pz/nz (OpenGL orientation)")
+    p.add_argument("--preview", default=None, metavar="PNG", help="write a preview sheet (tone map, brackets, false colour, spheres)")
+    p.add_argument("--report", default=None, metavar="JSON", help="write the lighting analysis (light direction, SH9, sun) as JSON")
+    p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    p.set_defaults(func=run)
+
+
+def _options(args: argparse.Namespace):  # noqa: ANN202
+    from ..options import ReconstructOptions
+    from .detect import parse_ball
+    from .make import EnvmapOptions
+
+    exposure_target = args.exposure_target
+    if args.exposure == "median" and exposure_target is None:
+        exposure_target = 0.18
+    rec = ReconstructOptions(method=args.method, model=args.model, device=args.device, exposure=args.exposure,
+                             exposure_target=exposure_target, colorspace=args.colorspace)
+    ball = None
+    if args.ball:
+        c = parse_ball(args.ball)
+        ball = (c.cx, c.cy, c.r)
+    return EnvmapOptions(kind=args.kind, width=args.width, reconstruct=rec, ball=ball, ball_reflectance=args.ball_reflectance,
+                         fov=args.fov, yaw=args.yaw, pitch=args.pitch, inject_sun=args.inject_sun,
+                         sun_intensity=args.sun_intensity, sun_sky_ratio=args.sun_sky_ratio)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..io.atomic import check_output_path
+    from .make import make_envmap
+    from .output import cube_paths, write_envmap
+
+    if args.sun_intensity is not None and not args.inject_sun:
+        raise SingleHDRError("--sun-intensity only applies with --inject-sun; add --inject-sun")
+    opts = _options(args)
+    inputs = [args.input]
+    # fail before the (slow) reconstruction if an output is not writable
+    outs = [args.output] + ([str(q) for q in cube_paths(args.output).values()] if args.cubemap else [])
+    outs += [x for x in (args.preview, args.report) if x]
+    for o in outs:
+        check_output_path(o, overwrite=args.overwrite, inputs=inputs)
+    result = make_envmap(args.input, opts)
+    written = write_envmap(result, args.output, overwrite=args.overwrite, inputs=inputs, cubemap=args.cubemap,
+                           preview=args.preview, report=args.report)
+    li = result.light
+    print(f"wrote {written['envmap']} ({result.hdr_linear.shape[1]}x{result.hdr_linear.shape[0]}, kind {result.kind}, "
+          f"exposure {result.reconstruction.metadata.get('exposure_mode')} x{result.scale:.6g})")
+    print(f"  dominant light: azimuth {li.azimuth_deg:.1f} deg, elevation {li.elevation_deg:.1f} deg, "
+          f"{li.energy_fraction * 100:.1f}% of the energy" + (" (clipped in the input)" if li.clipped else ""))
+    if result.sun:
+        print(f"  injected sun: irradiance {result.sun['irradiance_luminance']:.4g} ({result.sun['source']})")
+    for k in ("cubemap", "preview", "report"):
+        if k in written:
+            v = written[k]
+            print(f"  {k}: " + (", ".join(str(q) for q in v.values()) if isinstance(v, dict) else str(v)))
+    return 0

@@ -1,0 +1,378 @@
+"""make_envmap: one LDR image (360 panorama, chrome ball or ordinary photo) -> an HDR equirect environment map.
+
+Steps (each in its own module):
+ 1. decide the input kind (--kind auto: GPano / 2:1 -> equirect, a convincing
+    circle -> ball, else photo; :mod:`.detect`);
+ 2. downscale the LDR (area average in linear light) so it is at most about
+    twice as fine as the output map needs (saves the networks' time);
+ 3. reconstruct HDR with :func:`singlehdr.reconstruct` in the input's own
+    geometry (ReconstructOptions(input_kind="equirect") for full panoramas so
+    the seam wraps; the ball is cropped first);
+ 4. project to an equirect of ``width`` x ``width / 2`` (:mod:`.projections`),
+    fill what was not seen (:mod:`.fill`) and build the reliability alpha
+    (1 = seen, 0 = filled / unreliable);
+ 5. analyse the light (:mod:`.lighting`): dominant light, SH9 irradiance,
+    optional sun re-injection.
+
+Direction convention: +Y up, -Z forward = image centre; loads in Blender with
+no rotation (see :mod:`.projections`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+import numpy as np
+
+from ..errors import SingleHDRError
+from ..options import ReconstructOptions
+from ..types import HDRResult, LDRImage
+from . import lighting, projections
+from .detect import Circle, detect_ball, detect_kind, is_equirect_input
+from .fill import fill_envmap, pull_push
+
+KINDS = ("auto", "equirect", "ball", "photo")
+CONVENTION = "Y up, -Z forward at the image centre, +X right (u = 0.75); Blender: no rotation, (x_b, y_b, z_b) = (z, x, y)"
+
+
+@dataclass(frozen=True)
+class EnvmapOptions:
+    """How to build an environment map.
+
+    kind: "auto", "equirect", "ball" or "photo".
+    width: output equirect width in pixels (height = width / 2; even, >= 16).
+    reconstruct: the :class:`ReconstructOptions` for the HDR reconstruction
+        (method, model, device, exposure calibration, output colour space).
+    ball: (cx, cy, r) of the chrome ball in input pixels; None = find it.
+    ball_reflectance: the ball's specular reflectance (1.0 = ideal mirror;
+        real chrome balls are about 0.6-0.75); radiance is divided by it.
+    rim_deg / photographer_deg: size of the cones flagged unreliable around
+        -Z (the blind spot behind the ball, seen only at the rim; filled) and
+        +Z (the camera/photographer reflection; kept) in a ball unwrap.
+    fov: horizontal field of view of a photo in degrees; None = from EXIF
+        FocalLengthIn35mmFilm.  yaw / pitch: where the photo looks (degrees;
+        yaw + = right, pitch + = up).
+    inject_sun: add a 0.53 deg sun disk at the dominant light.
+    sun_intensity: its irradiance at normal incidence (luminance, map units
+        x sr); None = estimated with ``sun_sky_ratio`` (see
+        :func:`singlehdr.envmap.lighting.estimate_sun_irradiance`).
+    light_threshold: the dominant light region is where luminance >= this
+        fraction of the peak.
+    max_oversample: keep the input at most this many times finer than the
+        output map before reconstructing (0 = never downscale).
+    """
+
+    kind: str = "auto"
+    width: int = 1024
+    reconstruct: ReconstructOptions = field(default_factory=ReconstructOptions)
+    ball: tuple[float, float, float] | None = None
+    ball_reflectance: float = 1.0
+    rim_deg: float = 20.0
+    photographer_deg: float = 10.0
+    fov: float | None = None
+    yaw: float = 0.0
+    pitch: float = 0.0
+    inject_sun: bool = False
+    sun_intensity: float | None = None
+    sun_sky_ratio: float = 8.0
+    sun_diameter_deg: float = lighting.SUN_DIAMETER_DEG
+    light_threshold: float = 0.5
+    max_oversample: float = 2.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise SingleHDRError(f"unknown envmap kind {self.kind!r}; choose one of: {', '.join(KINDS)}")
+        if not isinstance(self.width, int) or self.width < 16 or self.width % 2:
+            raise SingleHDRError(f"envmap width must be an even number of pixels >= 16, got {self.width}")
+        if self.width > 16384:
+            raise SingleHDRError(f"envmap width {self.width} is too large; use at most 16384")
+        if self.fov is not None and not (0.1 <= self.fov < 180.0):
+            raise SingleHDRError(f"field of view must be between 0.1 and 180 degrees, got {self.fov}")
+        if not (0.0 < self.ball_reflectance <= 1.0):
+            raise SingleHDRError(f"ball reflectance must be in (0, 1], got {self.ball_reflectance}")
+        if not (-90.0 <= self.pitch <= 90.0):
+            raise SingleHDRError(f"pitch must be between -90 and 90 degrees, got {self.pitch}")
+        if self.sun_intensity is not None and not self.sun_intensity > 0:
+            raise SingleHDRError(f"sun intensity must be positive, got {self.sun_intensity}")
+        if not (0.0 < self.light_threshold < 1.0):
+            raise SingleHDRError(f"light threshold must be between 0 and 1, got {self.light_threshold}")
+        if self.sun_sky_ratio <= 1.0:
+            raise SingleHDRError(f"sun/sky ratio must be above 1, got {self.sun_sky_ratio}")
+        if not (0.01 <= self.sun_diameter_deg <= 20.0):
+            raise SingleHDRError(f"sun diameter must be between 0.01 and 20 degrees, got {self.sun_diameter_deg}")
+
+    def replace(self, **changes: Any) -> "EnvmapOptions":
+        return replace(self, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["reconstruct"] = self.reconstruct.as_dict()
+        return out
+
+
+@dataclass
+class EnvmapResult:
+    """What :func:`make_envmap` returns.
+
+    hdr_linear: (width / 2, width, 3) float32 equirect, linear, in ``colorspace``.
+    alpha: (width / 2, width) float32 reliability: 1 = seen in the input,
+        0 = filled or unreliable (ball rim / photographer), in between at edges.
+    kind: "equirect", "ball" or "photo".
+    light: the dominant light (before any sun injection).
+    sh: (9, 3) SH radiance coefficients of the final map (lin Rec.709).
+    sun: facts of the injected sun, or None.
+    reconstruction: the HDR reconstruction in the input's own geometry.
+    metadata: provenance and geometry facts (also written to the EXR header).
+    """
+
+    hdr_linear: np.ndarray
+    alpha: np.ndarray
+    kind: str
+    light: lighting.LightEstimate
+    sh: np.ndarray
+    sun: dict[str, Any] | None
+    reconstruction: HDRResult
+    colorspace: str = "lin_rec709"
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def scale(self) -> float:
+        return float(self.reconstruction.scale)
+
+    def report(self) -> dict[str, Any]:
+        """The lighting analysis as JSON-ready plain data."""
+        sh = np.asarray(self.sh)
+        return {
+            "convention": CONVENTION,
+            "kind": self.kind,
+            "width": int(self.hdr_linear.shape[1]),
+            "height": int(self.hdr_linear.shape[0]),
+            "colorspace_of_analysis": "lin_rec709",
+            "exposure_mode": self.reconstruction.metadata.get("exposure_mode"),
+            "exposure_scale": self.scale,
+            "units": "cd/m^2 (radiance), lux-like (irradiance)" if self.reconstruction.metadata.get("exposure_mode") == "absolute" else "relative (LDR white = 1.0 times exposure_scale)",
+            "dominant_light": self.light.as_dict(),
+            "sh9": {
+                "order": list(lighting.SH_ORDER_NAMES),
+                "basis": "Ramamoorthi & Hanrahan 2001 real SH on our (x, y, z); radiance coefficients L_lm per RGB",
+                "band_factors": [float(v) for v in lighting.SH_BAND_FACTORS],
+                "radiance_rgb": [[float(v) for v in row] for row in sh],
+                "irradiance_up_rgb": [float(v) for v in lighting.sh_irradiance(sh, np.array([0.0, 1.0, 0.0]))],
+            },
+            "sun_injected": self.sun,
+            "reliable_fraction": float(np.sum(self.alpha * projections.equirect_solid_angles(*self.alpha.shape)) / (4 * np.pi)),
+            "geometry": {k: v for k, v in self.metadata.items() if k.startswith("envmap_")},
+        }
+
+
+# ----------------------------------------------------------------------------
+
+
+def _downscale_ldr(ldr: LDRImage, k: int) -> LDRImage:
+    """Area-average an LDRImage by an integer factor k in linear light (sRGB decode/encode, IEC 61966-2-1)."""
+    if k <= 1:
+        return ldr
+    from ..camera.transfer import linear_to_srgb, srgb_to_linear
+
+    h, w = ldr.shape
+    h2, w2 = h // k, w // k
+    if h2 < 8 or w2 < 8:
+        return ldr
+    px = ldr.pixels[: h2 * k, : w2 * k]
+    lin = px if ldr.transfer == "linear" else srgb_to_linear(px)
+    lin = lin.reshape(h2, k, w2, k, 3).mean(axis=(1, 3))
+    out = lin if ldr.transfer == "linear" else linear_to_srgb(lin)
+    alpha = None if ldr.alpha is None else ldr.alpha[: h2 * k, : w2 * k].reshape(h2, k, w2, k).mean(axis=(1, 3))
+    return LDRImage(pixels=np.ascontiguousarray(out, dtype=np.float32), alpha=alpha, bit_depth=ldr.bit_depth,
+                    transfer=ldr.transfer, exif=dict(ldr.exif), xmp=dict(ldr.xmp), path=ldr.path)
+
+
+def _clip_fraction(ldr: LDRImage) -> np.ndarray:
+    """(H, W) 1 where the LDR is saturated (max channel >= 0.99 encoded), else 0."""
+    return (np.max(ldr.pixels, axis=-1) >= 0.99).astype(np.float32)
+
+
+def _gpano_crop(ldr: LDRImage) -> tuple[float, float, float, float] | None:
+    """(left, top, width, height) of a partial panorama as fractions of the full 360 x 180 frame, from GPano XMP."""
+    x = ldr.xmp or {}
+    try:
+        fw = float(x["GPano:FullPanoWidthPixels"])
+        fh = float(x.get("GPano:FullPanoHeightPixels", fw / 2))
+        cw = float(x.get("GPano:CroppedAreaImageWidthPixels", fw))
+        ch = float(x.get("GPano:CroppedAreaImageHeightPixels", fh))
+        left = float(x.get("GPano:CroppedAreaLeftPixels", 0))
+        top = float(x.get("GPano:CroppedAreaTopPixels", 0))
+    except (KeyError, TypeError, ValueError):
+        return None
+    if fw <= 0 or fh <= 0 or cw <= 0 or ch <= 0:
+        return None
+    if abs(cw - fw) < 0.5 and abs(ch - fh) < 0.5:
+        return None  # full panorama
+    return left / fw, top / fh, min(cw / fw, 1.0), min(ch / fh, 1.0)
+
+
+def _reconstruct(ldr: LDRImage, base: ReconstructOptions, input_kind: str) -> HDRResult:
+    from ..api import reconstruct
+
+    return reconstruct(ldr, base.replace(input_kind=input_kind, colorspace="lin_rec709"))
+
+
+def _envmap_equirect(ldr: LDRImage, opts: EnvmapOptions, t: dict[str, Any]) -> tuple[HDRResult, np.ndarray, np.ndarray, np.ndarray]:
+    crop = _gpano_crop(ldr)
+    h, w = ldr.shape
+    frac_w = crop[2] if crop else 1.0
+    full_w = w / frac_w  # input pixels per 360 deg
+    k = int(full_w / (opts.max_oversample * opts.width)) if opts.max_oversample > 0 else 1
+    ldr = _downscale_ldr(ldr, k)
+    t["envmap_downscale"] = k
+    wraps = crop is None or frac_w >= 0.999
+    rec = _reconstruct(ldr, opts.reconstruct, "equirect" if wraps else "photo")
+    stack = np.concatenate([rec.hdr_linear, _clip_fraction(ldr)[..., None]], axis=-1)
+    if crop is None:
+        env4 = projections.resize_equirect(stack, opts.width)
+        return rec, env4[..., :3], np.ones(env4.shape[:2], np.float32), env4[..., 3]
+    left, top, cw, ch = crop
+    t["envmap_gpano_crop"] = [left, top, cw, ch]
+    ih, iw = stack.shape[:2]
+
+    def lookup(d: np.ndarray) -> np.ndarray:
+        u, v = projections.equirect_pixel_coords(d, 1, 1)
+        x = np.mod(u - left, 1.0) / cw
+        y = (v - top) / ch
+        inside = (x <= 1.0) & (y >= 0.0) & (y <= 1.0)
+        vals = projections.sample_bilinear(stack, x * iw, y * ih, wrap_x=wraps)
+        return np.concatenate([vals * inside[..., None], inside[..., None].astype(np.float64)], axis=-1)
+
+    oh = opts.width // 2
+    ss = int(np.clip(np.ceil(full_w / k / opts.width), 1, 4))
+    both = projections.resample_to_equirect(lookup, oh, opts.width, ss, 5)
+    cov = both[..., 4]
+    vals = np.where(cov[..., None] > 0, both[..., :4] / np.maximum(cov[..., None], 1e-12), 0.0)
+    env = fill_envmap(vals[..., :3], cov)
+    return rec, env, cov.astype(np.float32), vals[..., 3] * cov
+
+
+def _envmap_ball(ldr: LDRImage, opts: EnvmapOptions, circle: Circle | None, t: dict[str, Any]) -> tuple[HDRResult, np.ndarray, np.ndarray, np.ndarray]:
+    if opts.ball is not None:
+        circle = Circle(*[float(v) for v in opts.ball], 1.0)
+    if circle is None:
+        circle = detect_ball(ldr.pixels)
+        if circle is None or circle.score < 0.3:
+            raise SingleHDRError("could not find the chrome ball in the image; pass its circle with --ball cx,cy,r (pixels)")
+    h, w = ldr.shape
+    if circle.r < 8 or circle.cx - circle.r < -0.05 * circle.r or circle.cy - circle.r < -0.05 * circle.r or circle.cx + circle.r > w + 0.05 * circle.r or circle.cy + circle.r > h + 0.05 * circle.r:
+        raise SingleHDRError(f"the ball circle ({circle.cx:.1f}, {circle.cy:.1f}, r={circle.r:.1f}) does not fit inside the {w}x{h} image; check --ball cx,cy,r")
+    t["envmap_ball_circle"] = [circle.cx, circle.cy, circle.r]
+    t["envmap_ball_score"] = circle.score
+    # crop a square around the ball with a small margin, then downscale
+    m = 0.06 * circle.r
+    x0, y0 = max(0, int(np.floor(circle.cx - circle.r - m))), max(0, int(np.floor(circle.cy - circle.r - m)))
+    x1, y1 = min(w, int(np.ceil(circle.cx + circle.r + m))), min(h, int(np.ceil(circle.cy + circle.r + m)))
+    crop = LDRImage(pixels=np.ascontiguousarray(ldr.pixels[y0:y1, x0:x1]), alpha=None if ldr.alpha is None else ldr.alpha[y0:y1, x0:x1],
+                    bit_depth=ldr.bit_depth, transfer=ldr.transfer, exif=dict(ldr.exif), xmp={}, path=ldr.path)
+    r_needed = opts.width / np.pi  # ball radius whose pixels match the equator's
+    k = int(circle.r / (opts.max_oversample * r_needed)) if opts.max_oversample > 0 else 1
+    small = _downscale_ldr(crop, k)
+    k_eff = float(k) if small.shape != crop.shape else 1.0
+    crop = small
+    t["envmap_downscale"] = k
+    rec = _reconstruct(crop, opts.reconstruct, "photo")
+    stack = np.concatenate([rec.hdr_linear / np.float32(opts.ball_reflectance), _clip_fraction(crop)[..., None]], axis=-1)
+    cx, cy, r = (circle.cx - x0) / k_eff, (circle.cy - y0) / k_eff, circle.r / k_eff
+    env4 = projections.ball_to_equirect(stack, cx, cy, r, opts.width)
+    alpha = projections.ball_alpha(opts.width, opts.rim_deg, opts.photographer_deg)
+    # fill the blind spot behind the ball from its surroundings; keep the photographer's reflection
+    rim_only = projections.ball_alpha(opts.width, opts.rim_deg, 0.0)
+    filled = pull_push(env4[..., :3], rim_only)
+    env = rim_only[..., None] * env4[..., :3] + (1 - rim_only[..., None]) * filled
+    return rec, env.astype(np.float32), alpha, env4[..., 3] * rim_only
+
+
+def _envmap_photo(ldr: LDRImage, opts: EnvmapOptions, t: dict[str, Any]) -> tuple[HDRResult, np.ndarray, np.ndarray, np.ndarray]:
+    h, w = ldr.shape
+    hfov = opts.fov if opts.fov is not None else projections.hfov_from_exif(ldr.exif or {}, w, h)
+    if hfov is None:
+        raise SingleHDRError("the photo has no EXIF FocalLengthIn35mmFilm to get its field of view from; pass --fov DEGREES (horizontal)")
+    t["envmap_hfov_deg"] = float(hfov)
+    t["envmap_yaw_deg"] = float(opts.yaw)
+    t["envmap_pitch_deg"] = float(opts.pitch)
+    px_angle = hfov / w
+    out_angle = 360.0 / opts.width
+    k = int(out_angle / (opts.max_oversample * px_angle)) if opts.max_oversample > 0 else 1
+    ldr = _downscale_ldr(ldr, k)
+    t["envmap_downscale"] = k
+    rec = _reconstruct(ldr, opts.reconstruct, "photo")
+    stack = np.concatenate([rec.hdr_linear, _clip_fraction(ldr)[..., None]], axis=-1)
+    env4, cov = projections.perspective_to_equirect(stack, hfov, opts.yaw, opts.pitch, opts.width)
+    env = fill_envmap(env4[..., :3], cov)
+    return rec, env, cov, env4[..., 3] * cov
+
+
+def make_envmap(image: Any, options: EnvmapOptions | None = None) -> EnvmapResult:
+    """Build an HDR equirect environment map from one LDR image.
+
+    image: a path, an (H, W, 3|4) array or an :class:`LDRImage`.
+    options: :class:`EnvmapOptions` (kind, width, reconstruction, lighting).
+    Returns an :class:`EnvmapResult`.  Raises SingleHDRError for anything the
+    user can fix (no FOV, ball not found, missing EXIF for absolute exposure).
+    """
+    from ..api import load_input
+
+    opts = options or EnvmapOptions()
+    t0 = time.perf_counter()
+    ldr = load_input(image)
+    circle = None
+    kind = opts.kind
+    if kind == "auto":
+        if opts.ball is not None:
+            kind = "ball"
+        elif opts.fov is not None:
+            kind = "equirect" if is_equirect_input(ldr) else "photo"
+        else:
+            kind, circle = detect_kind(ldr)
+    geo: dict[str, Any] = {"envmap_kind": kind, "envmap_width": opts.width, "envmap_convention": CONVENTION}
+    if kind == "equirect":
+        rec, env, alpha, clip = _envmap_equirect(ldr, opts, geo)
+    elif kind == "ball":
+        rec, env, alpha, clip = _envmap_ball(ldr, opts, circle, geo)
+    else:
+        rec, env, alpha, clip = _envmap_photo(ldr, opts, geo)
+    env = np.clip(np.nan_to_num(env, nan=0.0, posinf=0.0), 0.0, None).astype(np.float32)
+
+    light = lighting.dominant_light(env, opts.light_threshold, clip)
+    sun = None
+    if opts.inject_sun:
+        if opts.sun_intensity is not None:
+            irr, how = float(opts.sun_intensity), "given"
+        else:
+            irr, how = lighting.estimate_sun_irradiance(env, light, opts.sun_sky_ratio), f"sun/sky ratio {opts.sun_sky_ratio:g}"
+        env, sun = lighting.inject_sun(env, light, irr, opts.sun_diameter_deg)
+        sun["source"] = how
+    sh = lighting.sh9(env)
+
+    colorspace = opts.reconstruct.colorspace
+    out = env
+    if colorspace != "lin_rec709":
+        from ..io.colorspace import convert_linear
+
+        out = convert_linear(env, "lin_rec709", colorspace)
+    meta = dict(rec.metadata)
+    meta.update(geo)
+    meta["envmap_light_direction"] = light.direction
+    meta["envmap_light_azimuth_deg"] = light.azimuth_deg
+    meta["envmap_light_elevation_deg"] = light.elevation_deg
+    meta["envmap_sun_injected"] = bool(sun)
+    meta["envmap_seconds"] = round(time.perf_counter() - t0, 4)
+    return EnvmapResult(
+        hdr_linear=np.ascontiguousarray(out, dtype=np.float32),
+        alpha=np.ascontiguousarray(np.clip(alpha, 0, 1), dtype=np.float32),
+        kind=kind,
+        light=light,
+        sh=sh,
+        sun=sun,
+        reconstruction=rec,
+        colorspace=colorspace,
+        metadata=meta,
+    )

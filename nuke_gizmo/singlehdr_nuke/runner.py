@@ -1,0 +1,262 @@
+"""The Nuke-free half of the SingleHDR node: settings, paths, the subprocess.
+
+Nuke embeds its own libtorch, which clashes with PyTorch in-process, so the
+node never imports torch or singlehdr.  It runs the singlehdr command line in
+a separate Python (``SINGLEHDR_PYTHON``) and exchanges image files with it.
+Nothing here imports ``nuke``; :mod:`singlehdr_nuke.callbacks` does.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import IO, Callable, Dict, List, Optional, Sequence
+
+# Choices shown on the node; they mirror singlehdr.options / io.colorspace.
+METHODS = ("singlehdr", "inverse-srgb", "akyuz", "kovaleski")
+EXPOSURE_MODES = ("relative", "absolute", "median")
+COLORSPACES = ("lin_rec709", "acescg", "aces2065_1", "lin_rec2020")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+SOURCES = ("upstream node", "file")
+
+# Files singlehdr reads directly (its LDR readers); anything else is rendered.
+DIRECT_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".heic", ".heif", ".avif", ".bmp")
+
+ENV_PYTHON = "SINGLEHDR_PYTHON"
+
+_HASHES = re.compile(r"#+")
+_PRINTF = re.compile(r"%(0?)(\d*)d")
+
+
+class NodeError(Exception):
+    """A problem the artist can fix; its message is one line."""
+
+    def __init__(self, message: str):
+        super().__init__(" ".join(str(message).split()))
+
+
+class Cancelled(NodeError):
+    """The artist pressed Cancel in the progress window."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the node's knobs say, as plain values."""
+
+    method: str = "singlehdr"
+    model: str = ""
+    exposure: str = "relative"
+    exposure_target: float = 0.18
+    colorspace: str = "lin_rec709"
+    device: str = "auto"
+    python: str = ""
+    output: str = ""
+    extra_args: List[str] = field(default_factory=list)
+
+
+def has_frame_pattern(path: str) -> bool:
+    """Whether ``path`` holds a frame number pattern (#### or %04d)."""
+    return bool(_HASHES.search(path) or _PRINTF.search(path))
+
+
+def frame_path(pattern: str, frame: int) -> str:
+    """Substitute ``frame`` into Nuke's frame patterns.
+
+    '####' -> zero-padded to the number of '#' (one '#' = no padding, as in
+    Nuke); '%04d' / '%d' -> printf style.  A path without a pattern is
+    returned unchanged.  frame_path("a.####.exr", 7) == "a.0007.exr".
+    """
+
+    def hashes(m: "re.Match[str]") -> str:
+        return f"{frame:0{len(m.group(0))}d}" if len(m.group(0)) > 1 else str(frame)
+
+    def printf(m: "re.Match[str]") -> str:
+        width = m.group(2)
+        return f"{frame:0{int(width)}d}" if width else str(frame)
+
+    return _PRINTF.sub(printf, _HASHES.sub(hashes, pattern))
+
+
+def default_output_pattern(node_name: str) -> str:
+    """Where a node writes its results when the output knob is empty.
+
+    <NUKE_TEMP_DIR or the system temp>/singlehdr/<node name>.####.exr
+    """
+    base = os.environ.get("NUKE_TEMP_DIR") or tempfile.gettempdir()
+    return os.path.join(base, "singlehdr", f"{node_name}.####.exr").replace("\\", "/")
+
+
+def resolve_python(knob_value: str) -> str:
+    """The interpreter that has singlehdr installed.
+
+    Order: the node's 'python' knob, then $SINGLEHDR_PYTHON, then 'python3'
+    (or 'python') on PATH.  Never Nuke's own sys.executable, which is Nuke.
+    """
+    for candidate in (knob_value.strip(), os.environ.get(ENV_PYTHON, "").strip()):
+        if candidate:
+            found = shutil.which(candidate) if not os.path.isabs(candidate) else candidate
+            if not found or not os.path.isfile(found):
+                raise NodeError(
+                    f"python interpreter {candidate!r} not found; set the node's 'python' knob or {ENV_PYTHON} "
+                    "to the Python that has singlehdr installed"
+                )
+            return found
+    for name in ("python3", "python"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise NodeError(f"no Python found; set the node's 'python' knob or {ENV_PYTHON} to the Python that has singlehdr installed")
+
+
+def is_direct_input(path: str) -> bool:
+    """Whether singlehdr can read this file as is (an 8/16-bit photo)."""
+    return os.path.splitext(path)[1].lower() in DIRECT_EXTENSIONS
+
+
+def frames_spec(frames: Sequence[int]) -> str:
+    """Frame numbers as singlehdr's --frames text: runs joined by commas.
+
+    frames_spec([1001, 1002, 1003, 1007]) == "1001-1003,1007".
+    """
+    runs: List[List[int]] = []
+    for f in sorted(set(int(f) for f in frames)):
+        if runs and f == runs[-1][1] + 1:
+            runs[-1][1] = f
+        else:
+            runs.append([f, f])
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
+
+def build_argv(
+    settings: Settings, python: str, input_path: str, output_path: str, frames: Optional[Sequence[int]] = None
+) -> List[str]:
+    """The singlehdr command line.
+
+    python -m singlehdr.cli reconstruct INPUT [--frames F] -o OUTPUT
+        --method M [--model PATH] --device D --exposure MODE
+        [--exposure-target X] --colorspace CS --overwrite
+    INPUT/OUTPUT: files, or frame patterns (name.####.ext) with ``frames``
+    (one run, the model loaded once, for a whole range).
+    --overwrite: the output belongs to this node and is re-made on each run
+    (singlehdr still refuses to write over its input).
+    """
+    argv = [python, "-m", "singlehdr.cli", "reconstruct", input_path]
+    if frames is not None:
+        argv += ["--frames", frames_spec(frames)]
+    argv += ["-o", output_path, "--method", settings.method]
+    if settings.method == "singlehdr" and settings.model.strip():
+        argv += ["--model", settings.model.strip()]
+    argv += ["--device", settings.device, "--exposure", settings.exposure]
+    if settings.exposure == "median":
+        argv += ["--exposure-target", repr(float(settings.exposure_target))]
+    argv += ["--colorspace", settings.colorspace, "--overwrite"]
+    argv += list(settings.extra_args)
+    return argv
+
+
+def error_line(stderr: str, returncode: int) -> str:
+    """The one-line message to show for a failed singlehdr run.
+
+    singlehdr prints user errors as 'error: <what to do>' (exit status 2);
+    that line is returned without the prefix.  Otherwise the last non-empty
+    line of stderr (a crash), or the exit status.
+    """
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    for ln in reversed(lines):
+        if ln.startswith("error:"):
+            return ln[len("error:") :].strip()
+    if lines:
+        return f"singlehdr failed (exit status {returncode}): {lines[-1]}"
+    return f"singlehdr failed with exit status {returncode} and no message"
+
+
+def _pump(stream: IO[str], sink: List[str]) -> None:
+    for line in iter(stream.readline, ""):
+        sink.append(line)
+    stream.close()
+
+
+def run_cli(
+    argv: Sequence[str],
+    *,
+    cancelled: Callable[[], bool] = lambda: False,
+    tick: Callable[[float, List[str]], None] = lambda elapsed, lines: None,
+    poll_s: float = 0.1,
+    timeout_s: Optional[float] = None,
+    env: Optional[Dict[str, str]] = None,
+) -> str:
+    """Run singlehdr; returns its stdout, raises NodeError with one line.
+
+    Polls every ``poll_s`` seconds so the caller can update a progress bar
+    (``tick(elapsed_s, stdout_lines_so_far)``; singlehdr prints one line per
+    finished image) and cancel (``cancelled()`` -> the process is terminated
+    and Cancelled raised): Nuke's UI is never blocked without a way out.
+    """
+    run_env = dict(os.environ if env is None else env)
+    run_env["PYTHONUNBUFFERED"] = "1"  # a line per finished frame, as it happens
+    try:
+        proc = subprocess.Popen(
+            list(argv),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=run_env,
+        )
+    except OSError as exc:
+        raise NodeError(f"cannot start {argv[0]}: {exc.strerror or exc}; check the node's 'python' knob") from None
+    out_lines: List[str] = []
+    err_lines: List[str] = []
+    pumps = [
+        threading.Thread(target=_pump, args=(proc.stdout, out_lines), daemon=True),
+        threading.Thread(target=_pump, args=(proc.stderr, err_lines), daemon=True),
+    ]
+    for t in pumps:
+        t.start()
+    t0 = time.monotonic()
+    stop: Optional[NodeError] = None
+    while proc.poll() is None:
+        elapsed = time.monotonic() - t0
+        if timeout_s is not None and elapsed > timeout_s:
+            stop = NodeError(f"singlehdr took longer than {timeout_s:.0f} s and was stopped")
+        elif cancelled():
+            stop = Cancelled("cancelled; no new result was loaded")
+        if stop is not None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            break
+        tick(elapsed, list(out_lines))
+        time.sleep(poll_s)
+    for t in pumps:
+        t.join(timeout=10)
+    if stop is not None:
+        raise stop
+    if proc.returncode != 0:
+        raise NodeError(error_line("".join(err_lines), proc.returncode))
+    return "".join(out_lines)
+
+
+def pick_srgb_colorspace(values: Sequence[str]) -> Optional[str]:
+    """The sRGB display-encoding entry of a Write node's colorspace menu.
+
+    Nuke's default config calls it 'sRGB'; OCIO ACES configs 'Output - sRGB',
+    'sRGB - Texture' or 'sRGB Encoded Rec.709 (sRGB)' (menus may prefix a
+    family, 'Output/Output - sRGB').  Returns None when there is none.
+    """
+    wanted = ("srgb", "output - srgb", "srgb - texture", "srgb encoded rec.709 (srgb)", "srgb_tx", "utility - srgb - texture")
+    names = [str(v) for v in values]
+    for want in wanted:
+        for name in names:
+            if name.split("/")[-1].strip().lower() == want:
+                return name
+    return None

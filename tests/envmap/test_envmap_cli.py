@@ -1,0 +1,77 @@
+"""`singlehdr envmap` end to end: real files in, real EXR/PNG/JSON out."""
+
+import json
+
+import numpy as np
+import pytest
+
+from singlehdr.cli import main
+
+
+@pytest.fixture()
+def pano_jpg(tmp_path, load_world, camera):
+    from singlehdr.io import write_ldr
+
+    expose, meter = camera
+    env = load_world("city", 256)
+    return write_ldr(tmp_path / "pano.jpg", expose(env, meter(env, -2.0)), quality=95)
+
+
+def test_cli_envmap_writes_everything(tmp_path, pano_jpg, capsys):
+    from singlehdr.io import read_hdr
+
+    out = tmp_path / "env.exr"
+    rc = main(["envmap", str(pano_jpg), "-o", str(out), "--method", "inverse-srgb", "--width", "64", "--cubemap",
+               "--preview", str(tmp_path / "sheet.png"), "--report", str(tmp_path / "light.json"),
+               "--exposure", "median", "--exposure-target", "0.25"])
+    assert rc == 0, capsys.readouterr().err
+    hdr, meta = read_hdr(out)
+    assert hdr.shape == (32, 64, 3)
+    assert meta["alpha"] is not None and float(meta["alpha"].min()) == 1.0
+    attrs = meta["attributes"]
+    scale = float(attrs["singlehdr:exposure_scale"])
+    assert scale > 0 and scale != 1.0 and attrs["singlehdr:exposure_mode"] == "median"
+    assert attrs["singlehdr:envmap:kind"] == "equirect"
+    for face in ("px", "nx", "py", "ny", "pz", "nz"):
+        f, _ = read_hdr(tmp_path / f"env_{face}.exr")
+        assert f.shape == (16, 16, 3)
+    rep = json.loads((tmp_path / "light.json").read_text())
+    assert rep["exposure_scale"] == pytest.approx(scale)
+    assert len(rep["sh9"]["radiance_rgb"]) == 9 and 30 < rep["dominant_light"]["azimuth_deg"] < 42
+    from PIL import Image
+
+    assert Image.open(tmp_path / "sheet.png").size[0] == 1024
+
+
+def test_cli_absolute_without_exif_is_exit_2(tmp_path, pano_jpg, capsys):
+    rc = main(["envmap", str(pano_jpg), "-o", str(tmp_path / "e.exr"), "--method", "inverse-srgb", "--width", "32",
+               "--exposure", "absolute"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("error: absolute exposure needs EXIF") and "--exposure median" in err
+    assert "Traceback" not in err and not (tmp_path / "e.exr").exists()
+
+
+def test_cli_never_overwrites_input(tmp_path, pano_jpg, capsys):
+    before = pano_jpg.read_bytes()
+    rc = main(["envmap", str(pano_jpg), "-o", str(pano_jpg), "--method", "inverse-srgb", "--width", "32", "--overwrite"])
+    assert rc == 2 and "input" in capsys.readouterr().err
+    assert pano_jpg.read_bytes() == before
+
+
+def test_cli_inject_sun_energy_in_file(tmp_path, pano_jpg):
+    from singlehdr.envmap.calibrate import luminance
+    from singlehdr.envmap.projections import equirect_solid_angles
+    from singlehdr.io import read_hdr
+
+    out_a, out_b = tmp_path / "a.exr", tmp_path / "b.exr"
+    assert main(["envmap", str(pano_jpg), "-o", str(out_a), "--method", "inverse-srgb", "--width", "128"]) == 0
+    assert main(["envmap", str(pano_jpg), "-o", str(out_b), "--method", "inverse-srgb", "--width", "128",
+                 "--inject-sun", "--sun-intensity", "20", "--report", str(tmp_path / "b.json")]) == 0
+    a, _ = read_hdr(out_a)
+    b, meta = read_hdr(out_b)
+    rep = json.loads((tmp_path / "b.json").read_text())
+    om = equirect_solid_angles(64, 128)
+    gained = float(np.sum((luminance(b) - luminance(a)) * om))
+    # +20 from the disk, minus what was capped in the clipped region (reported), within half-float rounding
+    assert gained == pytest.approx(20.0 - rep["sun_injected"]["removed_from_region"], rel=0.01)
+    assert float(b.max()) > 1000  # 20 units over a sub-pixel disk

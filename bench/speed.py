@@ -39,7 +39,7 @@ from common import OUT_DIR, machine_info, write_table  # noqa: E402
 
 COLUMNS = [
     "device", "precision", "model", "size_mp", "shape", "mode", "tile", "tiles",
-    "seconds", "mp_per_s", "s_per_mp", "time_ratio", "peak_mb", "mem_ratio", "working_mb", "work_ratio", "note",
+    "seconds", "mp_per_s", "s_per_mp", "cpu_s_per_mp", "time_ratio", "cpu_time_ratio", "peak_mb", "mem_ratio", "working_mb", "work_ratio", "note",
 ]
 
 
@@ -69,7 +69,8 @@ def make_image(mp: float, seed: int = 0):
 
 
 def build_model(spec: str | None, config: str, device: str):
-    """(model, info, label): the given/shipped weights, else a seeded random SingleHDRConfig."""
+    """(model, info, label): the given/shipped weights, else a seeded random SingleHDRConfig
+    ("full" = width 1.0, "small" = width 0.25, "tiny" = width 0.125: a memory/engine probe only)."""
     import torch
 
     from singlehdr.models import SingleHDRConfig, SingleHDRModel
@@ -80,7 +81,7 @@ def build_model(spec: str | None, config: str, device: str):
         model, info = load_model(spec, device=device)
         return model, info, str(info.get("model_id", spec))
     torch.manual_seed(0)
-    cfg = SingleHDRConfig.full() if config == "full" else SingleHDRConfig.small()
+    cfg = {"full": SingleHDRConfig.full(), "small": SingleHDRConfig.small(), "tiny": SingleHDRConfig(width=0.125)}[config]
     return SingleHDRModel(cfg).eval(), {"model_id": f"random-{config}", "config": cfg.to_dict()}, f"random-{config}"
 
 
@@ -104,11 +105,14 @@ def run_row(job: dict[str, Any]) -> dict[str, Any]:
     if cuda:
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
+    ru0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     out = eng.run(img)
     if cuda:
         torch.cuda.synchronize()
     seconds = time.perf_counter() - t0
+    ru1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_s = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     if cuda:
         peak_mb = torch.cuda.max_memory_allocated() / 2**20
     else:
@@ -127,6 +131,7 @@ def run_row(job: dict[str, Any]) -> dict[str, Any]:
         "seconds": seconds,
         "mp_per_s": mp / seconds,
         "s_per_mp": seconds / mp,
+        "cpu_s_per_mp": cpu_s / mp,
         "peak_mb": peak_mb,
         # peak less the input and output images (2 x 12 B/px float32), i.e. the engine's working memory
         "working_mb": peak_mb - (0 if cuda else 2 * img.nbytes / 2**20),
@@ -140,14 +145,14 @@ def estimated_untiled_bytes(mp: float, config: str) -> float:
     """Rough activation memory of an untiled run (see singlehdr.infer.engine.DEFAULT_BYTES_PER_PIXEL)."""
     from singlehdr.infer.engine import DEFAULT_BYTES_PER_PIXEL
 
-    per_px = 1650.0 if config == "small" else DEFAULT_BYTES_PER_PIXEL
+    per_px = 1650.0 if config in ("small", "tiny") else DEFAULT_BYTES_PER_PIXEL
     return mp * 1e6 * 1.15 * per_px  # canvas is ~15% larger than the image at 1 MP (32 px borders)
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default=None, help="a .safetensors model (default: the shipped one if present)")
-    p.add_argument("--config", choices=("full", "small"), default=None, help="random seeded model of this size (default: small when no weights)")
+    p.add_argument("--config", choices=("full", "small", "tiny"), default=None, help="random seeded model of this size (default: small when no weights)")
     p.add_argument("--sizes", default="1,4,16,32", help="comma-separated megapixels")
     p.add_argument("--modes", default="untiled,tiled")
     p.add_argument("--devices", default=None, help="comma-separated: cpu,cuda (default: cpu, plus cuda when available)")
@@ -211,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     pre += f"\n\nTiled rows: tile {args.tile} px, overlap {args.overlap} px. Peak memory: CPU = process RSS high-water mark" \
            " (Python + torch + model + input + output), CUDA = torch.cuda.max_memory_allocated." \
            "\ntime_ratio = (s/MP) / (s/MP of the smallest size, same device/precision/mode); mem_ratio = peak / peak of the smallest size;" \
+           "\ncpu_s_per_mp = process CPU seconds (user + sys) per MP: robust to other load on a shared machine;" \
            "\nworking_mb = peak less the float32 input and output images (24 B/px on CPU), work_ratio likewise."
     text = write_table(rows, COLUMNS, args.out / "speed.md", args.out / "speed.csv", title="singlehdr inference speed and memory", preamble=pre)
     print(text)
@@ -227,6 +233,7 @@ def add_ratios(rows: list[dict[str, Any]]) -> None:
         first = min(group, key=lambda r: r["size_mp"])
         for r in group:
             r["time_ratio"] = r["s_per_mp"] / first["s_per_mp"]
+            r["cpu_time_ratio"] = r["cpu_s_per_mp"] / first["cpu_s_per_mp"]
             r["mem_ratio"] = r["peak_mb"] / first["peak_mb"]
             r["work_ratio"] = r["working_mb"] / first["working_mb"]
 

@@ -80,7 +80,16 @@ class SingleHDRReconstructNode(bpy.types.CompositorNodeCustomGroup):
 
     def free(self):
         tree = self.node_tree
-        if tree is not None and tree.users <= 1:
+        if tree is None or tree.use_fake_user:
+            return
+        # the private tree goes with its node unless another group node uses it
+        shared = any(
+            node != self and getattr(node, "node_tree", None) == tree
+            for group in bpy.data.node_groups
+            for node in group.nodes
+        )
+        if not shared:
+            self.node_tree = None
             bpy.data.node_groups.remove(tree)
 
     @property

@@ -74,6 +74,25 @@ def test_addon_registers_node_operators_and_preferences(blender, addon):
     # duplicating a node gives it its own inner tree
     copy = tree.nodes.new("CompositorNodeSingleHDR")
     assert copy.node_tree != inner
+    # deleting a node frees its private tree
+    inner_name = copy.node_tree.name
+    tree.nodes.remove(copy)
+    assert inner_name not in bpy.data.node_groups
+
+
+def test_addon_unregisters_and_registers_again(blender, addon):
+    import addon_utils
+
+    bpy = blender
+    addon_utils.disable(addon.__name__, default_set=True)
+    try:
+        assert bpy.types.Node.bl_rna_get_subclass_py("CompositorNodeSingleHDR") is None
+        assert not hasattr(bpy.types, "SINGLEHDR_OT_bake_hdr")
+        assert bpy.context.preferences.addons.get(addon.__name__) is None
+    finally:
+        addon_utils.enable(addon.__name__, default_set=True)
+    assert bpy.types.Node.bl_rna_get_subclass_py("CompositorNodeSingleHDR") is not None
+    assert bpy.ops.singlehdr.bake_hdr.poll()
 
 
 def test_8bit_srgb_pixels_are_srgb_encoded_top_down(blender, addon):
@@ -308,3 +327,26 @@ def test_bake_with_network_uses_preferences_model_and_device(blender, addon, tmp
     pixels = addon.blender_io.read_pixels(node.baked_image)[..., :3]
     np.testing.assert_allclose(pixels, expected.hdr_linear, rtol=1e-5, atol=1e-5)
     assert node.baked_info == expected.metadata["model_id"] and node.baked_info.startswith("test-")
+
+
+def test_bake_follows_the_blend_files_working_space(blender, addon):
+    """With an ACEScg working space the bake asks singlehdr for ACEScg and tags the image so."""
+    import singlehdr
+    from singlehdr import ReconstructOptions
+
+    bpy = blender
+    assert bpy.ops.wm.set_working_color_space(working_space="ACEScg") == {"FINISHED"}
+    assert bpy.data.colorspace.working_space == "ACEScg"
+    try:
+        rgb = srgb_bytes()
+        tree, node = compositor_with_node(bpy, new_byte_image(bpy, "photo", rgb))
+        node.method = "akyuz"
+        assert bake(bpy, tree, node) == {"FINISHED"}
+        image = node.baked_image
+        assert image.colorspace_settings.name == "ACEScg" and node.baked_colorspace == "ACEScg"
+        expected = singlehdr.reconstruct(rgb, ReconstructOptions(method="akyuz", colorspace="acescg")).hdr_linear
+        rec709 = singlehdr.reconstruct(rgb, ReconstructOptions(method="akyuz")).hdr_linear
+        assert np.abs(expected - rec709).max() > 0.05  # the conversion is not a no-op
+        np.testing.assert_allclose(addon.blender_io.read_pixels(image)[..., :3], expected, rtol=1e-6, atol=1e-5)
+    finally:
+        bpy.ops.wm.set_working_color_space(working_space="Linear Rec.709")

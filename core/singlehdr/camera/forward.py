@@ -50,9 +50,9 @@ def add_noise(x: Any, sigma_s: Sequence[float], sigma_c: Sequence[float], noise:
     if _is_torch(x):
         import torch
 
-        ss = torch.as_tensor(sigma_s, dtype=x.dtype, device=x.device).view(3, 1, 1)
-        sc = torch.as_tensor(sigma_c, dtype=x.dtype, device=x.device).view(3, 1, 1)
-        return torch.relu(x + noise * (ss * x + sc))
+        ts = torch.as_tensor(sigma_s, dtype=x.dtype, device=x.device).view(3, 1, 1)
+        tc = torch.as_tensor(sigma_c, dtype=x.dtype, device=x.device).view(3, 1, 1)
+        return torch.relu(x + noise * (ts * x + tc))
     ss = np.asarray(sigma_s, dtype=np.float32).reshape(1, 1, 3)
     sc = np.asarray(sigma_c, dtype=np.float32).reshape(1, 1, 3)
     return np.maximum(x + noise * (ss * x + sc), 0.0).astype(np.float32)
@@ -144,7 +144,7 @@ def simulate(hdr_linear: np.ndarray, cam: CameraParams, rng: np.random.Generator
     "ldr_8bit": quantize(ldr_prequant), "ldr": jpeg(ldr_8bit)}, all (H, W, 3)
     float32.  The noise draw comes from ``rng``.
     """
-    exposed = expose(np.asarray(hdr_linear, dtype=np.float32), np.float32(cam.t)).astype(np.float32)
+    exposed = (np.asarray(hdr_linear, dtype=np.float32) * np.float32(cam.t)).astype(np.float32)
     noise = rng.standard_normal(exposed.shape, dtype=np.float32)
     noisy = clip01(add_noise(exposed, cam.sigma_s, cam.sigma_c, noise))
     pre = apply_crf(noisy, cam.crf.f)

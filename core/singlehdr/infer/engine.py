@@ -123,7 +123,7 @@ class Reconstructor:
         self.channels_last = (self.device.type == "cuda") if channels_last is None else bool(channels_last)
         self.model = model.to(self.device).eval()
         if self.channels_last:
-            self.model = self.model.to(memory_format=torch.channels_last)
+            self.model = self.model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.device_name = describe_device(self.device)
         self.bytes_per_pixel = default_bytes_per_pixel(model)
         if self.precision in ("fp16", "bf16"):
@@ -200,7 +200,7 @@ class Reconstructor:
     def _run_untiled(self, ldrs: list[np.ndarray], pad: PadPlan) -> list[np.ndarray]:
         hp, wp = pad.canvas_shape
         budget_px = max(1, int(self._budget_bytes(pad.h * pad.w * len(ldrs)) // self.bytes_per_pixel))
-        per_batch = max(1, min(len(ldrs), budget_px // (hp * wp))) if self.tile is None else len(ldrs)
+        per_batch = max(1, min(len(ldrs), budget_px // (hp * wp)))
         outs: list[np.ndarray] = []
         for i in range(0, len(ldrs), per_batch):
             canvases = np.stack([gather(im, pad.rows, pad.cols) for im in ldrs[i : i + per_batch]])
@@ -263,7 +263,7 @@ class Reconstructor:
     def _estimate_crf(self, x: torch.Tensor) -> torch.Tensor:
         """Inverse CRF (N, 1024) in fp32 (outside autocast: a 1024-sample curve is cheap and precision-sensitive)."""
         with torch.inference_mode():
-            g = self.model.estimate_inverse_crf(x)
+            g = self.model.estimate_inverse_crf(x)  # type: ignore[operator]
         return g.float()
 
     def _forward(self, x: torch.Tensor, g: torch.Tensor) -> np.ndarray:

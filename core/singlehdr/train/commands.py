@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from .trainer import DEFAULT_LR, STAGES, TrainConfig
+from .trainer import STAGES, TrainConfig
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--batch", type=int, default=8, help="images per step per process (default 8)")
     p.add_argument("--crop", type=int, default=256, help="crop edge, a multiple of 32 (default 256)")
     p.add_argument("--short-side", type=int, default=512, help="resize every HDR so its short side is this (default 512)")
-    p.add_argument("--lr", type=float, default=None, help=f"Adam learning rate (default {DEFAULT_LR})")
+    p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 1e-4 per stage, 1e-5 joint)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.safetensors")
     p.add_argument("--init", metavar="MODEL", default=None, help="start from this .safetensors model (e.g. the previous stage's)")
     p.add_argument("--seed", type=int, default=0)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn as nn
@@ -71,6 +72,8 @@ class VGG16Features(nn.Module):
     #: ImageNet RGB mean/std the weights expect.
     MEAN = (0.485, 0.456, 0.406)
     STD = (0.229, 0.224, 0.225)
+    mean: torch.Tensor
+    std: torch.Tensor
 
     def __init__(self) -> None:
         super().__init__()
@@ -108,13 +111,14 @@ def load_vgg16(path: str | Path) -> VGG16Features:
         if path.suffix == ".safetensors":
             from safetensors.torch import load_file
 
-            sd = load_file(str(path))
+            raw: Any = load_file(str(path))
         else:
-            sd = torch.load(str(path), map_location="cpu", weights_only=True)
+            raw = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any decode failure is the user's file
         raise SingleHDRError(f"cannot read VGG16 weights {path}: {exc}") from None
-    if isinstance(sd, dict) and "state_dict" in sd:
-        sd = sd["state_dict"]
+    sd = raw["state_dict"] if isinstance(raw, dict) and "state_dict" in raw else raw
+    if not isinstance(sd, dict):
+        raise SingleHDRError(f"{path} does not hold a state dict; pass a VGG16 state dict file")
     net = VGG16Features()
     want = net.state_dict()
     sub = {k: v for k, v in sd.items() if k in want}
@@ -129,7 +133,7 @@ def perceptual_loss(vgg: VGG16Features, a: torch.Tensor, b: torch.Tensor) -> tor
     """Mean over pool1..pool3 of the L2 between VGG16 features of a and b
     (inputs already tone-mapped by T, in [0, ~1])."""
     fa, fb = vgg(a), vgg(b)
-    return sum(l2(x, y) for x, y in zip(fa, fb)) / len(fa)
+    return torch.stack([l2(x, y) for x, y in zip(fa, fb)]).mean()
 
 
 def hal_loss(hallucinated: torch.Tensor, exposed: torch.Tensor, vgg: VGG16Features | None = None) -> torch.Tensor:

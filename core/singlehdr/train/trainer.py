@@ -172,7 +172,7 @@ class StepDistributedSampler(torch.utils.data.Sampler):
         return self.steps_per_epoch
 
 
-def trainable_module(model: nn.Module, stage: str) -> nn.Module:
+def trainable_module(model: Any, stage: str) -> nn.Module:
     """The sub-network a stage trains (the whole model for joint)."""
     return {"deq": model.dequantize, "lin": model.linearize, "hal": model.hallucinate, "joint": model}[stage]
 
@@ -180,9 +180,9 @@ def trainable_module(model: nn.Module, stage: str) -> nn.Module:
 class StageStep(nn.Module):
     """Wraps the model so DDP sees one forward: batch dict -> (loss, parts)."""
 
-    def __init__(self, model: nn.Module, stage: str, vgg: nn.Module | None = None):
+    def __init__(self, model: Any, stage: str, vgg: Any = None):
         super().__init__()
-        self.model = model
+        self.model: Any = model
         self.stage = stage
         self.vgg = vgg
 
@@ -257,7 +257,7 @@ def dist_env() -> tuple[int, int, int]:
     return rank, world, local
 
 
-def build_model(cfg: TrainConfig) -> tuple[nn.Module, dict[str, Any]]:
+def build_model(cfg: TrainConfig) -> tuple[Any, dict[str, Any]]:
     """A fresh model from --config, or the --init model's weights and config."""
     from ..models.pipeline import SingleHDRModel
 

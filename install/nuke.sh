@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the SingleHDR gizmo into Nuke.
 #
-#   install/nuke.sh [--nuke-dir DIR] [--copy] [--python PY] [--print]
+#   install/nuke.sh [--nuke-dir DIR] [--copy] [--python PY | --no-python] [--print]
 #
 # DIR: the Nuke folder to install into (default: the first folder of
 #      $NUKE_PATH if set, else ~/.nuke).  The gizmo folder (nuke_gizmo/) is
@@ -11,7 +11,8 @@
 #      Running it again replaces the block (idempotent).
 # PY:  the Python that has singlehdr installed (default: this repository's
 #      .venv/bin/python when it exists; else none is written and the node
-#      uses its 'python' knob, $SINGLEHDR_PYTHON or python3 on PATH).
+#      uses its 'python' knob, $SINGLEHDR_PYTHON or python3 on PATH;
+#      --no-python: never write one).
 # --print: change nothing; print the lines to add to DIR/init.py yourself.
 set -euo pipefail
 
@@ -22,6 +23,7 @@ MARK="# singlehdr (install/nuke.sh)"
 nuke_dir=""
 mode="link"
 python=""
+no_python=0
 print_only=0
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -29,8 +31,9 @@ while [ $# -gt 0 ]; do
         --copy) mode="copy"; shift ;;
         --link) mode="link"; shift ;;
         --python) python="${2:?--python needs an interpreter path}"; shift 2 ;;
+        --no-python) no_python=1; shift ;;
         --print) print_only=1; shift ;;
-        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,/^set /p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "error: unknown option $1 (see install/nuke.sh --help)" >&2; exit 2 ;;
     esac
 done
@@ -46,7 +49,9 @@ if [ ! -f "$SRC/SingleHDR.gizmo" ]; then
     echo "error: $SRC/SingleHDR.gizmo not found; run this script from a singlehdr checkout" >&2
     exit 2
 fi
-if [ -z "$python" ] && [ -x "$ROOT/.venv/bin/python" ]; then
+if [ "$no_python" = 1 ]; then
+    python=""
+elif [ -z "$python" ] && [ -x "$ROOT/.venv/bin/python" ]; then
     python="$ROOT/.venv/bin/python"
 fi
 if [ -n "$python" ] && [ ! -x "$python" ]; then

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -182,6 +183,27 @@ def _pump(stream: IO[str], sink: List[str]) -> None:
     stream.close()
 
 
+def _stop(proc: "subprocess.Popen[str]") -> None:
+    """Terminate the run and everything it started (its process group on POSIX)."""
+    sig_term = getattr(signal, "SIGTERM")
+    sig_kill = getattr(signal, "SIGKILL", sig_term)
+    for sig, wait_s in ((sig_term, 10.0), (sig_kill, 10.0)):
+        try:
+            if os.name == "posix":
+                os.killpg(proc.pid, sig)
+            elif sig is sig_term:
+                proc.terminate()
+            else:
+                proc.kill()
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            proc.wait(timeout=wait_s)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
 def run_cli(
     argv: Sequence[str],
     *,
@@ -208,6 +230,7 @@ def run_cli(
             stdin=subprocess.DEVNULL,
             text=True,
             env=run_env,
+            start_new_session=os.name == "posix",  # its own process group: cancel stops its children too
         )
     except OSError as exc:
         raise NodeError(f"cannot start {argv[0]}: {exc.strerror or exc}; check the node's 'python' knob") from None
@@ -228,12 +251,7 @@ def run_cli(
         elif cancelled():
             stop = Cancelled("cancelled; no new result was loaded")
         if stop is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            _stop(proc)
             break
         tick(elapsed, list(out_lines))
         time.sleep(poll_s)

@@ -47,8 +47,10 @@ def test_direction_conventions():
     # a photo turned 90 deg right looks along +X; pitched 90 deg up looks along +Y
     np.testing.assert_allclose(P.perspective_directions(1, 1, 60, 90, 0)[0, 0], [1, 0, 0], atol=1e-12)
     np.testing.assert_allclose(P.perspective_directions(1, 1, 60, 0, 90)[0, 0], [0, 1, 0], atol=1e-12)
-    # Blender: ours (x, y, z) -> Blender (z, x, y); -Z forward -> Blender -X (the image centre there)
-    np.testing.assert_allclose(P.to_blender(np.array([0.0, 0.0, -1.0])), [-1, 0, 0])
+    # Blender: ours (x, y, z) -> Blender (-z, -x, y): the map centre (-Z, forward) is Blender's +X,
+    # u = 0.75 (+X) is Blender's -Y, up stays up (as Cycles renders show, tests/hosts/test_blender_world.py)
+    np.testing.assert_allclose(P.to_blender(np.array([0.0, 0.0, -1.0])), [1, 0, 0])
+    np.testing.assert_allclose(P.to_blender(np.array([1.0, 0.0, 0.0])), [0, -1, 0])
     np.testing.assert_allclose(P.to_blender(np.array([0.0, 1.0, 0.0])), [0, 0, 1])
 
 

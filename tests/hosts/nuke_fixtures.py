@@ -34,8 +34,9 @@ def nuke(monkeypatch) -> Iterator[FakeNuke]:
     saved_path = list(sys.path)
     _forget_gizmo_modules()
     monkeypatch.setitem(sys.modules, "nuke", fake)
-    monkeypatch.delenv("SINGLEHDR_PYTHON", raising=False)
-    monkeypatch.delenv("NUKE_TEMP_DIR", raising=False)
+    for var in ("SINGLEHDR_PYTHON", "NUKE_TEMP_DIR"):  # set then delete: restored after, even if a test sets it
+        monkeypatch.setenv(var, "")
+        monkeypatch.delenv(var)
     yield fake
     sys.path[:] = saved_path
     _forget_gizmo_modules()

@@ -24,18 +24,21 @@ def _setup(node, out_pattern, method="inverse-srgb"):
     node["output_file"].setValue(str(out_pattern))
 
 
-def test_reconstruct_current_frame_from_an_upstream_read(nuke, gizmo, popen_spy, tmp_path):
+def test_reconstruct_current_frame_from_an_upstream_read(nuke, gizmo, popen_spy, tmp_path, monkeypatch):
+    monkeypatch.setenv("NUKE_TEMP_DIR", str(tmp_path / "nuketemp"))
     src = tmp_path / "plate.png"
     ldr = write_png(src, make_image(16, 24, seed=1), bits=8)
     read = nuke.nodes.Read(file=str(src))
     gizmo.setInput(0, read)
-    _setup(gizmo, tmp_path / "out" / "hdr.####.exr")
+    gizmo["method"].setValue("inverse-srgb")  # output file left empty: a temp pattern is chosen
     nuke.current_frame = 7
 
     gizmo["reconstruct"].execute()  # the artist presses the button
 
     assert nuke.messages == []
-    out = tmp_path / "out" / "hdr.0007.exr"
+    pattern = f"{tmp_path}/nuketemp/singlehdr/{gizmo.name()}.####.exr"
+    assert gizmo["output_file"].value() == pattern
+    out = tmp_path / "nuketemp" / "singlehdr" / f"{gizmo.name()}.0007.exr"
     assert popen_spy == [[
         sys.executable, "-m", "singlehdr.cli", "reconstruct", str(src), "-o", str(out), "--method", "inverse-srgb",
         "--device", "auto", "--exposure", "relative", "--colorspace", "lin_rec709", "--overwrite",
@@ -45,11 +48,11 @@ def test_reconstruct_current_frame_from_an_upstream_read(nuke, gizmo, popen_spy,
     assert hdr.shape == (16, 24, 3)
     np.testing.assert_allclose(hdr, srgb_to_linear(ldr), rtol=2e-3, atol=1e-4)  # half-float EXR
     internal = gizmo.node("SingleHDR_Read")
-    assert internal["file"].value() == str(tmp_path / "out" / "hdr.####.exr")
+    assert internal["file"].value() == pattern
     assert [internal[k].value() for k in ("first", "last", "origfirst", "origlast")] == [7, 7, 7, 7]
-    assert nuke.reloads == [("SingleHDR_Read", str(tmp_path / "out" / "hdr.####.exr"))]
+    assert nuke.reloads == [("SingleHDR_Read", pattern)]
     assert ("ProgressTask", "SingleHDR") in nuke.progress and ("setProgress", 100) in nuke.progress
-    assert gizmo["status"].value() == f"1 frame(s) -> {tmp_path}/out/hdr.####.exr"
+    assert gizmo["status"].value() == f"1 frame(s) -> {pattern}"
 
 
 def test_reconstruct_range_renders_the_upstream_with_a_write(nuke, gizmo, popen_spy, tmp_path):
@@ -95,25 +98,20 @@ def test_reconstruct_range_renders_the_upstream_with_a_write(nuke, gizmo, popen_
     assert progress[0] == 0 and progress[-1] == 100 and progress == sorted(progress)
 
 
-def test_range_from_a_file_sequence_and_a_still(nuke, gizmo, popen_spy, tmp_path):
-    for f in (10, 11):
-        write_png(tmp_path / f"in.{f:04d}.png", make_image(8, 8, seed=f))
-    gizmo["source"].setValue("file")
-    gizmo["input_file"].setValue(str(tmp_path / "in.####.png"))
-    _setup(gizmo, tmp_path / "o.####.exr", method="akyuz")
-    gizmo["range_first"].setValue(10)
-    gizmo["range_last"].setValue(11)
-    gizmo["reconstruct_range"].execute()
-    assert nuke.messages == [] and (tmp_path / "o.0010.exr").is_file() and (tmp_path / "o.0011.exr").is_file()
-    assert popen_spy[0][popen_spy[0].index("--frames") + 1] == "10-11"
-    # a still photo over a range: reconstructed once, held by the Read
+def test_a_still_over_a_range_is_reconstructed_once_and_held(nuke, gizmo, popen_spy, tmp_path):
     write_png(tmp_path / "still.png", make_image(8, 8, seed=3))
+    gizmo["source"].setValue("file")
     gizmo["input_file"].setValue(str(tmp_path / "still.png"))
-    gizmo["output_file"].setValue(str(tmp_path / "s.####.exr"))
+    _setup(gizmo, tmp_path / "s.####.exr", method="akyuz")
+    gizmo["range_first"].setValue(10)
+    gizmo["range_last"].setValue(12)
     gizmo["reconstruct_range"].execute()
-    assert "--frames" not in popen_spy[1] and popen_spy[1][popen_spy[1].index("-o") + 1] == str(tmp_path / "s.0010.exr")
+    assert nuke.messages == [] and len(popen_spy) == 1
+    assert "--frames" not in popen_spy[0] and popen_spy[0][popen_spy[0].index("-o") + 1] == str(tmp_path / "s.0010.exr")
+    assert sorted(p.name for p in tmp_path.glob("s.*.exr")) == ["s.0010.exr"]
     internal = gizmo.node("SingleHDR_Read")
     assert (internal["first"].value(), internal["last"].value()) == (10, 10)
+    assert (internal["before"].value(), internal["after"].value()) == ("hold", "hold")
 
 
 def test_cli_error_surfaces_as_one_line_message(nuke, gizmo, tmp_path):
@@ -147,18 +145,6 @@ def test_without_gui_errors_raise_runtime_error(nuke, gizmo, popen_spy, tmp_path
     with pytest.raises(RuntimeError, match="range 1-0 is empty"):
         gizmo["reconstruct_range"].execute()
     assert popen_spy == [] and nuke.messages == []  # caught before any subprocess
-
-
-def test_empty_output_knob_gets_a_temp_pattern(nuke, gizmo, tmp_path, monkeypatch):
-    monkeypatch.setenv("NUKE_TEMP_DIR", str(tmp_path))
-    src = tmp_path / "p.png"
-    write_png(src, make_image(8, 8, seed=2))
-    gizmo.setInput(0, nuke.nodes.Read(file=str(src)))
-    gizmo["method"].setValue("inverse-srgb")
-    gizmo["reconstruct"].execute()
-    pattern = f"{tmp_path}/singlehdr/{gizmo.name()}.####.exr"
-    assert nuke.messages == [] and gizmo["output_file"].value() == pattern
-    assert (tmp_path / "singlehdr" / f"{gizmo.name()}.0001.exr").is_file()
 
 
 def test_cancel_stops_the_subprocess(nuke, gizmo, tmp_path):

@@ -16,14 +16,15 @@ image centre is forward (-Z), the right quarter (u = 0.75) is +X, the top row
 is the zenith.
 
 Blender World mapping: Blender's Environment Texture node (equirectangular,
-default vector) looks up u = atan2(d_y, -d_x) / 2 pi + 0.5 and
-v = atan2(d_z, hypot(d_x, d_y)) / pi + 0.5 (v from the bottom), so its image
-centre is Blender's -X and u = 0.75 is Blender's +Y.  Our maps therefore load
+default vector) shows the image centre (u = 0.5) towards Blender's +X,
+u = 0.25 towards +Y, u = 0.75 towards -Y and the top row at +Z (checked with
+Cycles renders in tests/hosts/test_blender_world.py).  Our maps therefore load
 in Blender with **no rotation** and our frame maps to Blender's (Z up) as
 
-    (x_blender, y_blender, z_blender) = (z, x, y)     [ours -> Blender]
+    (x_blender, y_blender, z_blender) = (-z, -x, y)     [ours -> Blender]
 
-(a cyclic permutation, so handedness is kept).  :func:`to_blender` applies it.
+(a proper rotation, determinant +1, so handedness is kept).  :func:`to_blender`
+applies it.
 
 Mirror (chrome) ball, photographed by an orthographic camera looking along
 -Z: a point of the ball image at unit-disk coordinates (x right, y up,
@@ -90,9 +91,9 @@ def direction_from_angles(azimuth_deg: float | np.ndarray, elevation_deg: float 
 
 
 def to_blender(d: np.ndarray) -> np.ndarray:
-    """Our (x, y, z) (Y up, -Z forward) -> Blender world (Z up): (z, x, y).  See module doc."""
+    """Our (x, y, z) (Y up, -Z forward) -> Blender world (Z up): (-z, -x, y).  See module doc."""
     d = np.asarray(d)
-    return np.stack([d[..., 2], d[..., 0], d[..., 1]], axis=-1)
+    return np.stack([-d[..., 2], -d[..., 0], d[..., 1]], axis=-1)
 
 
 def rotation(yaw_deg: float = 0.0, pitch_deg: float = 0.0) -> np.ndarray:

@@ -69,10 +69,9 @@ def soft_histogram(x: torch.Tensor, bins: int) -> torch.Tensor:
     Channel b * C + c holds relu(1 - |x_c - b / bins| * bins), b = 0..bins
     (a triangle of width 2/bins around each bin centre; bin-major order).
     """
-    n, c, h, w = x.shape
     centres = torch.arange(bins + 1, dtype=x.dtype, device=x.device) / bins
     d = x.unsqueeze(1) - centres.view(1, -1, 1, 1, 1)
-    return torch.relu(1.0 - d.abs() * bins).reshape(n, (bins + 1) * c, h, w)
+    return torch.relu(1.0 - d.abs() * bins).flatten(1, 2)
 
 
 def crf_features(x: torch.Tensor, bins: tuple[int, ...] = (4, 8, 16)) -> torch.Tensor:
@@ -100,15 +99,15 @@ def apply_inverse_crf(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
     interpolation between neighbouring samples (authors' ``apply_rf``).
     Computed in float32; returns x's dtype and shape.
     """
-    n, s = g.shape
-    pos = (x.float().reshape(n, -1) * (s - 1)).clamp(0.0, float(s - 1))
+    s = int(g.shape[1])
+    pos = (x.float().flatten(1) * (s - 1)).clamp(0.0, float(s - 1))
     i0 = pos.floor().clamp(max=float(s - 2))
     w = pos - i0
     i0 = i0.long()
     g = g.float()
     y0 = torch.gather(g, 1, i0)
     y1 = torch.gather(g, 1, i0 + 1)
-    return (y0 + (y1 - y0) * w).reshape(x.shape).to(x.dtype)
+    return (y0 + (y1 - y0) * w).view_as(x).to(x.dtype)
 
 
 def _bn(c: int) -> nn.BatchNorm2d:

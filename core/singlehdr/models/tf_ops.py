@@ -68,16 +68,13 @@ def max_pool_same(x: torch.Tensor, kernel: int, stride: int) -> torch.Tensor:
     return F.max_pool2d(pad_same(x, kernel, stride, value=float("-inf")), kernel, stride)
 
 
-def _upsample2x_axis(x: torch.Tensor, dim: int) -> torch.Tensor:
-    # Output index o samples input position o * 0.5 (no half-pixel offset):
-    # even o -> x[o/2]; odd o -> (x[k] + x[k+1]) / 2 with k+1 clamped to the edge.
-    n = int(x.shape[dim])
-    nxt = torch.cat([x.narrow(dim, 1, n - 1), x.narrow(dim, n - 1, 1)], dim=dim)
+def _upsample2x_rows(x: torch.Tensor) -> torch.Tensor:
+    # (N, C, H, W) -> (N, C, 2H, W).  Output row o samples input row o * 0.5 (no
+    # half-pixel offset): even o -> x[o/2]; odd o -> (x[k] + x[k+1]) / 2 with k+1
+    # clamped to the edge.  Slices and flatten only, so tracing keeps H symbolic.
+    nxt = torch.cat([x[:, :, 1:], x[:, :, -1:]], dim=2)
     odd = x + (nxt - x) * 0.5
-    out = torch.stack([x, odd], dim=dim + 1)
-    shape = list(x.shape)
-    shape[dim] = 2 * n
-    return out.reshape(shape)
+    return torch.stack([x, odd], dim=3).flatten(2, 3)
 
 
 def resize_bilinear_x2_tf1(x: torch.Tensor) -> torch.Tensor:
@@ -91,7 +88,7 @@ def resize_bilinear_x2_tf1(x: torch.Tensor) -> torch.Tensor:
     which uses half-pixel centres.
     x: (N, C, H, W) -> (N, C, 2H, 2W).
     """
-    return _upsample2x_axis(_upsample2x_axis(x, 2), 3)
+    return _upsample2x_rows(_upsample2x_rows(x).transpose(2, 3)).transpose(2, 3)
 
 
 def resize_nearest_x2(x: torch.Tensor) -> torch.Tensor:

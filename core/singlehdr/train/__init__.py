@@ -1,1 +1,7 @@
-"""singlehdr.train"""
+"""singlehdr.train: data synthesis from HDR folders, losses, trainer (torchrun/DDP), evaluation.
+
+- :mod:`.dataset`: ``HDRFolderDataset`` (on-the-fly camera simulation).
+- :mod:`.losses`: the paper's per-stage losses.
+- :mod:`.trainer`: ``TrainConfig``, ``train`` (``singlehdr train``).
+- :mod:`.checkpoint`: safetensors checkpoints (model + Adam state + step).
+"""

@@ -190,6 +190,39 @@ def test_read_export_info_rejects_foreign_files(tmp_path):
         read_export_info(bad)
 
 
+class ShapeBakingNet(nn.Module):
+    """Reads a size into Python, as much model code does: a trace bakes it in."""
+
+    multiple = 8
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = int(x.shape[2])
+        ramp = torch.arange(h, dtype=x.dtype, device=x.device).view(1, 1, h, 1) / h
+        return x * 2.0 + ramp
+
+
+def test_a_trace_that_bakes_shapes_is_saved_fixed_size_with_a_clear_error(tmp_path):
+    model = ShapeBakingNet().eval()
+    path = export_torchscript(model, tmp_path / "baked.pt", example_size=(24, 40), margin=4, method="trace")
+    info = read_export_info(path)
+    assert info["dynamic_shapes"] is False and info["compiled_with"] == "trace, fixed size"
+    assert info["constraint"].startswith("input must be exactly 40x24")
+    assert info["checks"]["other_sizes"][0] == [24 + 8 + 7, 40 + 16 + 3]
+    assert info["checks"]["other_sizes_max_abs_error"][-1] > 1e-4  # the baked size shows at another size
+    # the traced arange was made on the CPU: recorded as not device-portable
+    assert info["device"] == "cpu" and info["device_portable"] is False and "--device cuda" in info["device_note"]
+    loaded = torch.jit.load(str(path))
+    x = torch.rand(1, 3, 24, 40, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        want = NukeInferenceWrapper(model, 8, "linear", 4)(x)
+        np.testing.assert_allclose(loaded(x).numpy(), want.numpy(), atol=1e-6)
+    with pytest.raises(Exception, match="exported for 40x24 images; Reformat"):
+        loaded(torch.rand(1, 3, 30, 40))
+    # without the check a trace cannot be trusted at other sizes: fixed size as well
+    unchecked = read_export_info(export_torchscript(TinyUNet(), tmp_path / "u.pt", example_size=(16, 16), method="trace", check=False))
+    assert unchecked["dynamic_shapes"] is False and unchecked["checks"] == {}
+
+
 # --------------------------------------------------- the real SingleHDRModel
 
 
@@ -211,6 +244,7 @@ def test_real_model_export_matches_eager_and_guards_its_size(tmp_path, small_mod
     assert got.shape == (1, 3, 40, 56)
     assert float(got.min()) >= 0.0  # linear HDR >= 0
     assert float((got - want).abs().max()) <= 1e-4 * max(1.0, float(want.abs().max()))
+    assert info["device"] == "cpu" and isinstance(info["device_portable"], bool)
     if info["dynamic_shapes"]:  # the model's code became scriptable/traceable at any size
         with torch.no_grad():
             other = torch.rand(1, 3, 33, 47)

@@ -136,6 +136,7 @@ def test_memory_aware_tiling_and_tile_zero():
     plan = e.plan(300, 300)
     assert plan["tile"] == 256 and plan["tiles"] == 4
     assert engine(tile=None).plan(300, 300)["tile"] == 0  # plenty of RAM for 364^2 px: untiled
+    assert engine(tile=None).plan(1000, 400)["tile"] == 512  # CPU: at most 512 px tiles (faster)
     assert engine(tile=0).plan(5000, 5000)["tile"] == 0
     assert engine(tile=200).plan(300, 300)["tile"] == 192  # rounded down to the multiple
     out = e.run(img)

@@ -98,7 +98,8 @@ def unet(b: Builder, x, scope: str, cin: int, widths, kernels, kind: str):
 
 
 def linearization(b: Builder, img, g0: np.ndarray, hinv: np.ndarray, stem=64, s2=(64, 256), s3=(128, 512)):
-    """Linearization-Net: features, crf_feature_net (ResNet-50 to res3b), dense, EMoR, monotone fix."""
+    """Linearization-Net: features, crf_feature_net (ResNet-50 to res3b), dense, EMoR, monotone fix.
+    Returns (g (N, 1024), the dense output w (N, 11))."""
     t = tf()
     shape = t.shape(img)
     edges = t.reshape(t.image.sobel_edges(img), [shape[0], shape[1], shape[2], 6])
@@ -136,7 +137,7 @@ def linearization(b: Builder, img, g0: np.ndarray, hinv: np.ndarray, stem=64, s2
     d = g[:, 1:] - g[:, :-1]
     d = d + t.nn.relu(-t.reduce_min(d, axis=-1, keepdims=True))
     d = d / t.reduce_sum(d, axis=-1, keepdims=True)
-    return t.pad(t.cumsum(d, axis=-1), [[0, 0], [1, 0]])
+    return t.pad(t.cumsum(d, axis=-1), [[0, 0], [1, 0]]), w
 
 
 def apply_rf(x, g):
@@ -192,7 +193,7 @@ def build_and_run(ckpt_dir: str, inputs: list[np.ndarray], g0: np.ndarray, hinv:
                   extra_feeds: dict | None = None, seed: int = 0) -> list[dict[str, np.ndarray]]:
     """Build all four networks in one TF graph, save a V2 checkpoint (with a few
     optimizer-slot decoys) to ``ckpt_dir/model.ckpt`` and return, per NHWC input,
-    the TF outputs of every stage:  C, g, B, A, R (pipeline from the input), and
+    the TF outputs of every stage:  C, g (and the basis weights w), B, A, R (pipeline from the input), and
     lin/hal/ref outputs on the pipeline's own intermediates."""
     t = tf()
     sw = lambda c: max(1, int(round(c * width)))  # noqa: E731
@@ -202,7 +203,7 @@ def build_and_run(ckpt_dir: str, inputs: list[np.ndarray], g0: np.ndarray, hinv:
         ldr = t.compat.v1.placeholder(t.float32, [None, None, None, 3])
         c = unet(b, ldr, "Dequantization_Net", 3, [sw(v) for v in (16, 32, 64, 128, 256)], (7, 5, 3, 3, 3), "deq")
         lin_in = t.compat.v1.placeholder_with_default(c, [None, None, None, 3])
-        invcrf = linearization(b, lin_in, g0, hinv, sw(64), (sw(64), sw(256)), (sw(128), sw(512)))
+        invcrf, lin_w = linearization(b, lin_in, g0, hinv, sw(64), (sw(64), sw(256)), (sw(128), sw(512)))
         lin_b = apply_rf(lin_in, invcrf)
         hal_in = t.compat.v1.placeholder_with_default(lin_b, [None, None, None, 3])
         a = hallucination(b, hal_in, tuple((sw(cc), n) for cc, n in ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))), sw(512),
@@ -220,8 +221,8 @@ def build_and_run(ckpt_dir: str, inputs: list[np.ndarray], g0: np.ndarray, hinv:
             b.load(sess)
             saver.save(sess, f"{ckpt_dir}/model.ckpt", write_meta_graph=False)
             for x in inputs:
-                cv, gv, bv, av, rv = sess.run([c, invcrf, lin_b, a, r], {ldr: x})
-                results.append({"ldr": x, "C": cv, "g": gv, "B": bv, "A": av, "R": rv})
+                cv, gv, wv, bv, av, rv = sess.run([c, invcrf, lin_w, lin_b, a, r], {ldr: x})
+                results.append({"ldr": x, "C": cv, "g": gv, "w": wv, "B": bv, "A": av, "R": rv})
             for key, (feed_name, value) in (extra_feeds or {}).items():
                 node = {"lin": lin_in, "hal": hal_in}[feed_name]
                 out = {"lin": invcrf, "hal": a}[feed_name]

@@ -85,9 +85,12 @@ def test_linearization_net_matches_tf(tf_run):
     net = load_sub(LinearizationNet(), folder, "linearize", "linearize.")
     with torch.no_grad():
         for r in pipe:
-            assert_close(net(nchw(r["C"])).numpy(), r["g"])
+            # the basis weights carry the network's precision (a BN eps of 1e-5 instead of
+            # 1e-3 moves them by ~1e-2); g is mostly g0, so it is held to 1e-5
+            assert_close(net.basis_weights(nchw(r["C"])).numpy(), r["w"])
+            assert_close(net(nchw(r["C"])).numpy(), r["g"], 1e-5)
         odd = feeds["lin_odd"]  # 45x61: asymmetric SAME padding at odd sizes too
-        assert_close(net(nchw(odd["input"])).numpy(), odd["output"])
+        assert_close(net(nchw(odd["input"])).numpy(), odd["output"], 1e-5)
     # the two curves of the batch differ (so apply_inverse_crf at 1e-6 checks per-image lookup)
     assert np.abs(pipe[0]["g"][0] - pipe[0]["g"][1]).max() > 1e-4
 

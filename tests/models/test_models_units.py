@@ -139,6 +139,7 @@ def test_small_is_much_smaller_than_full():
     assert SingleHDRConfig.from_dict(SingleHDRConfig.small().to_dict()) == SingleHDRConfig.small()
 
 
+@pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning")
 def test_trace_generalises_to_other_sizes_and_channels_last():
     """torch.jit.trace at one size gives the eager result at another (padding amounts are size-independent)."""
     torch.manual_seed(1)
@@ -150,3 +151,17 @@ def test_trace_generalises_to_other_sizes_and_channels_last():
         assert torch.allclose(traced(x), eager, atol=1e-5)
         cl = model.to(memory_format=torch.channels_last)(x.to(memory_format=torch.channels_last))
         assert torch.allclose(cl, eager, atol=1e-4)
+
+
+def test_autocast_keeps_the_curve_float32():
+    torch.manual_seed(2)
+    model = SingleHDRModel(SingleHDRConfig(0.125, refine=True)).eval()
+    x = torch.rand(1, 3, 32, 32)
+    with torch.no_grad():
+        ref = model.stages(x)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            st = model.stages(x)
+    assert st["inverse_crf"].dtype == torch.float32
+    assert torch.all(st["inverse_crf"][:, 1:] >= st["inverse_crf"][:, :-1])
+    assert float((st["inverse_crf"] - ref["inverse_crf"]).abs().max()) < 5e-3
+    assert float((st["refined"].float() - ref["refined"]).abs().max()) < 0.1

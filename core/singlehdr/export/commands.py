@@ -77,5 +77,7 @@ def run(args: argparse.Namespace) -> int:
         print("  any input size works (padded inside to a multiple of %d)" % meta["multiple"])
     else:
         print(f"  {meta['constraint']}")
+    if not meta.get("device_portable", True):
+        print(f"  note: {meta['device_note']}")
     print("  NukeX: CatFileCreator -> Torchscript File = this file, Channels In = rgb, Channels Out = rgb, Output Scale = 1")
     return 0

@@ -25,20 +25,29 @@ So the exported wrapper:
 
 The wrapper is compiled with ``torch.jit.script`` so that the padding
 arithmetic follows the input size at run time; the model inside is scripted
-when its code allows, else traced.  A trace turns the shapes the model's
+when its code allows, else traced.  A trace can turn shapes the model's
 Python reads (``int(x.shape[i])``) into constants, so ``export_torchscript``
-checks a traced model at a second size; when it cannot follow it, the file
-is saved as a fixed-size trace behind a guard that refuses other sizes with
-a clear message, and ``"dynamic_shapes": false`` plus the required size are
-written into its metadata (read it with :func:`read_export_info`).  In Nuke:
-export at the plate's resolution (``--size 1920x1080``) or Reformat to the
-exported size before the Inference node.
+checks a traced model at two other sizes against the eager model; when it
+cannot follow them, the file is saved behind a guard that refuses other
+sizes with a clear message, and ``"dynamic_shapes": false`` plus the
+required size are written into its metadata (read it with
+:func:`read_export_info`).  In Nuke: export at the plate's resolution
+(``--size 1920x1080``) or Reformat to the exported size.
+
+A trace also records the device of tensors the model creates (for example
+``torch.arange(..., device=x.device)`` becomes ``device="cpu"``); such a
+file only runs on the export device.  The metadata says so
+(``"device_portable": false``): export with ``--device cuda`` for Nuke's
+"Use GPU if available".
 """
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import warnings
+import zipfile
 from os import PathLike
 from pathlib import Path
 from typing import Any, Optional
@@ -247,22 +256,33 @@ def export_torchscript(
     checks: dict[str, Any] = {}
     with torch.no_grad():
         if check:
-            other = torch.rand(1, 3, max(1, h - mult // 2 - 3), w + mult // 2 + 5, generator=gen).to(device)
-            ref_other = eager(other)
-            try:
-                err = _max_error(wrapper(other), ref_other)
-            except Exception:  # a trace that baked in its sizes may fail outright
-                err = float("inf")
-            checks["other_size"] = [int(other.shape[2]), int(other.shape[3])]
-            checks["other_size_max_abs_error"] = err
-            if used == "script" and not _within(err, ref_other, tolerance):
-                raise RuntimeError(f"scripted TorchScript export differs from the eager model by {err:.3g} at another size")
-            dynamic = _within(err, ref_other, tolerance)
-        if not dynamic:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", torch.jit.TracerWarning)
-                traced = torch.jit.trace(eager, example, check_trace=False)
-            wrapper = torch.jit.script(FixedSizeGuard(traced, h, w))
+            # two other sizes whose padded sizes differ from the example's in
+            # both dimensions: one larger, one smaller (or larger still)
+            others = [(h + mult + 7, w + 2 * mult + 3)]
+            if h > mult + 1 and w > mult + 1:
+                others.append((h - mult - 1, w - mult - 1))
+            else:
+                others.append((h + 3 * mult + 1, w + mult + 9))
+            errors = []
+            ok = True
+            for oh, ow in others:
+                other = torch.rand(1, 3, oh, ow, generator=gen).to(device)
+                ref_other = eager(other)
+                try:
+                    err = _max_error(wrapper(other), ref_other)
+                except Exception:  # a trace that baked in its sizes may fail outright
+                    err = float("inf")
+                errors.append(err)
+                ok = ok and _within(err, ref_other, tolerance)
+                if not ok:
+                    break
+            checks["other_sizes"] = [list(o) for o in others[: len(errors)]]
+            checks["other_sizes_max_abs_error"] = errors
+            if used == "script" and not ok:
+                raise RuntimeError(f"scripted TorchScript export differs from the eager model by {max(errors):.3g} at another size")
+            dynamic = ok
+        if not dynamic:  # the scripted padding still follows x; the traced model only fits this size
+            wrapper = torch.jit.script(FixedSizeGuard(wrapper, h, w))
             used = f"{used}, fixed size"
         if check:
             ref = eager(example)
@@ -292,9 +312,38 @@ def export_torchscript(
     if model_info:
         meta["model"] = model_info
 
+    # Saved through memory: the archive's inner folder gets a neutral name, and
+    # its TorchScript code can be checked for devices baked in by a trace.
+    baked = sorted(_baked_devices(_save_bytes(wrapper, {})))
+    meta["device"] = str(device)
+    meta["device_portable"] = not baked
+    if baked:
+        meta["device_note"] = (
+            f"the traced model creates tensors on {', '.join(baked)}: run the file on that device only "
+            f"(export again with --device cuda for Nuke's 'Use GPU if available')"
+        )
+    data = _save_bytes(wrapper, {EXTRA_FILE: json.dumps(meta, indent=1, sort_keys=True)})
     with atomic_output(out, overwrite=overwrite) as tmp:
-        torch.jit.save(wrapper, str(tmp), _extra_files={EXTRA_FILE: json.dumps(meta, indent=1, sort_keys=True)})
+        tmp.write_bytes(data)
     return out
+
+
+def _save_bytes(module: nn.Module, extra_files: dict[str, str]) -> bytes:
+    buf = io.BytesIO()
+    torch.jit.save(module, buf, _extra_files=extra_files)
+    return buf.getvalue()
+
+
+def _baked_devices(archive: bytes) -> set[str]:
+    """Devices written as constants into a TorchScript archive's code
+    (``torch.device("cpu")``): a trace records the device tensors were made
+    on, so such a file cannot move to another device."""
+    found: set[str] = set()
+    with zipfile.ZipFile(io.BytesIO(archive)) as z:
+        for name in z.namelist():
+            if name.endswith(".py") and "/code/" in name:
+                found.update(re.findall(r'torch\.device\("([a-z]+)', z.read(name).decode("utf-8", "replace")))
+    return found
 
 
 def read_export_info(path: str | PathLike[str]) -> dict[str, Any]:

@@ -88,7 +88,7 @@ class VGGEncoder(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         skips = []
         for stage in self.stages:
-            for conv in stage:
+            for conv in stage:  # type: ignore[attr-defined]
                 x = torch.relu(conv(x))
             skips.append(x)
             x = max_pool_same(x, 2, 2)
@@ -148,6 +148,7 @@ class HallucinationNet(nn.Module):
         self.config = config or HallucinationConfig()
         self.encoder = VGGEncoder(self.config)
         self.decoder = Decoder(self.config)
+        self.vgg_mean_bgr: torch.Tensor
         self.register_buffer("vgg_mean_bgr", torch.tensor(VGG_MEAN_BGR).view(1, 3, 1, 1), persistent=False)
 
     def residual(self, linear: torch.Tensor) -> torch.Tensor:

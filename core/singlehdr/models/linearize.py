@@ -127,18 +127,14 @@ class Bottleneck(nn.Module):
         self.bn2 = _bn(mid)
         self.conv3 = nn.Conv2d(mid, cout, 1, bias=False)
         self.bn3 = _bn(cout)
-        if project:
-            self.proj = nn.Conv2d(cin, cout, 1, stride=stride, bias=False)
-            self.proj_bn = _bn(cout)
-        else:
-            self.proj = None
-            self.proj_bn = None
+        self.proj: nn.Conv2d | None = nn.Conv2d(cin, cout, 1, stride=stride, bias=False) if project else None
+        self.proj_bn: nn.BatchNorm2d | None = _bn(cout) if project else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = torch.relu(self.bn1(self.conv1(x)))
         y = torch.relu(self.bn2(self.conv2(y)))
         y = self.bn3(self.conv3(y))
-        shortcut = x if self.proj is None else self.proj_bn(self.proj(x))
+        shortcut = x if self.proj is None or self.proj_bn is None else self.proj_bn(self.proj(x))
         return torch.relu(y + shortcut)
 
 
@@ -174,7 +170,7 @@ def _invemor_basis(n_basis: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 class LinearizationNet(nn.Module):
-    """(N, 3, H, W) dequantized LDR in [0, 1] -> (N, 1024) monotone inverse CRF, g(0)=0, g(1)=1.
+    """(N, 3, H, W) dequantized LDR in [0, 1] -> (N, 1024) float32 monotone inverse CRF, g(0)=0, g(1)=1.
 
     Any H, W >= 8 works (global pooling); the pipeline uses multiples of 32.
     The inverse-EMoR basis is a non-persistent buffer (read from invemor.txt,
@@ -189,6 +185,8 @@ class LinearizationNet(nn.Module):
         self.backbone = CRFFeatureNet(self.config.feature_channels, self.config)
         self.head = nn.Linear(self.config.stage3[1], self.config.n_basis)
         g0, hinv = _invemor_basis(self.config.n_basis)
+        self.g0: torch.Tensor
+        self.hinv: torch.Tensor
         self.register_buffer("g0", g0, persistent=False)
         self.register_buffer("hinv", hinv, persistent=False)
 
@@ -199,5 +197,6 @@ class LinearizationNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         w = self.basis_weights(x).float()
-        g = self.g0.unsqueeze(0) + w @ self.hinv
+        # an elementwise product and sum, not a matmul, so autocast keeps the curve in float32
+        g = self.g0.unsqueeze(0) + (w.unsqueeze(2) * self.hinv.unsqueeze(0)).sum(dim=1)
         return monotone_crf(g)

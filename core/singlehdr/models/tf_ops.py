@@ -6,10 +6,11 @@ the released weights give different numbers.  Each function here reproduces
 one such behaviour on NCHW tensors and is tested against the TF op itself
 (tests/models/test_tf_ops.py) or a hand-computed value.
 
-All functions are free of Python control flow on tensor *values* (shapes only),
-so ``torch.jit.trace`` records them; for inputs whose sizes are multiples of the
-stride, every padding amount computed from a shape is independent of the size,
-so a traced graph stays valid for other such sizes.
+All functions are free of Python control flow on tensor *values*, so
+``torch.jit.trace`` records them.  Sizes are handled with slices/flatten (kept
+symbolic by the tracer); the only shape-derived constants are TF 'SAME' padding
+amounts, which for sizes that are multiples of the stride do not depend on the
+size, so a graph traced at one such size is valid at others (tested).
 """
 
 from __future__ import annotations

@@ -94,6 +94,7 @@ def parse_message(buf: bytes) -> dict[int, list]:
     while pos < len(buf):
         key, pos = read_varint(buf, pos)
         number, wire = key >> 3, key & 7
+        value: int | bytes
         if wire == 0:
             value, pos = read_varint(buf, pos)
         elif wire == 1:
@@ -101,9 +102,9 @@ def parse_message(buf: bytes) -> dict[int, list]:
             pos += 8
         elif wire == 2:
             n, pos = read_varint(buf, pos)
-            value = bytes(buf[pos : pos + n])
-            if len(value) != n:
+            if pos + n > len(buf):
                 raise ValueError("truncated length-delimited field")
+            value = bytes(buf[pos : pos + n])
             pos += n
         elif wire == 5:
             value = struct.unpack_from("<I", buf, pos)[0]
@@ -292,7 +293,7 @@ def resolve_prefix(path: str | os.PathLike) -> Path:
             m = re.search(r'^model_checkpoint_path:\s*"(.*)"', state.read_text(errors="replace"), re.M)
             if m:
                 cand = Path(m.group(1))
-                for c in (cand if cand.is_absolute() else p / cand, p / cand.name):
+                for c in (p / cand.name, cand if cand.is_absolute() else p / cand):  # prefer this folder
                     if Path(str(c) + ".index").is_file():
                         return c
         indexes = sorted(p.glob("*.index"))

@@ -244,7 +244,9 @@ def test_real_model_export_matches_eager_and_guards_its_size(tmp_path, small_mod
     assert got.shape == (1, 3, 40, 56)
     assert float(got.min()) >= 0.0  # linear HDR >= 0
     assert float((got - want).abs().max()) <= 1e-4 * max(1.0, float(want.abs().max()))
-    assert info["device"] == "cpu" and isinstance(info["device_portable"], bool)
+    # the model creates no tensors of its own (Sobel by slices, histogram centres as floats):
+    # a CPU export also runs on Nuke's GPU
+    assert info["device"] == "cpu" and info["device_portable"] is True
     if info["dynamic_shapes"]:  # the model's code became scriptable/traceable at any size
         with torch.no_grad():
             other = torch.rand(1, 3, 33, 47)

@@ -68,10 +68,9 @@ def soft_histogram(x: torch.Tensor, bins: int) -> torch.Tensor:
 
     Channel b * C + c holds relu(1 - |x_c - b / bins| * bins), b = 0..bins
     (a triangle of width 2/bins around each bin centre; bin-major order).
+    Bin centres are Python floats, so a traced model is device-independent.
     """
-    centres = torch.arange(bins + 1, dtype=x.dtype, device=x.device) / bins
-    d = x.unsqueeze(1) - centres.view(1, -1, 1, 1, 1)
-    return torch.relu(1.0 - d.abs() * bins).flatten(1, 2)
+    return torch.cat([torch.relu(1.0 - (x - b / bins).abs() * bins) for b in range(bins + 1)], dim=1)
 
 
 def crf_features(x: torch.Tensor, bins: tuple[int, ...] = (4, 8, 16)) -> torch.Tensor:

@@ -129,11 +129,20 @@ def sobel_edges_tf(x: torch.Tensor) -> torch.Tensor:
     dy = [[-1,-2,-1],[0,0,0],[1,2,1]] and dx = dy^T applied as cross-correlation,
     output [..., C, 2] with (dy, dx) last; reshaping that to 2C channels gives the
     order c0_dy, c0_dx, c1_dy, c1_dx, ... (dy before dx).
+    Written with slices rather than a constant kernel so that a traced model
+    (TorchScript for Nuke) carries no tensor pinned to the tracing device.
     """
-    c = int(x.shape[1])
-    dy = torch.tensor([[-1.0, -2.0, -1.0], [0.0, 0.0, 0.0], [1.0, 2.0, 1.0]], dtype=x.dtype, device=x.device)
-    kernel = torch.stack([dy, dy.t()]).unsqueeze(1).repeat(c, 1, 1, 1)  # (2C, 1, 3, 3)
-    return F.conv2d(pad_reflect(x, 1), kernel, groups=c)
+    p = pad_reflect(x, 1)
+
+    def smooth_cols(t: torch.Tensor) -> torch.Tensor:  # [1, 2, 1] along W
+        return t[..., :-2] + 2.0 * t[..., 1:-1] + t[..., 2:]
+
+    def smooth_rows(t: torch.Tensor) -> torch.Tensor:  # [1, 2, 1] along H
+        return t[..., :-2, :] + 2.0 * t[..., 1:-1, :] + t[..., 2:, :]
+
+    dy = smooth_cols(p[..., 2:, :]) - smooth_cols(p[..., :-2, :])
+    dx = smooth_rows(p[..., :, 2:]) - smooth_rows(p[..., :, :-2])
+    return torch.stack([dy, dx], dim=2).flatten(1, 2)
 
 
 def batch_norm_inference(

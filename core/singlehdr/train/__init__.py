@@ -5,3 +5,6 @@
 - :mod:`.trainer`: ``TrainConfig``, ``train`` (``singlehdr train``).
 - :mod:`.checkpoint`: safetensors checkpoints (model + Adam state + step).
 """
+
+#: Training stages: one sub-network each, or all jointly with Refinement-Net.
+STAGES = ("deq", "lin", "hal", "joint")

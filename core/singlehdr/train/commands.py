@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from .trainer import STAGES, TrainConfig
+from . import STAGES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -46,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .trainer import train
+    from .trainer import TrainConfig, train
 
     cfg = TrainConfig(
         stage=args.stage,

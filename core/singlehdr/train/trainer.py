@@ -45,9 +45,9 @@ from torch import nn
 from ..errors import SingleHDRError
 from . import losses as L
 from .checkpoint import load_checkpoint, save_checkpoint
+from . import STAGES
 from .dataset import HDRFolderDataset
 
-STAGES = ("deq", "lin", "hal", "joint")
 DEFAULT_LR = {"deq": 1e-4, "lin": 1e-4, "hal": 1e-4, "joint": 1e-5}
 CHECKPOINT_NAME = "checkpoint.safetensors"
 MODEL_NAME = "model.safetensors"

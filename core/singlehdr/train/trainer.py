@@ -464,7 +464,7 @@ def fit_inverse_emor(curve: np.ndarray, n_basis: int = 11) -> np.ndarray:
 
 
 @torch.no_grad()
-def prior_init(model: Any, inverse_crf: np.ndarray | None = None, highlight_gain: float = 1.0) -> Any:
+def prior_init(model: Any, inverse_crf: np.ndarray | None = None, highlight_gain: float = 0.0, highlight_bias: float = 0.01) -> Any:
     """Set a SingleHDRModel's initial weights to a sensible prior (in place; returns it).
 
     Every stage starts as (nearly) the identity of what it reverses, so an
@@ -479,9 +479,10 @@ def prior_init(model: Any, inverse_crf: np.ndarray | None = None, highlight_gain
       every input until the head learns.
     * Hallucination-Net: skip fusions h2..h6 initialised as an element-wise add
       (Liu et al. 2020 / REFERENCE.md: fuse = [I | I], bias 0); the last fusion
-      (6 -> 3 over [h7, B]) as ``highlight_gain`` * B with the h7 half zero, so
-      A = B + alpha * gain * B inside the 0.12 highlight mask (a mild classical
-      expansion whose ReLU is active, so gradients flow from step one).
+      (6 -> 3 over [h7, B]) as ``highlight_gain`` * B + ``highlight_bias`` with
+      the h7 half zero, so A = B + alpha * (gain * B + bias) inside the 0.12
+      highlight mask: by default A = B + 0.01 alpha, nearly the identity, with
+      the ReLU active so gradients flow from step one.
     * Refinement-Net: output conv zero -> out = relu(A + 0) = A (Sec. 3.4).
     """
     from ..camera.crf import CURVE_X
@@ -506,6 +507,7 @@ def prior_init(model: Any, inverse_crf: np.ndarray | None = None, highlight_gain
             fuse.weight[:, cout:, 0, 0] = eye[:, : cin - cout]
         else:
             fuse.weight[:, 3:, 0, 0] = highlight_gain * eye
+            fuse.bias.fill_(highlight_bias)
     if getattr(model, "refine", None) is not None:
         model.refine.unet.head.weight.zero_()
         model.refine.unet.head.bias.zero_()

@@ -9,7 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/_venv.sh"
 # ColorVideoVDP (JOD metric of `singlehdr evaluate`): its declared dependencies
 # would pull a multi-GB CUDA torch, so it and what it imports go in without
 # them (singlehdr.train.metrics.load_pycvvdp shims the rest).
-"${PIP[@]}" install --no-deps "cvvdp==0.5.7" "torchvision==0.28.0" einops ffmpeg-python future
+"${PIP[@]}" install --no-deps "cvvdp==0.5.7" "torchvision==0.28.0" einops ffmpeg-python future tqdm
 # Debian's FreeImage lets imageio write Radiance .hdr; best effort only.
 if ! ldconfig -p 2>/dev/null | grep -q libfreeimage; then
     if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then

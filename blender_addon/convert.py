@@ -25,7 +25,6 @@ tests/hosts/test_blender_addon.py):
 from __future__ import annotations
 
 import importlib.util
-import math
 from typing import Any
 
 import numpy as np
@@ -205,58 +204,15 @@ def make_world_hdr(
 ) -> tuple[np.ndarray, np.ndarray | None, dict[str, Any]]:
     """An equirectangular linear HDR environment map from one photo file.
 
-    Uses singlehdr.envmap.make_envmap (panorama, chrome ball or photo; output
-    ``width`` x ``width / 2``) when the installed singlehdr has it; otherwise
-    singlehdr.reconstruct with input_kind="equirect" (360 panoramas only, at
-    their own size).  fov: horizontal field of view of an ordinary photo in
-    degrees; 0 = from its EXIF.
-    Returns (hdr_linear (H, W, 3) float32 in ``colorspace``, alpha (H, W) or
-    None, metadata dict for the EXR header).
+    Runs singlehdr.envmap.make_envmap (360 panorama, chrome ball or ordinary
+    photo; output ``width`` x ``width / 2``).  fov: horizontal field of view of
+    an ordinary photo in degrees; 0 = from its EXIF.
+    Returns (hdr_linear (H, W, 3) float32 in ``colorspace``, alpha (H, W)
+    reliability mask, metadata dict for the EXR header).
     """
-    from singlehdr import reconstruct
-    from singlehdr.errors import SingleHDRError
+    from singlehdr.envmap import EnvmapOptions, make_envmap
 
     options = make_options(method, model_path=model_path, device=device, colorspace=colorspace)
-    try:
-        from singlehdr.envmap import EnvmapOptions, make_envmap
-    except ImportError:
-        make_envmap = None
-    if make_envmap is not None:
-        env_options = _envmap_options(EnvmapOptions, kind, options, width, fov)
-        result = make_envmap(path, env_options)
-        hdr = np.asarray(getattr(result, "hdr_linear"), dtype=np.float32)
-        alpha = getattr(result, "alpha", None)
-        meta = dict(getattr(result, "metadata", {}) or {})
-        return hdr, alpha, meta
-    if kind not in ("auto", "equirect"):
-        raise SingleHDRError(
-            f"input kind {kind!r} needs singlehdr.envmap.make_envmap, which this singlehdr lacks; update singlehdr"
-        )
-    result = reconstruct(path, options.replace(input_kind="equirect"))
-    h, w = result.hdr_linear.shape[:2]
-    if not math.isclose(w, 2 * h, rel_tol=0.01):
-        raise SingleHDRError(f"{path} is {w}x{h}, not a 2:1 360 panorama; choose the chrome-ball or photo kind")
-    return result.hdr_linear, None, dict(result.metadata)
-
-
-def _envmap_options(options_cls: Any, kind: str, reconstruct_options: Any, width: int, fov: float) -> Any:
-    """Build singlehdr.envmap.EnvmapOptions from the fields it declares."""
-    import dataclasses
-
-    names = {f.name for f in dataclasses.fields(options_cls)} if dataclasses.is_dataclass(options_cls) else set()
-    kw: dict[str, Any] = {}
-    if "kind" in names:
-        kw["kind"] = kind
-    if "width" in names:
-        kw["width"] = int(width)
-    if "fov" in names and fov > 0:
-        kw["fov"] = float(fov)
-    if "reconstruct" in names:
-        kw["reconstruct"] = reconstruct_options
-    elif "options" in names:
-        kw["options"] = reconstruct_options
-    else:
-        for name in ("method", "model", "device", "colorspace"):
-            if name in names:
-                kw[name] = getattr(reconstruct_options, name)
-    return options_cls(**kw)
+    env_options = EnvmapOptions(kind=kind, width=int(width), reconstruct=options, fov=float(fov) if fov > 0 else None)
+    result = make_envmap(path, env_options)
+    return np.asarray(result.hdr_linear, dtype=np.float32), result.alpha, dict(result.metadata)

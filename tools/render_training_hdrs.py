@@ -175,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="singlehdr_bur_"))
     args.out.mkdir(parents=True, exist_ok=True)
     records = []
+    index = args.out / "renders.json"
+    # keep what an earlier run recorded about files that are already there
+    known = {r.get("file"): r for r in json.loads(index.read_text())} if index.is_file() else {}
     for seed in range(args.first_seed, args.first_seed + args.count):
         path = args.out / f"render_{seed:05d}.exr"
         if not path.exists():
@@ -184,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
 
             bpy.ops.render.render(write_still=True)
         else:
-            info = {"seed": seed, "world": "cached", "camera": "cached"}
+            info = dict(known.get(path.name) or {"seed": seed, "world": "cached", "camera": "cached"})
         info["file"] = path.name
         info["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
         records.append(info)

@@ -38,6 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=0, help="data-loading worker processes (default 0)")
     p.add_argument("--vgg-weights", metavar="FILE", default=None, help="ImageNet VGG16 weights for the Hal perceptual loss (else skipped)")
+    p.add_argument("--lin-log-weight", type=float, default=0.0,
+                   help="lin stage: weight of an extra L2 between log inverse CRFs (ours; default 0 = the paper's loss)")
     p.add_argument("--save-every", type=int, default=1000, help="checkpoint every N steps (default 1000)")
     p.add_argument("--log-every", type=int, default=10, help="log every N steps (default 10)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
@@ -67,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
         log_every=args.log_every,
         device=args.device,
         progress=not args.no_progress,
+        lin_log_weight=args.lin_log_weight,
     )
     result = train(cfg)
     if result.get("rank", 0) == 0:

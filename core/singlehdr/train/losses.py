@@ -57,9 +57,31 @@ def deq_loss(dequantized: torch.Tensor, ldr_prequant: torch.Tensor) -> torch.Ten
     return l2(dequantized, ldr_prequant)
 
 
-def lin_loss(linear: torch.Tensor, linear_target: torch.Tensor, inverse_crf: torch.Tensor, inverse_crf_true: torch.Tensor) -> torch.Tensor:
-    """Linearization-Net: L2(g(LDR), clip(H t)) + 0.1 L2(g, g_true); g, g_true (N, 1024)."""
-    return l2(linear, linear_target) + LIN_CRF_WEIGHT * l2(inverse_crf, inverse_crf_true)
+def lin_loss(
+    linear: torch.Tensor, linear_target: torch.Tensor, inverse_crf: torch.Tensor, inverse_crf_true: torch.Tensor, log_weight: float = 0.0
+) -> torch.Tensor:
+    """Linearization-Net: L2(g(LDR), clip(H t)) + 0.1 L2(g, g_true); g, g_true (N, 1024).
+
+    log_weight > 0 adds ``log_weight`` * :func:`log_curve_loss` (ours, not in
+    the paper; 0 = the paper's loss)."""
+    loss = l2(linear, linear_target) + LIN_CRF_WEIGHT * l2(inverse_crf, inverse_crf_true)
+    if log_weight > 0:
+        loss = loss + log_weight * log_curve_loss(inverse_crf, inverse_crf_true)
+    return loss
+
+
+#: Offset of the log in :func:`log_curve_loss` (about a quarter of one 8-bit step of linear light).
+LOG_CURVE_EPS = 1e-3
+
+
+def log_curve_loss(inverse_crf: torch.Tensor, inverse_crf_true: torch.Tensor, eps: float = LOG_CURVE_EPS) -> torch.Tensor:
+    """L2(log(g + eps), log(g_true + eps)) over the curve samples: (N, S), (N, S) -> scalar.
+
+    Ours (not in Liu et al. 2020): the paper's L2 on g barely sees the dark end
+    of the curve, where a small absolute error is a large relative one; this
+    term weighs errors relatively, as log-domain metrics (log-PSNR, PU21) do.
+    """
+    return l2(torch.log(inverse_crf.clamp_min(0.0) + eps), torch.log(inverse_crf_true.clamp_min(0.0) + eps))
 
 
 class VGG16Features(nn.Module):

@@ -75,6 +75,7 @@ class TrainConfig:
     device: str = "auto"
     short_side: int = 512
     progress: bool = True
+    lin_log_weight: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     def check(self) -> None:
@@ -89,6 +90,8 @@ class TrainConfig:
             raise SingleHDRError("--lr must be positive")
         if self.workers < 0:
             raise SingleHDRError("--workers must be >= 0")
+        if not self.lin_log_weight >= 0:
+            raise SingleHDRError("--lin-log-weight must be >= 0")
 
     @property
     def learning_rate(self) -> float:
@@ -180,11 +183,12 @@ def trainable_module(model: Any, stage: str) -> nn.Module:
 class StageStep(nn.Module):
     """Wraps the model so DDP sees one forward: batch dict -> (loss, parts)."""
 
-    def __init__(self, model: Any, stage: str, vgg: Any = None):
+    def __init__(self, model: Any, stage: str, vgg: Any = None, lin_log_weight: float = 0.0):
         super().__init__()
         self.model: Any = model
         self.stage = stage
         self.vgg = vgg
+        self.lin_log_weight = float(lin_log_weight)
 
     def forward(self, ldr: torch.Tensor, aux: torch.Tensor, target: torch.Tensor, g_true: torch.Tensor) -> torch.Tensor:
         from ..models.linearize import apply_inverse_crf
@@ -194,7 +198,7 @@ class StageStep(nn.Module):
             return L.deq_loss(m.dequantize(ldr), target)
         if self.stage == "lin":
             g = m.linearize(aux)
-            return L.lin_loss(apply_inverse_crf(aux, g), target, g, g_true)
+            return L.lin_loss(apply_inverse_crf(aux, g), target, g, g_true, self.lin_log_weight)
         if self.stage == "hal":
             return L.hal_loss(m.hallucinate(aux), target, self.vgg)
         out = m(ldr)
@@ -338,7 +342,7 @@ def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device, out: P
             vgg = L.load_vgg16(cfg.vgg_weights).to(device)
         elif is_main:
             print("note: no --vgg-weights given: the perceptual term of the Hal loss is skipped")
-    step_module: nn.Module = StageStep(model, cfg.stage, vgg)
+    step_module: nn.Module = StageStep(model, cfg.stage, vgg, cfg.lin_log_weight)
     if distributed:
         from torch.nn.parallel import DistributedDataParallel as DDP
 
@@ -371,6 +375,7 @@ def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device, out: P
         "crop": cfg.crop,
         "lr": cfg.learning_rate,
         "world_size": world,
+        **({"lin_log_weight": cfg.lin_log_weight} if cfg.stage == "lin" and cfg.lin_log_weight else {}),
     }
     log = RunLog(out, cfg.resume) if is_main else None
     losses: list[tuple[int, float]] = []

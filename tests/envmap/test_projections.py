@@ -99,3 +99,10 @@ def test_hfov_from_exif():
     # 36 mm-equivalent 24 mm lens on a 3:2 image: horizontal FOV = 2 atan(18 / 24) = 73.74 deg
     assert P.hfov_from_exif({"FocalLengthIn35mmFilm": 24}, 3000, 2000) == pytest.approx(np.degrees(2 * np.arctan(18 / 24)), abs=1e-6)
     assert P.hfov_from_exif({}, 3000, 2000) is None
+
+
+def test_reported_convention_matches_to_blender():
+    from singlehdr.envmap.make import CONVENTION
+
+    np.testing.assert_allclose(P.to_blender(np.array([1.0, 2.0, 3.0])), [-3.0, -1.0, 2.0])
+    assert "(x_b, y_b, z_b) = (-z, -x, y)" in CONVENTION

@@ -34,7 +34,7 @@ from .detect import Circle, detect_ball, detect_kind, is_equirect_input
 from .fill import fill_envmap, pull_push
 
 KINDS = ("auto", "equirect", "ball", "photo")
-CONVENTION = "Y up, -Z forward at the image centre, +X right (u = 0.75); Blender: no rotation, (x_b, y_b, z_b) = (z, x, y)"
+CONVENTION = "Y up, -Z forward at the image centre, +X right (u = 0.75); Blender: no rotation, (x_b, y_b, z_b) = (-z, -x, y)"
 
 
 @dataclass(frozen=True)

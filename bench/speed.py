@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
                 for mp in sizes:
                     job = {"model": args.model, "config": config, "device": dev, "precision": prec, "mode": mode,
                            "mp": mp, "tile": args.tile, "overlap": args.overlap, "threads": args.threads}
-                    base = {"device": dev, "precision": prec, "model": args.model or f"random-{config}", "size_mp": mp, "mode": mode}
+                    base = {"device": dev, "precision": prec, "model": args.model or ("shipped default" if config == "shipped" else f"random-{config}"), "size_mp": mp, "mode": mode}
                     if mode == "untiled" and estimated_untiled_bytes(mp, config) > 0.8 * free:
                         rows.append({**base, "note": f"skipped: ~{estimated_untiled_bytes(mp, config) / 2**30:.0f} GB of activations > free memory"})
                         print(f"skip {dev} {prec} {mode} {mp} MP (memory)", flush=True)

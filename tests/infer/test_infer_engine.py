@@ -95,8 +95,9 @@ def test_crf_on_bounded_copy_for_large_images():
     e = engine(tile=128, tile_overlap=32, crf_max_side=256)
     e.run(img)
     (shape,) = e.model.crf_calls
-    # area-downsampled by k = ceil(600 / 256) = 3 -> 66 x 200, padded to multiples of 32 with >= 32 px
-    assert shape == (1, 3, 160, 288)
+    # box k = floor(600 / 256) = 2 -> 100 x 300, then resized to long side 256 -> 85 x 256,
+    # padded with >= 32 px each side to multiples of 32 -> 160 x 320
+    assert shape == (1, 3, 160, 320)
 
 
 def test_wrap_x_closes_the_360_seam():

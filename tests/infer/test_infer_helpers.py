@@ -129,3 +129,18 @@ def test_axis_weights_partition_of_unity(n, tile, overlap):
     if len(starts) > 1 and overlap:
         # interior edges fade out: the first tile's last pixel has a small weight
         assert weights[0][-1] < 0.01 and weights[0][0] == pytest.approx(1.0)
+
+
+def test_downsample_to_long_side_has_one_size_for_every_large_input():
+    from singlehdr.infer.resize import downsample_to_long_side
+
+    for h, w in ((817, 1225), (1633, 2449), (3266, 4899)):
+        img = np.full((h, w, 3), 0.25, dtype=np.float32)
+        img[:, w // 2 :] = 0.75
+        out = downsample_to_long_side(img, 256)
+        assert max(out.shape[:2]) == 256 and abs(out.shape[0] / out.shape[1] - h / w) < 0.01
+        # a box + antialiased bilinear keeps flat regions and the mean
+        assert np.allclose(out[:, :100], 0.25, atol=1e-6) and np.allclose(out[:, -100:], 0.75, atol=1e-6)
+        assert abs(float(out.mean()) - float(img.mean())) < 0.01
+    small = np.random.default_rng(0).random((100, 200, 3)).astype(np.float32)
+    assert downsample_to_long_side(small, 256) is not None and np.array_equal(downsample_to_long_side(small, 256), small)

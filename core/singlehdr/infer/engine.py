@@ -35,7 +35,7 @@ import torch
 from ..errors import SingleHDRError
 from .device import autocast_context, available_memory_bytes, describe_device, resolve_device, resolve_precision
 from .padding import PadPlan, gather, plan_padding
-from .resize import area_downsample, bicubic_resize
+from .resize import bicubic_resize, downsample_to_long_side
 from .tiling import axis_weights, tile_starts
 
 #: Activation memory per canvas pixel of one fp32 forward pass of the full-width
@@ -248,12 +248,13 @@ class Reconstructor:
         return out
 
     def _crf_for_tiling(self, ldr: np.ndarray, pad: PadPlan, multiple: int, *, wrap_x: bool) -> torch.Tensor:
-        """The image's inverse CRF (1, 1024), estimated on a copy whose long side is <= crf_max_side."""
+        """The image's inverse CRF (1, 1024), estimated on the image itself when its padded
+        canvas fits in crf_max_side, else on a copy shrunk to long side crf_max_side."""
         hp, wp = pad.canvas_shape
         if max(hp, wp) <= self.crf_max_side:
             canvas = gather(ldr, pad.rows, pad.cols)
         else:
-            small = area_downsample(ldr, self.crf_max_side)
+            small = downsample_to_long_side(ldr, self.crf_max_side)
             sp = plan_padding(small.shape[0], small.shape[1], multiple, self.border, wrap_x=wrap_x, wrap_margin=self.wrap_margin)
             canvas = gather(small, sp.rows, sp.cols)
         return self._estimate_crf(self._to_tensor(canvas[None]))

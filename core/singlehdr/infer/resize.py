@@ -14,7 +14,10 @@ Sources:
   ``cv2.resize`` in tests/infer/test_resize.py to ~1e-6).  scipy's
   ``ndimage.zoom`` (cubic B-spline, different centres) would NOT match.
 - Area downsampling (box filter, integer factor) for the bounded-size copy the
-  inverse CRF is estimated on: each output pixel is the mean of a k x k block.
+  inverse CRF is estimated on: each output pixel is the mean of a k x k block;
+  :func:`downsample_to_long_side` follows it with an antialiased bilinear
+  resize so the copy has the same size for every large input (the engine's
+  memory then stops growing with the image).
 """
 
 from __future__ import annotations
@@ -53,17 +56,17 @@ def bicubic_resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
     return np.ascontiguousarray(out[0].permute(1, 2, 0).numpy(), dtype=np.float32)
 
 
-def area_downsample(image: np.ndarray, max_side: int, *, rows_per_chunk: int = 512) -> np.ndarray:
+def area_downsample(image: np.ndarray, max_side: int, *, rows_per_chunk: int = 512, factor: int | None = None) -> np.ndarray:
     """Box-filter an (H, W, C) image by the smallest integer factor k with max(H, W) / k <= max_side.
 
     Each output pixel is the mean of a k x k block; the last H % k rows and
     W % k columns (fewer than k pixels) are dropped.  Works in row strips so a
     32 MP input needs no full-size temporary.
-    image: (H, W, C); max_side >= 1.
+    image: (H, W, C); max_side >= 1; factor: use this k instead.
     Returns: (H // k, W // k, C) float32 (the input itself, as float32, when k = 1).
     """
     h, w = image.shape[:2]
-    k = max(1, -(-max(h, w) // int(max_side)))
+    k = int(factor) if factor else max(1, -(-max(h, w) // int(max_side)))
     if k == 1:
         return np.asarray(image, dtype=np.float32)
     ho, wo, c = h // k, w // k, image.shape[2]
@@ -74,3 +77,27 @@ def area_downsample(image: np.ndarray, max_side: int, *, rows_per_chunk: int = 5
         block = np.asarray(image[r0 * k : r1 * k, : wo * k], dtype=np.float32)
         out[r0:r1] = block.reshape(r1 - r0, k, wo, k, c).mean(axis=(1, 3))
     return out
+
+
+def downsample_to_long_side(image: np.ndarray, side: int) -> np.ndarray:
+    """Shrink an (H, W, C) image so its long side is exactly ``side`` (aspect kept).
+
+    A strip-wise box filter by k = floor(max(H, W) / side) first (no full-size
+    temporary; its result's long side lies in [side, 2 side)), then an
+    antialiased bilinear resize (torch, ``antialias=True``) of that small copy.
+    Returns float32; the input itself (as float32) when its long side <= side.
+    """
+    h, w = image.shape[:2]
+    long_side = max(h, w)
+    if long_side <= side:
+        return np.asarray(image, dtype=np.float32)
+    box = area_downsample(image, side, factor=long_side // int(side))
+    bh, bw = box.shape[:2]
+    scale = side / max(bh, bw)
+    oh, ow = max(1, round(bh * scale)), max(1, round(bw * scale))
+    if (oh, ow) == (bh, bw):
+        return box
+    t = torch.from_numpy(np.ascontiguousarray(box)).permute(2, 0, 1)[None]
+    with torch.inference_mode():
+        out = F.interpolate(t, size=(oh, ow), mode="bilinear", align_corners=False, antialias=True)
+    return np.ascontiguousarray(out[0].permute(1, 2, 0).numpy(), dtype=np.float32)

@@ -161,3 +161,58 @@ def test_preview(tmp_path, capsys):
     rc, _, err = run(capsys, "preview", tmp_path / "h.exr", "-o", tmp_path / "f.png", "--false-colour")
     assert rc == 0, err
     assert np.asarray(Image.open(tmp_path / "f.png")).shape == (4 + 28, 6, 3)
+
+
+def test_reconstruct_exposure_median_default_target(tmp_path, capsys):
+    # --exposure median without --exposure-target uses the documented default 0.18
+    Image.fromarray(np.full((16, 16, 3), 128, np.uint8)).save(tmp_path / "grey.png")
+    out = tmp_path / "m.exr"
+    rc, _, err = run(capsys, "reconstruct", tmp_path / "grey.png", "-o", out, "--method", "inverse-srgb",
+                     "--exposure", "median", "--float")
+    assert rc == 0, err
+    px, spec = oiio_pixels(out)
+    lum = px[..., :3] @ np.array([0.2126, 0.7152, 0.0722])
+    assert np.median(lum) == pytest.approx(0.18, rel=1e-3)
+    assert spec.getattribute("singlehdr:exposure_mode") == "median"
+
+
+@pytest.mark.parametrize("ev", ["nan", "inf", "-inf"])
+def test_preview_non_finite_exposure_is_one_line_error(tmp_path, capsys, ev):
+    write_hdr(tmp_path / "h.exr", np.full((4, 6, 3), 2.0, np.float32))
+    rc, _, err = run(capsys, "preview", tmp_path / "h.exr", "-o", tmp_path / "p.png", f"--exposure={ev}")
+    assert_user_error(rc, err, "finite number of stops")
+    assert not (tmp_path / "p.png").exists()
+
+
+def test_reconstruct_default_depth_does_not_clip_beyond_half(tmp_path, capsys):
+    # --exposure absolute on a daylight exposure puts LDR white near 1.4e6 cd/m^2, far above half's 65504:
+    # the default must not silently clip it (explicit --half still may).
+    from PIL.TiffImagePlugin import IFDRational
+
+    im = Image.fromarray(np.full((16, 16, 3), 200, np.uint8))
+    exif = im.getexif()
+    ifd = exif.get_ifd(0x8769)
+    ifd[0x829A], ifd[0x829D], ifd[0x8827] = IFDRational(1, 4000), IFDRational(16, 1), 50
+    im.save(tmp_path / "sunny.jpg", exif=exif, quality=95)
+    out = tmp_path / "abs.exr"
+    rc, _, err = run(capsys, "reconstruct", tmp_path / "sunny.jpg", "-o", out, "--method", "inverse-srgb",
+                     "--exposure", "absolute")
+    assert rc == 0, err
+    px, spec = oiio_pixels(out)
+    assert px.max() > 65504 * 4 and spec.format == oiio.FLOAT
+    rc, _, err = run(capsys, "reconstruct", tmp_path / "sunny.jpg", "-o", tmp_path / "h.exr", "--method",
+                     "inverse-srgb")
+    assert rc == 0, err
+    assert oiio_pixels(tmp_path / "h.exr")[1].format == oiio.HALF  # in range: still half by default
+
+
+def test_reconstruct_refuses_integer_arrays_other_than_uint8_uint16():
+    import numpy as np
+    import pytest
+
+    from singlehdr import ReconstructOptions, SingleHDRError, reconstruct
+
+    with pytest.raises(SingleHDRError, match="uint8 or uint16"):
+        reconstruct(np.full((8, 8, 3), 200, np.int32), ReconstructOptions(method="inverse-srgb"))
+    out = reconstruct(np.full((8, 8, 3), 255, np.uint8), ReconstructOptions(method="inverse-srgb"))
+    assert np.allclose(out.hdr_linear, 1.0)

@@ -70,8 +70,9 @@ def add_reconstruct_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("exr", "hdr"), default=None,
                    help="output format (default: from the output name, else exr)")
     depth = p.add_mutually_exclusive_group()
-    depth.add_argument("--half", dest="half", action="store_true", default=True, help="16-bit half EXR (default)")
-    depth.add_argument("--float", dest="half", action="store_false", help="32-bit float EXR")
+    depth.add_argument("--half", dest="half", action="store_const", const=True, default=None,
+                       help="16-bit half EXR (default; 32-bit float when values exceed the half range, 65504)")
+    depth.add_argument("--float", dest="half", action="store_const", const=False, help="32-bit float EXR")
     p.add_argument("--compression", choices=tuple(COMPRESSIONS), default="zip", help="EXR compression (default zip)")
     p.add_argument("--colorspace", choices=tuple(COLORSPACES), default="lin_rec709",
                    help="output colour space (default lin_rec709)")
@@ -135,7 +136,14 @@ def run_reconstruct(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         ldr = read_ldr(src, max_pixels=args.max_pixels)
         result = reconstruct(ldr, options)
-        write_result(out, result, half=args.half, compression=args.compression, overwrite=args.overwrite,
+        half = args.half
+        if half is None:  # default: half, unless that would clip (e.g. --exposure absolute in daylight)
+            import numpy as np
+
+            from .io.exr import HALF_MAX
+
+            half = float(np.max(np.abs(result.hdr_linear))) <= HALF_MAX
+        write_result(out, result, half=half, compression=args.compression, overwrite=args.overwrite,
                      inputs=sources)
         return summary_line(out, result.hdr_linear, time.perf_counter() - t0)
 
@@ -278,6 +286,8 @@ def run_preview(args: argparse.Namespace) -> int:
             ev = float(args.exposure)
         except ValueError:
             raise SingleHDRError(f"--exposure must be a number of stops or 'auto', got {args.exposure!r}") from None
+        if ev != ev or abs(ev) == float("inf"):
+            raise SingleHDRError(f"--exposure must be a finite number of stops or 'auto', got {args.exposure!r}")
     out = write_preview(args.output, hdr, ev, args.operator, false_colour_map=args.false_colour,
                         overwrite=args.overwrite, inputs=[args.file])
     print(f"{out}  exposure {ev:+.2f} EV  {'false colour' if args.false_colour else args.operator}")

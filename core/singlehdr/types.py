@@ -52,7 +52,11 @@ class LDRImage:
         if a.ndim != 3 or a.shape[2] not in (3, 4) or a.shape[0] < 1 or a.shape[1] < 1:
             raise SingleHDRError(f"expected an (H, W, 3) or (H, W, 4) image array, got shape {a.shape}")
         bit_depth = kw.pop("bit_depth", None)
-        if np.issubdtype(a.dtype, np.integer):
+        if np.issubdtype(a.dtype, np.integer) or a.dtype == np.bool_:
+            if a.dtype not in (np.uint8, np.uint16):
+                raise SingleHDRError(
+                    f"integer images must be uint8 or uint16, got {a.dtype}; pass floats in [0, 1] instead"
+                )
             bits = 8 if a.dtype == np.uint8 else 16
             a = a.astype(np.float32) / float(np.iinfo(a.dtype).max)
             bit_depth = bit_depth or bits

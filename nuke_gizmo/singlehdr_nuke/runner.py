@@ -269,9 +269,11 @@ def pick_srgb_colorspace(values: Sequence[str]) -> Optional[str]:
 
     Nuke's default config calls it 'sRGB'; OCIO ACES configs 'Output - sRGB',
     'sRGB - Texture' or 'sRGB Encoded Rec.709 (sRGB)' (menus may prefix a
-    family, 'Output/Output - sRGB').  Returns None when there is none.
+    family, 'Output/Output - sRGB').  Plain sRGB encodings come first: ACES
+    'Output - sRGB' applies the RRT (a tone curve singlehdr cannot undo) and
+    is used only when a config has nothing else.  Returns None when there is none.
     """
-    wanted = ("srgb", "output - srgb", "srgb - texture", "srgb encoded rec.709 (srgb)", "srgb_tx", "utility - srgb - texture")
+    wanted = ("srgb", "srgb - texture", "srgb encoded rec.709 (srgb)", "srgb_tx", "utility - srgb - texture", "output - srgb")
     names = [str(v) for v in values]
     for want in wanted:
         for name in names:

@@ -75,3 +75,18 @@ def test_cli_inject_sun_energy_in_file(tmp_path, pano_jpg):
     # +20 from the disk, minus what was capped in the clipped region (reported), within half-float rounding
     assert gained == pytest.approx(20.0 - rep["sun_injected"]["removed_from_region"], rel=0.01)
     assert float(b.max()) > 1000  # 20 units over a sub-pixel disk
+
+
+@pytest.mark.parametrize("extra", [
+    ["--report", "{out}", "--overwrite"],          # the report would replace the map itself
+    ["--cubemap", "--report", "{dir}/e_px.exr"],   # ... or a cube face
+    ["--preview", "{dir}/r.json", "--report", "{dir}/r.json"],
+    ["--preview", "{dir}/sheet.bmp"],              # preview format only known after the map is written
+])
+def test_cli_bad_side_outputs_fail_before_writing(tmp_path, pano_jpg, capsys, extra):
+    out = tmp_path / "e.exr"
+    argv = [a.format(out=out, dir=tmp_path) for a in extra]
+    rc = main(["envmap", str(pano_jpg), "-o", str(out), "--method", "inverse-srgb", "--width", "32", *argv])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pano.jpg"]

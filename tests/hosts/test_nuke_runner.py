@@ -76,6 +76,10 @@ def test_pick_srgb_colorspace_across_configs(runner):
     assert runner.pick_srgb_colorspace(["ACES/ACES - ACEScg", "Output/Output - sRGB"]) == "Output/Output - sRGB"
     assert runner.pick_srgb_colorspace(["ACEScg", "sRGB Encoded Rec.709 (sRGB)"]) == "sRGB Encoded Rec.709 (sRGB)"
     assert runner.pick_srgb_colorspace(["linear", "Cineon"]) is None
+    # ACES 1.x configs have both: the plain sRGB encoding wins over the RRT + sRGB display transform
+    # ("Output - sRGB" tone-maps, so scene-linear values would not come back from singlehdr)
+    aces = ["ACES/ACES - ACEScg", "Output/Output - sRGB", "Utility/Utility - sRGB - Texture"]
+    assert runner.pick_srgb_colorspace(aces) == "Utility/Utility - sRGB - Texture"
 
 
 def test_resolve_python_order(runner, monkeypatch, tmp_path):

@@ -78,3 +78,10 @@ def test_output_naming(tmp_path):
         output_paths(seq, tmp_path / "x.exr", ".exr")
     with pytest.raises(SingleHDRError, match="needs sequence input"):
         output_paths(one, tmp_path / "o.####.exr", ".exr")
+
+
+def test_frames_without_a_sequence_input_is_refused(tmp_path):
+    f = tmp_path / "still.jpg"
+    f.write_bytes(b"not read here")
+    with pytest.raises(SingleHDRError, match="needs a sequence input"):
+        expand_inputs([str(f)], frames="1-3")

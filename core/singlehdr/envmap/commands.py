@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 
 from ..errors import SingleHDRError
 from ..options import EXPOSURE_MODES, METHODS_CLASSICAL, METHODS_NETWORK
@@ -86,6 +88,15 @@ def run(args: argparse.Namespace) -> int:
     outs += [x for x in (args.preview, args.report) if x]
     for o in outs:
         check_output_path(o, overwrite=args.overwrite, inputs=inputs)
+    seen: set[str] = set()
+    for o in outs:  # two outputs on one file would clobber each other (or fail half-way)
+        key = os.path.normcase(os.path.abspath(o))
+        if key in seen:
+            raise SingleHDRError(f"{o} is named for two outputs; give the map, cube faces, --preview and --report different names")
+        seen.add(key)
+    if args.preview and Path(args.preview).suffix.lower() not in (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp"):
+        raise SingleHDRError(f"cannot write the preview as {Path(args.preview).suffix or 'an extension-less file'}; "
+                             "use .png, .jpg, .tif or .webp")
     result = make_envmap(args.input, opts)
     written = write_envmap(result, args.output, overwrite=args.overwrite, inputs=inputs, cubemap=args.cubemap,
                            preview=args.preview, report=args.report)

@@ -175,6 +175,8 @@ def expand_inputs(inputs: list[str] | tuple[str, ...], frames: str | None = None
                 f"sequence {seq.display()} is missing {len(missing)} of {len(chosen)} frames (first: {seq.path(missing[0]).name})"
             )
         items.extend(InputItem(seq.path(f), f, seq) for f in chosen)
+    if wanted is not None and not any(it.sequence is not None for it in items):
+        raise SingleHDRError(f"--frames {frames} needs a sequence input such as plate.####.jpg; none was given")
     seen: set[Path] = set()
     unique = []
     for it in items:

@@ -162,29 +162,6 @@ def make_options(method: str, *, model_path: str = "", device: str = "auto", inp
     )
 
 
-def equirect_to_blender_direction(u: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Where Blender's World shows a pixel of an equirectangular map.
-
-    u: horizontal position in [0, 1] (0 = left edge); t: vertical position in
-    [0, 1] measured from the *top* row.  Returns (..., 3) unit vectors in
-    Blender world space (Z up).
-
-    Blender's Environment Texture node (projection 'EQUIRECTANGULAR', default
-    vector) looks a direction d = (x, y, z) up at
-    u = 0.5 - atan2(y, x) / (2 pi),  t = 0.5 - asin(z) / pi
-    (Cycles kernel, ``direction_to_equirectangular``); so
-    azimuth phi = pi (1 - 2u) from +X towards +Y, elevation theta = pi (0.5 - t):
-    the map's centre column faces +X, u = 0.25 faces +Y, u = 0.75 faces -Y, the
-    edges face -X; the top row is +Z.  Seen from inside, the map is not mirrored.
-    A Mapping node rotation of -90 degrees about Z turns the centre column to
-    +Y (where the default front camera looks).  Verified by a Cycles render in
-    tests/hosts/test_blender_addon.py.
-    """
-    phi = np.pi * (1.0 - 2.0 * np.asarray(u, dtype=np.float64))
-    theta = np.pi * (0.5 - np.asarray(t, dtype=np.float64))
-    return np.stack([np.cos(theta) * np.cos(phi), np.cos(theta) * np.sin(phi), np.sin(theta)], axis=-1)
-
-
 def output_name(stem: str) -> str:
     """File name of the HDR written for a source photo ``stem``."""
     safe = "".join(c if (c.isalnum() or c in "-_.") else "_" for c in stem) or "photo"

@@ -7,6 +7,20 @@ import pytest
 
 
 @pytest.fixture
+def one_torch_thread():
+    """Run a test with torch on one thread (CI has 2 cores), restoring the count after.
+
+    Use with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``.
+    """
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture
 def rng() -> np.random.Generator:
     """A seeded random generator."""
     return np.random.default_rng(1234)

@@ -30,12 +30,7 @@ from singlehdr.export.export import pad_amounts, srgb_encode, symmetric_pad
 CORE = str(Path(__file__).resolve().parents[2] / "core")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 class TinyUNet(nn.Module):

@@ -124,7 +124,8 @@ def render_direction(bpy, direction, path) -> np.ndarray:
 
 
 def test_equirect_orientation_matches_cycles(blender, addon, tmp_path):
-    """convert.equirect_to_blender_direction says where Blender shows a map pixel: Cycles agrees."""
+    """singlehdr.envmap.projections.to_blender says where Blender shows a map pixel: Cycles agrees."""
+    from singlehdr.envmap import projections as P
     from singlehdr.io import write_hdr
 
     bpy = blender
@@ -155,7 +156,10 @@ def test_equirect_orientation_matches_cycles(blender, addon, tmp_path):
     r.image_settings.file_format = "OPEN_EXR"
     r.image_settings.color_depth = "32"
 
-    to_blender = addon.convert.equirect_to_blender_direction
+    def to_blender(u: float, t: float) -> np.ndarray:
+        """Map position (u from the left, t from the top) -> Blender direction, by the core's convention."""
+        return P.to_blender(P.direction_from_angles((u - 0.5) * 360.0, (0.5 - t) * 180.0))
+
     np.testing.assert_allclose(to_blender(0.5, 0.5), [1, 0, 0], atol=1e-12)
     np.testing.assert_allclose(to_blender(0.25, 0.5), [0, 1, 0], atol=1e-12)
     np.testing.assert_allclose(to_blender(0.3, 0.0), [0, 0, 1], atol=1e-12)

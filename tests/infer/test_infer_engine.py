@@ -11,12 +11,7 @@ from singlehdr.errors import SingleHDRError
 from singlehdr.infer import Reconstructor, resolve_device, resolve_precision
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    prev = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(prev)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def engine(**kw) -> Reconstructor:

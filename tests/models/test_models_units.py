@@ -12,12 +12,7 @@ from singlehdr.models.linearize import LinearizationNet, apply_inverse_crf, crf_
 from singlehdr.weights.tf_map import network_map
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_soft_histogram_hand_values():

@@ -6,8 +6,11 @@ introduction, "Standard Attributes") for the colour space, and custom string
 / float attributes for provenance (``singlehdr:*``).
 
 Reads any single-part (or the first part of a multi-part) scanline/tiled EXR
-with R, G, B (optionally A) channels, or a luminance-only Y channel, into
-float32 (H, W, 3) plus a metadata dict.
+with R, G, B (optionally A) channels, luminance/chroma Y, RY, BY channels, or
+a luminance-only Y channel, into float32 (H, W, 3) plus a metadata dict.
+Primaries that are none of ours are converted to lin_rec709; deep images are
+refused.  OpenEXR's own messages are captured (:mod:`.native`) and folded
+into the one-line error.
 """
 
 from __future__ import annotations
@@ -144,11 +147,16 @@ def write_exr(
     }
     if alpha is not None:
         channels["A"] = np.ascontiguousarray(alpha.astype(dtype))
+    from .native import captured
+
     with atomic_output(path, overwrite=overwrite, inputs=inputs) as tmp:
+        cap = None
         try:
-            OpenEXR.File(header, channels).write(str(tmp))
+            with captured("OpenEXR") as cap:
+                OpenEXR.File(header, channels).write(str(tmp))
         except (RuntimeError, ValueError, TypeError) as exc:
-            raise SingleHDRError(f"cannot write EXR {path}: {exc}") from None
+            detail = (cap.first_line() if cap is not None else "") or " ".join(str(exc).split())
+            raise SingleHDRError(f"cannot write EXR {path}: {detail}") from None
     return Path(path)
 
 
@@ -179,24 +187,94 @@ def _colorspace_from_chromaticities(chroma: Any) -> str | None:
     return None
 
 
+def _library_error(p: Path, what: str, exc: BaseException, cap: Any) -> SingleHDRError:
+    """One line for a failed OpenEXR call: the library's own message (captured) beats
+    the binding's exception text (which says "file has 0 parts" for most damage)."""
+    detail = cap.first_line() if cap is not None else ""
+    if not detail:
+        detail = " ".join(str(exc).split())[:200]
+    return SingleHDRError(f"cannot read EXR {p.name}: {what} ({detail})")
+
+
 def read_exr_header(path: str | PathLike[str]) -> dict[str, Any]:
-    """Read only the header: dict with width, height, channels, compression, ... ."""
+    """Read only the header: dict with width, height, channels, compression, ... .
+
+    Deep (deepscanline/deeptile) images are refused in one line: they hold a
+    variable number of samples per pixel, not an image.
+    """
     import OpenEXR
 
+    from .native import captured
+
     p = Path(path)
+    cap = None
     try:
-        f = OpenEXR.File(str(p), header_only=True)
-        header = f.header()
+        with captured("OpenEXR") as cap:
+            f = OpenEXR.File(str(p), header_only=True)
+            header = f.header()
     except Exception as exc:
-        raise SingleHDRError(f"cannot read EXR {p}: not a valid or complete OpenEXR file ({exc})") from None
-    (x0, y0), (x1, y1) = (np.asarray(v).tolist() for v in header["dataWindow"])
+        raise _library_error(p, "not a valid or complete OpenEXR file", exc, cap) from None
+    kind = str(_plain(header.get("type", "")) or "").lower()
+    if "deep" in kind:
+        raise SingleHDRError(f"{p.name} is a deep OpenEXR image ({kind}); flatten it (e.g. Nuke DeepToImage) and save a plain RGB EXR")
+    try:
+        (x0, y0), (x1, y1) = (np.asarray(v).tolist() for v in header["dataWindow"])
+    except (KeyError, TypeError, ValueError):
+        raise SingleHDRError(f"cannot read EXR {p.name}: no valid dataWindow in the header") from None
+    w, h = int(x1 - x0 + 1), int(y1 - y0 + 1)
+    if w < 1 or h < 1:
+        raise SingleHDRError(f"{p.name} has no pixels (data window {w}x{h})")
     chans = header.get("channels", [])
     return {
-        "width": int(x1 - x0 + 1),
-        "height": int(y1 - y0 + 1),
+        "width": w,
+        "height": h,
         "channels": [getattr(c, "name", str(c)) for c in chans],
         "header": header,
     }
+
+
+def _find(chans: Mapping[str, Any], names: list[str], letter: str) -> str | None:
+    for n in (letter, letter.lower()):
+        if n in chans:
+            return n
+    for n in names:  # a layer such as "beauty.R"
+        if n.split(".")[-1] in (letter, letter.lower()):
+            return n
+    return None
+
+
+def _sampling(ch: Any) -> tuple[int, int]:
+    return int(getattr(ch, "xSampling", 1) or 1), int(getattr(ch, "ySampling", 1) or 1)
+
+
+def _pixels(p: Path, ch: Any, name: str, shape: tuple[int, int]) -> np.ndarray:
+    """A channel's pixels as float32 of ``shape``; one-line refusal for odd data."""
+    try:
+        a = np.asarray(ch.pixels)
+        if a.dtype == object or a.shape != shape:
+            raise ValueError(f"shape {a.shape}")
+        return a.astype(np.float32)
+    except (TypeError, ValueError) as exc:
+        raise SingleHDRError(f"cannot read EXR {p.name}: channel {name} has unexpected data ({exc}); re-export it as plain RGB") from None
+
+
+def _to_working_space(p: Path, rgb: np.ndarray, chroma: Any) -> tuple[np.ndarray, str, list[float] | None]:
+    """Pixels with chromaticities that are none of ours -> lin_rec709 (Bradford to D65)."""
+    from .exr_yc import rgb_to_xyz_matrix
+
+    try:
+        src = rgb_to_xyz_matrix(chroma)
+        dst = rgb_to_xyz_matrix(COLORSPACES["lin_rec709"].chromaticities)
+    except ValueError as exc:
+        vals = ", ".join(f"{v:g}" for v in np.asarray(chroma, dtype=np.float64).ravel()[:8])
+        raise SingleHDRError(f"{p.name} declares unusable chromaticities ({vals}): {exc}; fix the header or re-export with Rec.709 primaries") from None
+    bradford = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]])
+    w_src = src @ np.ones(3)
+    w_dst = dst @ np.ones(3)
+    cone = np.diag((bradford @ w_dst) / (bradford @ w_src))
+    m = np.linalg.inv(dst) @ np.linalg.inv(bradford) @ cone @ bradford @ src
+    out = (rgb.reshape(-1, 3).astype(np.float64) @ m.T).astype(np.float32).reshape(rgb.shape)
+    return out, "lin_rec709", [float(v) for v in np.asarray(chroma, dtype=np.float64).ravel()]
 
 
 def read_exr(path: str | PathLike[str], *, max_pixels: int | None = None) -> tuple[np.ndarray, dict[str, Any]]:
@@ -204,12 +282,20 @@ def read_exr(path: str | PathLike[str], *, max_pixels: int | None = None) -> tup
 
     meta keys: format ("exr"), width, height, channels (names), pixel_type
     ("half"|"float"|"uint"), compression (short name), chromaticities,
-    colorspace (from ``singlehdr:colorspace`` or matched chromaticities, else
-    None), alpha ((H, W) float32 or None), attributes (all other header
-    attributes as plain values).
-    Raises SingleHDRError for unreadable files, > max_pixels, no RGB/Y channel.
+    colorspace (from ``singlehdr:colorspace`` or matched chromaticities),
+    alpha ((H, W) float32 or None), attributes (all other header attributes
+    as plain values), converted_from_chromaticities (set when the file's
+    primaries were none of ours: the pixels were converted to lin_rec709).
+
+    Channels: R, G, B (optionally A, also inside a layer such as beauty.R);
+    else luminance/chroma Y, RY, BY (converted to RGB as OpenEXR's RGBA
+    interface does, see :mod:`.exr_yc`); else Y or a single channel (grey).
+    Raises SingleHDRError for unreadable or deep files, > max_pixels, no
+    usable channel, or degenerate chromaticities.
     """
     import OpenEXR
+
+    from .native import captured
 
     p = Path(path)
     info = read_exr_header(p)
@@ -218,47 +304,67 @@ def read_exr(path: str | PathLike[str], *, max_pixels: int | None = None) -> tup
         raise SingleHDRError(
             f"{p.name} is {w}x{h} = {w * h / 1e6:.0f} MP, above the {max_pixels / 1e6:.0f} MP limit; raise --max-pixels to read it"
         )
+    cap = None
     try:
-        f = OpenEXR.File(str(p), separate_channels=True)
-        chans = f.channels()
-        header = f.header()
+        with captured("OpenEXR") as cap:
+            f = OpenEXR.File(str(p), separate_channels=True)
+            chans = f.channels()
+            header = f.header()
     except Exception as exc:
-        raise SingleHDRError(f"cannot read EXR {p}: truncated or corrupt file ({exc})") from None
+        raise _library_error(p, "truncated or corrupt file", exc, cap) from None
     if not chans:
-        raise SingleHDRError(f"cannot read EXR {p}: truncated or corrupt file (no pixel data)")
+        detail = cap.first_line() if cap is not None else ""
+        raise SingleHDRError(f"cannot read EXR {p.name}: truncated or corrupt file ({detail or 'no pixel data'})")
     order = {"R": 0, "G": 1, "B": 2, "A": 3}
     names = sorted(chans, key=lambda n: (order.get(n.split(".")[-1].upper(), 4), n))
-
-    def find(letter: str) -> str | None:
-        for n in (letter, letter.lower()):
-            if n in chans:
-                return n
-        for n in names:  # a layer such as "beauty.R"
-            if n.split(".")[-1] in (letter, letter.lower()):
-                return n
-        return None
-
-    rn, gn, bn, an, yn = find("R"), find("G"), find("B"), find("A"), find("Y")
+    rn, gn, bn, an = (_find(chans, names, c) for c in "RGBA")
+    yn, ryn, byn = _find(chans, names, "Y"), _find(chans, names, "RY"), _find(chans, names, "BY")
+    chroma = header.get("chromaticities")
+    full = (h, w)
+    for n in (rn, gn, bn, an, yn):
+        if n and _sampling(chans[n]) != (1, 1):
+            raise SingleHDRError(f"{p.name}: channel {n} is subsampled {_sampling(chans[n])}; only RY/BY may be; re-export it")
     if rn and gn and bn:
-        planes = [chans[rn].pixels, chans[gn].pixels, chans[bn].pixels]
+        rgb = np.stack([_pixels(p, chans[n], n, full) for n in (rn, gn, bn)], axis=-1)
         used = chans[rn]
+    elif yn and ryn and byn:
+        from .exr_yc import yc_to_rgb
+
+        half_shape = ((h + 1) // 2, (w + 1) // 2)
+        for n in (ryn, byn):
+            if _sampling(chans[n]) != (2, 2):
+                raise SingleHDRError(f"{p.name}: chroma channel {n} is sampled {_sampling(chans[n])}, not 2x2 as OpenEXR's luminance/chroma images are; re-export as RGB")
+        ry, by = (_pixels(p, chans[n], n, half_shape) for n in (ryn, byn))
+        try:
+            rgb = yc_to_rgb(_pixels(p, chans[yn], yn, full), ry, by, chroma)
+        except ValueError as exc:
+            raise SingleHDRError(f"{p.name} declares unusable chromaticities ({exc}); fix the header or re-export as RGB") from None
+        used = chans[yn]
     elif yn or len(names) == 1:
         used = chans[yn or names[0]]
-        planes = [used.pixels] * 3
+        if _sampling(used) != (1, 1):
+            raise SingleHDRError(f"{p.name}: its only channel is subsampled {_sampling(used)}; re-export it")
+        grey = _pixels(p, used, yn or names[0], full)
+        rgb = np.repeat(grey[..., None], 3, axis=2)
     else:
         raise SingleHDRError(f"{p.name} has no R, G, B (or Y) channels (it has: {', '.join(names)}); export an RGB EXR")
-    rgb = np.stack([np.asarray(c, dtype=np.float32) for c in planes], axis=-1)
-    alpha = np.asarray(chans[an].pixels, dtype=np.float32) if an else None
+    rgb = np.ascontiguousarray(rgb, dtype=np.float32)
+    alpha = _pixels(p, chans[an], an, full) if an else None
     pixel_type = {"HALF": "half", "FLOAT": "float", "UINT": "uint"}.get(str(getattr(used.type(), "name", "")), "unknown")
     attrs = {
         k: _plain(v)
         for k, v in header.items()
         if k not in ("channels", "compression", "dataWindow", "displayWindow", "chromaticities")
     }
-    chroma = header.get("chromaticities")
     cs = header.get(ATTR_PREFIX + "colorspace")
     if cs not in COLORSPACES:
         cs = _colorspace_from_chromaticities(chroma)
+    converted = None
+    if cs is None:
+        if chroma is not None:
+            rgb, cs, converted = _to_working_space(p, rgb, chroma)
+        else:
+            cs = "lin_rec709"  # the OpenEXR default primaries (Rec.709, D65) when none are declared
     meta: dict[str, Any] = {
         "format": "exr",
         "width": int(rgb.shape[1]),
@@ -270,5 +376,6 @@ def read_exr(path: str | PathLike[str], *, max_pixels: int | None = None) -> tup
         "colorspace": cs,
         "alpha": alpha,
         "attributes": attrs,
+        "converted_from_chromaticities": converted,
     }
     return rgb, meta

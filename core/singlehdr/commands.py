@@ -148,24 +148,48 @@ def run_reconstruct(args: argparse.Namespace) -> int:
         return summary_line(out, result.hdr_linear, time.perf_counter() - t0)
 
     if len(items) > 1:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        return _run_batch(items, outs, one, quiet=args.quiet)
+    line = one(items[0].path, outs[0])
+    if not args.quiet:
+        print(line)
+    return 0
 
-        console = Console(stderr=True)
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                      console=console, disable=not console.is_terminal) as progress:
-            task = progress.add_task("reconstructing", total=len(items))
-            for it, out in zip(items, outs):
+
+def _run_batch(items: list[Any], outs: list[Path], one: Any, *, quiet: bool) -> int:
+    """Run ``one(src, out)`` for every input; a bad input does not stop the batch.
+
+    Returns 0 when all succeeded, else 3 after listing every failure (and the
+    count of outputs written) on stderr.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    failures: list[tuple[Path, str]] = []
+    written = 0
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console, disable=not console.is_terminal) as progress:
+        task = progress.add_task("reconstructing", total=len(items))
+        for it, out in zip(items, outs):
+            try:
                 line = one(it.path, out)
-                if not args.quiet:
+            except SingleHDRError as exc:
+                failures.append((it.path, str(exc)))
+                msg = f"error: {it.path}: {exc}"
+                progress.console.print(msg, markup=False, highlight=False, soft_wrap=True) \
+                    if console.is_terminal else print(msg, file=sys.stderr)
+            else:
+                written += 1
+                if not quiet:
                     progress.console.print(line, markup=False, highlight=False, soft_wrap=True) \
                         if console.is_terminal else print(line)
-                progress.advance(task)
-    else:
-        line = one(items[0].path, outs[0])
-        if not args.quiet:
-            print(line)
-    return 0
+            progress.advance(task)
+    if not failures:
+        return 0
+    print(f"error: {len(failures)} of {len(items)} inputs failed; {written} outputs written. Failed:", file=sys.stderr)
+    for src, msg in failures:
+        print(f"  {src}: {msg}", file=sys.stderr)
+    return 3
 
 
 # ------------------------------------------------------------------ info

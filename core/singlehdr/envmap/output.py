@@ -52,7 +52,15 @@ def cube_paths(path: str | PathLike[str]) -> dict[str, Path]:
     return {f: p.with_name(f"{p.stem}_{f}{p.suffix or '.exr'}") for f in CUBE_FACES}
 
 
-def write_envmap(
+def write_envmap(result: EnvmapResult, path: str | PathLike[str], **kw: Any) -> dict[str, Any]:
+    """Write the map and its side outputs as one set (all or none): see :func:`_write_envmap_files`."""
+    from ..io.atomic import output_set
+
+    with output_set():
+        return _write_envmap_files(result, path, **kw)
+
+
+def _write_envmap_files(
     result: EnvmapResult,
     path: str | PathLike[str],
     *,

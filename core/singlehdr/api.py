@@ -66,6 +66,9 @@ def reconstruct(image: ImageLike, options: ReconstructOptions | None = None) -> 
     """
     options = options or ReconstructOptions()
     ldr = load_input(image)
+    from .io.ldr import check_image_shape
+
+    check_image_shape(*ldr.shape)
     t0 = time.perf_counter()
     equirect = is_equirect(ldr, options)
     meta: dict[str, Any] = {

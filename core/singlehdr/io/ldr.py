@@ -27,6 +27,25 @@ from ..types import LDRImage
 from .atomic import atomic_output, check_output_path
 
 DEFAULT_MAX_PIXELS = 200_000_000  # 200 MP; raise with --max-pixels
+#: Smallest accepted image side: below it there is no photo to reconstruct.
+MIN_SIDE = 4
+#: Largest accepted ratio of the long side to the short side (a 360 strip is ~10:1).
+#: The networks estimate the camera curve on a copy scaled to a fixed size, which
+#: would have no rows left at extreme ratios (e.g. 8x20000).
+MAX_ASPECT = 64
+
+
+def check_image_shape(height: int, width: int, name: str = "the image") -> None:
+    """SingleHDRError unless MIN_SIDE <= each side and long / short <= MAX_ASPECT.
+
+    (The maximum size in pixels is ``max_pixels``, checked by the readers.)"""
+    h, w = int(height), int(width)
+    if min(h, w) < MIN_SIDE:
+        raise SingleHDRError(f"{name} is {w}x{h} pixels; images need at least {MIN_SIDE} pixels on each side")
+    if max(h, w) > MAX_ASPECT * min(h, w):
+        raise SingleHDRError(
+            f"{name} is {w}x{h} pixels, a {max(h, w) / min(h, w):.0f}:1 strip; the widest accepted ratio is "
+            f"{MAX_ASPECT}:1 - crop it or split it into pieces")
 
 # Sniffed format -> extensions allowed for it.
 LDR_EXTENSIONS = {
@@ -351,6 +370,7 @@ def read_ldr(path: str | PathLike[str], *, max_pixels: int | None = DEFAULT_MAX_
         w, h = im.size
         if w < 1 or h < 1:
             raise SingleHDRError(f"{p.name} has no pixels ({w}x{h})")
+        check_image_shape(h, w, p.name)
         if max_pixels is not None and w * h > max_pixels:
             raise SingleHDRError(
                 f"{p.name} is {w}x{h} = {w * h / 1e6:.0f} MP, above the {max_pixels / 1e6:.0f} MP limit; raise --max-pixels to read it"

@@ -24,6 +24,49 @@ DEFAULT_PATH = WEIGHTS_DIR / "default.safetensors"
 FORMAT = "singlehdr"
 _SKIP_SUFFIX = "num_batches_tracked"
 
+# ---------------------------------------------------------------- validation
+#: Accepted width multipliers of a model file's config (the authors' model is 1.0;
+#: 2.0 is ~115 M parameters, 0.46 GB in float32).  Checked before anything is allocated.
+MIN_WIDTH = 1.0 / 32
+MAX_WIDTH = 2.0
+#: Largest model file read (bytes), checked before reading.
+MAX_WEIGHT_FILE_BYTES = 2 * 1024**3
+
+
+def check_config(config, source: str = "model") -> None:
+    """SingleHDRError unless the config's width is finite and within [MIN_WIDTH, MAX_WIDTH].
+
+    Called by the loaders (``--model`` files and ``import-tf``) before a model of
+    that config is built, so a header claiming width 4096 cannot allocate 841 GB."""
+    import math
+
+    width = getattr(config, "width", None)
+    if not isinstance(width, (int, float)) or not math.isfinite(width) or not MIN_WIDTH <= width <= MAX_WIDTH:
+        raise SingleHDRError(
+            f"{source} declares a model of width {width!r}; singlehdr models have widths {MIN_WIDTH:g} to "
+            f"{MAX_WIDTH:g} (the authors' model is 1) - the file is corrupt or not a singlehdr model")
+
+
+def check_tensors(tensors: dict[str, Any], source: str = "model") -> None:
+    """SingleHDRError if any float tensor holds NaN or Inf (a corrupt or tampered file)."""
+    import torch
+
+    bad = [k for k, v in tensors.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise SingleHDRError(f"{source} has NaN or Inf weights in {len(bad)} tensors (e.g. {', '.join(sorted(bad)[:3])}); "
+                             "the file is corrupt - re-export or re-download it")
+
+
+def check_weight_file_size(path: Path) -> None:
+    """SingleHDRError if ``path`` is larger than MAX_WEIGHT_FILE_BYTES (checked before reading)."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise SingleHDRError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if size > MAX_WEIGHT_FILE_BYTES:
+        raise SingleHDRError(f"{path} is {size / 1024**3:.1f} GB, larger than any singlehdr model "
+                             f"({MAX_WEIGHT_FILE_BYTES / 1024**3:.0f} GB limit); not a model file?")
+
 
 def resolve_device(device: str = "auto") -> str:
     """'auto' -> 'cuda' if available, else 'mps' if available, else 'cpu'; others checked."""
@@ -112,6 +155,7 @@ def read_weights(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, str
         raise SingleHDRError(f"model file {path} not found; pass an existing .safetensors file")
     if path.suffix in (".index", ".meta") or path.name.startswith("model.ckpt") or path.is_dir():
         raise SingleHDRError(f"{path} looks like a TensorFlow checkpoint; convert it first with `singlehdr import-tf`")
+    check_weight_file_size(path)
     try:
         with safe_open(str(path), framework="pt") as f:
             metadata = dict(f.metadata() or {})
@@ -128,6 +172,8 @@ def build_model(config, tensors: dict[str, Any], source: str = "weights"):
     """A SingleHDRModel with ``tensors`` loaded strictly (BN step counters may be absent)."""
     from ..models.pipeline import SingleHDRModel
 
+    check_config(config, source)
+    check_tensors(tensors, source)
     model = SingleHDRModel(config)
     expected = {k for k in model.state_dict() if not k.endswith(_SKIP_SUFFIX)}
     missing = sorted(expected - set(tensors))
@@ -168,8 +214,9 @@ def load_model(spec: str | os.PathLike | None = None, device: str = "auto"):
     try:
         config = SingleHDRConfig.from_dict(json.loads(metadata["config"]))
         provenance = json.loads(metadata.get("provenance", "{}"))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, AttributeError) as exc:
         raise SingleHDRError(f"{path} has a corrupt singlehdr header ({exc}); re-export the model") from None
+    check_config(config, str(path))
     model = build_model(config, tensors, source=str(path))
     dev = resolve_device(device)
     model = model.to(dev).eval()

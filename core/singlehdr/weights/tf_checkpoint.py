@@ -35,6 +35,12 @@ import numpy as np
 
 from ..errors import SingleHDRError
 
+#: Largest checkpoint read (index + all shards, bytes) and largest tensor rank: checked
+#: at open, before any tensor is allocated.  The authors' checkpoints are ~0.4 GB.
+MAX_CHECKPOINT_BYTES = 4 * 1024**3
+MAX_RANK = 8
+MAX_SHARDS = 1024
+
 TABLE_MAGIC = 0xDB4775248B80FB57
 FOOTER_SIZE = 48
 BLOCK_TRAILER_SIZE = 5
@@ -262,20 +268,33 @@ class TensorEntry:
     sliced: bool = False
 
 
+def _int_field(fields: dict[int, list], number: int, default: int = 0) -> int:
+    """The first value of a varint field; ValueError if a mutated message holds bytes there."""
+    v = fields.get(number, [default])[0]
+    if not isinstance(v, int):
+        raise ValueError(f"protobuf field {number} is not an integer")
+    return v
+
+
 def parse_entry(name: str, value: bytes) -> TensorEntry:
     f = parse_message(value)
     shape: list[int] = []
     for shape_msg in f.get(2, []):
+        if not isinstance(shape_msg, bytes):
+            raise ValueError("tensor shape is not a message")
         for dim in parse_message(shape_msg).get(2, []):
-            shape.append(to_int64(parse_message(dim).get(1, [0])[0]))
+            if not isinstance(dim, bytes):
+                raise ValueError("tensor dimension is not a message")
+            shape.append(to_int64(_int_field(parse_message(dim), 1)))
+    crc = f[6][0] if 6 in f else None
     return TensorEntry(
         name=name,
-        dtype=f.get(1, [0])[0],
+        dtype=_int_field(f, 1),
         shape=tuple(shape),
-        shard_id=f.get(3, [0])[0],
-        offset=to_int64(f.get(4, [0])[0]),
-        size=to_int64(f.get(5, [0])[0]),
-        crc32c=f[6][0] if 6 in f else None,
+        shard_id=_int_field(f, 3),
+        offset=to_int64(_int_field(f, 4)),
+        size=to_int64(_int_field(f, 5)),
+        crc32c=crc if isinstance(crc, int) else None,
         sliced=7 in f,
     )
 
@@ -335,13 +354,51 @@ class TFCheckpoint:
             for key, value in iter_table(data):
                 if key == b"":
                     header = parse_message(value)
-                    self.num_shards = header.get(1, [1])[0]
-                    self.big_endian = header.get(2, [0])[0] == 1
+                    self.num_shards = _int_field(header, 1, 1)
+                    self.big_endian = _int_field(header, 2, 0) == 1
                     continue
                 name = key.decode("utf-8")
                 self.entries[name] = parse_entry(name, value)
-        except (ValueError, struct.error, UnicodeDecodeError) as exc:
+        except (ValueError, struct.error, UnicodeDecodeError, IndexError, OverflowError) as exc:
             raise SingleHDRError(f"{index} is not a TensorFlow V2 checkpoint index ({exc})") from None
+        self._validate(index)
+
+    def _validate(self, index: Path) -> None:
+        """Refuse (one line) an index whose entries cannot be real: bad shapes, sizes that
+        disagree with their shapes or lie outside their shard, or a total over the limit."""
+        if not isinstance(self.num_shards, int) or not 1 <= self.num_shards <= MAX_SHARDS:
+            raise SingleHDRError(f"{index} claims {self.num_shards} shards; not a valid TensorFlow checkpoint")
+        shard_sizes: dict[int, int] = {}
+        total = len(index.read_bytes()) if index.is_file() else 0
+        for e in self.entries.values():
+            if e.dtype == DT_STRING or e.sliced:
+                continue  # never read as weights; read() refuses them in one line
+            bad = None
+            if len(e.shape) > MAX_RANK or any(d < 0 for d in e.shape):
+                bad = f"shape {e.shape}"
+            elif e.offset < 0 or e.size < 0 or not 0 <= e.shard_id < self.num_shards:
+                bad = f"offset {e.offset}, size {e.size}, shard {e.shard_id}"
+            elif e.dtype in TF_DTYPES:
+                count = 1
+                for d in e.shape:
+                    count *= d
+                if count * TF_DTYPES[e.dtype].itemsize != e.size:
+                    bad = f"{e.size} bytes for shape {e.shape}"
+            if bad is None and e.size:
+                if e.shard_id not in shard_sizes:
+                    try:
+                        shard_sizes[e.shard_id] = self.shard_path(e.shard_id).stat().st_size
+                    except OSError:
+                        shard_sizes[e.shard_id] = -1  # missing shard: read() says so in one line
+                size = shard_sizes[e.shard_id]
+                if size >= 0 and e.offset + e.size > size:
+                    bad = f"bytes {e.offset}..{e.offset + e.size} past the end of its {size}-byte shard"
+            if bad is not None:
+                raise SingleHDRError(f"{index}: tensor {e.name!r} has {bad}; the checkpoint is corrupt")
+            total += e.size
+        if total > MAX_CHECKPOINT_BYTES:
+            raise SingleHDRError(f"{index} describes {total / 1024**3:.1f} GB of tensors, over the "
+                                 f"{MAX_CHECKPOINT_BYTES / 1024**3:.0f} GB limit; not one of the authors' checkpoints")
 
     def names(self) -> list[str]:
         return sorted(self.entries)

@@ -212,6 +212,9 @@ def import_tf(
         opened.setdefault(key, TFCheckpoint(src))
         ckpts[net] = opened[key]
     config = SingleHDRConfig(width=infer_width(ckpts["dequantize"]), refine=joint_ckpt is not None)
+    from . import check_config
+
+    check_config(config, "TF checkpoint")
     model = SingleHDRModel(config)
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     import torch

@@ -224,13 +224,11 @@ def read_exr_header(path: str | PathLike[str]) -> dict[str, Any]:
     w, h = int(x1 - x0 + 1), int(y1 - y0 + 1)
     if w < 1 or h < 1:
         raise SingleHDRError(f"{p.name} has no pixels (data window {w}x{h})")
-    chans = header.get("channels", [])
-    return {
-        "width": w,
-        "height": h,
-        "channels": [getattr(c, "name", str(c)) for c in chans],
-        "header": header,
-    }
+    try:
+        names = [getattr(c, "name", str(c)) for c in header.get("channels", [])]
+    except (UnicodeDecodeError, TypeError, ValueError) as exc:
+        raise SingleHDRError(f"cannot read EXR {p.name}: corrupt channel list ({exc})") from None
+    return {"width": w, "height": h, "channels": names, "header": header}
 
 
 def _find(chans: Mapping[str, Any], names: list[str], letter: str) -> str | None:
@@ -278,6 +276,14 @@ def _to_working_space(p: Path, rgb: np.ndarray, chroma: Any) -> tuple[np.ndarray
 
 
 def read_exr(path: str | PathLike[str], *, max_pixels: int | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    """Read an EXR into (hdr_linear (H, W, 3) float32, meta): see :func:`_read_exr`."""
+    try:
+        return _read_exr(path, max_pixels=max_pixels)
+    except (UnicodeDecodeError, KeyError, IndexError, AttributeError) as exc:  # a damaged header the binding let through
+        raise SingleHDRError(f"cannot read EXR {Path(path).name}: corrupt header ({type(exc).__name__}: {exc})") from None
+
+
+def _read_exr(path: str | PathLike[str], *, max_pixels: int | None = None) -> tuple[np.ndarray, dict[str, Any]]:
     """Read an EXR into (hdr_linear (H, W, 3) float32, meta).
 
     meta keys: format ("exr"), width, height, channels (names), pixel_type

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import io
 import os
 import sys
 import tempfile
@@ -86,22 +87,22 @@ def captured(library: str) -> Iterator[Captured]:
             return
         tmp = tempfile.TemporaryFile()
         _DEPTH += 1
+        # Bindings may also print through Python's sys.stdout (pybind11's py::print).
+        py_out, py_err = io.StringIO(), io.StringIO()
+        old_out, old_err = sys.stdout, sys.stderr
         try:
             os.dup2(tmp.fileno(), 1)
             os.dup2(tmp.fileno(), 2)
+            sys.stdout, sys.stderr = py_out, py_err
             try:
                 yield rec
             finally:
+                sys.stdout, sys.stderr = old_out, old_err
                 _fflush_c()
-                try:
-                    sys.stdout.flush()
-                    sys.stderr.flush()
-                except Exception:
-                    pass
                 os.dup2(saved[0], 1)
                 os.dup2(saved[1], 2)
                 tmp.seek(0)
-                rec.text = tmp.read(64 * 1024).decode("utf-8", "replace")
+                rec.text = tmp.read(64 * 1024).decode("utf-8", "replace") + py_out.getvalue() + py_err.getvalue()
                 if VERBOSE and rec.text.strip():
                     for line in rec.text.splitlines():
                         if line.strip():

@@ -19,7 +19,8 @@ from singlehdr.errors import SingleHDRError
 from singlehdr.io import read_hdr, write_hdr
 
 ROOT = Path(__file__).resolve().parents[2]
-ENV = dict(os.environ, PYTHONPATH=str(ROOT / "core") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+# Children import the same singlehdr as this process (PYTHONPATH first, then this checkout).
+ENV = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(ROOT / "core")])),
            OMP_NUM_THREADS="1")
 
 

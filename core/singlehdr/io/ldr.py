@@ -264,10 +264,14 @@ def _decode_16bit(path: Path) -> np.ndarray:
     except ImportError:
         pass
     if cv2 is not None:
+        from .native import captured
+
         buf = np.fromfile(str(path), dtype=np.uint8)
-        a = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)  # UNCHANGED: no orientation, keeps depth/alpha
+        with captured("OpenCV") as cap:
+            a = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)  # UNCHANGED: no orientation, keeps depth/alpha
         if a is None:
-            raise SingleHDRError(f"cannot decode {path.name}: truncated or corrupt file")
+            detail = cap.first_line()
+            raise SingleHDRError(f"cannot decode {path.name}: truncated or corrupt file" + (f" ({detail})" if detail else ""))
         if a.ndim == 3 and a.shape[2] >= 3:
             a = np.concatenate([a[..., 2::-1], a[..., 3:4]], axis=2) if a.shape[2] == 4 else a[..., ::-1]
         return np.ascontiguousarray(a)
@@ -355,10 +359,12 @@ def read_ldr(path: str | PathLike[str], *, max_pixels: int | None = DEFAULT_MAX_
             except Exception:
                 pass
 
+    from .native import captured
+
     old_limit = Image.MAX_IMAGE_PIXELS
     try:
         Image.MAX_IMAGE_PIXELS = None  # our own limit below, checked before decoding
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), captured("Pillow"):
             warnings.simplefilter("ignore")
             im = Image.open(p)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
@@ -394,7 +400,7 @@ def read_ldr(path: str | PathLike[str], *, max_pixels: int | None = DEFAULT_MAX_
             if bits == 16 and not im.mode.startswith("I;16"):
                 arr = _decode_16bit(p)
             else:
-                with warnings.catch_warnings():
+                with warnings.catch_warnings(), captured("Pillow"):
                     warnings.simplefilter("ignore")
                     im.load()
                 arr = _pillow_to_array(im)

@@ -68,7 +68,7 @@ def reconstruct(image: ImageLike, options: ReconstructOptions | None = None) -> 
     ldr = load_input(image)
     from .io.ldr import check_image_shape
 
-    check_image_shape(*ldr.shape)
+    check_image_shape(*ldr.shape, name=ldr.path.name if ldr.path is not None else "the image")
     t0 = time.perf_counter()
     equirect = is_equirect(ldr, options)
     meta: dict[str, Any] = {

@@ -172,3 +172,13 @@ def test_deep_exr_refused_in_one_line(tmp_path):
     with pytest.raises(SingleHDRError, match="deep OpenEXR image") as err:
         read_hdr(p)
     assert "\n" not in str(err.value)
+
+
+def test_attribute_of_an_unknown_type_is_tolerated(tmp_path):
+    """Found by the fuzz test: a singlehdr:colorspace attribute whose type name was
+    damaged comes back from the binding as an unhashable opaque object."""
+    px = np.full((4, 4, 3), 0.5, np.float32)
+    p = write_exr_raw(tmp_path / "opaque.exr", {c: (px[..., i], FLOAT, 1, 1) for i, c in enumerate("RGB")},
+                      extra_attrs=[("singlehdr:colorspace", "bogustype", b"acescg")])
+    hdr, meta = read_hdr(p)
+    assert np.allclose(hdr, 0.5) and meta["colorspace"] == "lin_rec709"

@@ -279,7 +279,7 @@ def read_exr(path: str | PathLike[str], *, max_pixels: int | None = None) -> tup
     """Read an EXR into (hdr_linear (H, W, 3) float32, meta): see :func:`_read_exr`."""
     try:
         return _read_exr(path, max_pixels=max_pixels)
-    except (UnicodeDecodeError, KeyError, IndexError, AttributeError) as exc:  # a damaged header the binding let through
+    except (UnicodeDecodeError, KeyError, IndexError, AttributeError, TypeError) as exc:  # a damaged header the binding let through
         raise SingleHDRError(f"cannot read EXR {Path(path).name}: corrupt header ({type(exc).__name__}: {exc})") from None
 
 
@@ -363,7 +363,7 @@ def _read_exr(path: str | PathLike[str], *, max_pixels: int | None = None) -> tu
         if k not in ("channels", "compression", "dataWindow", "displayWindow", "chromaticities")
     }
     cs = header.get(ATTR_PREFIX + "colorspace")
-    if cs not in COLORSPACES:
+    if not isinstance(cs, str) or cs not in COLORSPACES:
         cs = _colorspace_from_chromaticities(chroma)
     converted = None
     if cs is None:

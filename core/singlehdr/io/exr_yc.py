@@ -91,7 +91,13 @@ def yc_to_rgb(y: np.ndarray, ry: np.ndarray | None, by: np.ndarray | None, chrom
     """Y (H, W), RY and BY (ceil(H/2), ceil(W/2)) or None -> (H, W, 3) float32 RGB.
 
     Without chroma channels the image is grey: R = G = B = Y (half-rounded).
+    Out-of-range values overflow to Inf as in the library's half buffers (no warnings).
     """
+    with np.errstate(all="ignore"):
+        return _yc_to_rgb(y, ry, by, chroma)
+
+
+def _yc_to_rgb(y: np.ndarray, ry: np.ndarray | None, by: np.ndarray | None, chroma=None) -> np.ndarray:
     yy = _h(y)
     hgt, wid = yy.shape
     if ry is None or by is None:

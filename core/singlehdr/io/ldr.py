@@ -38,7 +38,9 @@ MAX_ASPECT = 64
 def check_image_shape(height: int, width: int, name: str = "the image") -> None:
     """SingleHDRError unless MIN_SIDE <= each side and long / short <= MAX_ASPECT.
 
-    (The maximum size in pixels is ``max_pixels``, checked by the readers.)"""
+    Checked by :func:`singlehdr.reconstruct` (so by every command and host that
+    reconstructs); reading a tiny image for ``info`` stays possible.  (The
+    maximum size in pixels is ``max_pixels``, checked by the readers.)"""
     h, w = int(height), int(width)
     if min(h, w) < MIN_SIDE:
         raise SingleHDRError(f"{name} is {w}x{h} pixels; images need at least {MIN_SIDE} pixels on each side")
@@ -376,7 +378,6 @@ def read_ldr(path: str | PathLike[str], *, max_pixels: int | None = DEFAULT_MAX_
         w, h = im.size
         if w < 1 or h < 1:
             raise SingleHDRError(f"{p.name} has no pixels ({w}x{h})")
-        check_image_shape(h, w, p.name)
         if max_pixels is not None and w * h > max_pixels:
             raise SingleHDRError(
                 f"{p.name} is {w}x{h} = {w * h / 1e6:.0f} MP, above the {max_pixels / 1e6:.0f} MP limit; raise --max-pixels to read it"

@@ -216,3 +216,25 @@ def test_reconstruct_refuses_integer_arrays_other_than_uint8_uint16():
         reconstruct(np.full((8, 8, 3), 200, np.int32), ReconstructOptions(method="inverse-srgb"))
     out = reconstruct(np.full((8, 8, 3), 255, np.uint8), ReconstructOptions(method="inverse-srgb"))
     assert np.allclose(out.hdr_linear, 1.0)
+
+
+def test_damaged_exr_through_the_real_process_prints_one_line_only(tmp_path):
+    """OpenEXR writes to the process's stdout/stderr itself: through a real `singlehdr`
+    process, a truncated EXR gives exactly our one line (stdout empty), and --verbose
+    shows the library's own lines as well."""
+    good = tmp_path / "good.exr"
+    write_hdr(good, np.random.default_rng(0).random((64, 48, 3), np.float32) * 4)
+    bad = tmp_path / "cut.exr"
+    bad.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    for argv in (["info", str(bad)], ["preview", str(bad), "-o", str(tmp_path / "p.png")]):
+        proc = subprocess.run([sys.executable, "-m", "singlehdr.cli", *argv], capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 2 and proc.stdout == ""
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: cannot read EXR cut.exr:"), proc.stderr
+        assert "EXR_ERR" in lines[0]
+    proc = subprocess.run([sys.executable, "-m", "singlehdr.cli", "--verbose", "info", str(bad)], capture_output=True,
+                          text=True, timeout=300)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) >= 2 and lines[-1].startswith("error: cannot read EXR")
+    assert all(line.startswith("[OpenEXR] ") for line in lines[:-1])
+    assert list(tmp_path.iterdir()) == [good, bad] or sorted(tmp_path.iterdir()) == sorted([good, bad])

@@ -270,8 +270,12 @@ def _to_working_space(p: Path, rgb: np.ndarray, chroma: Any) -> tuple[np.ndarray
     w_src = src @ np.ones(3)
     w_dst = dst @ np.ones(3)
     cone = np.diag((bradford @ w_dst) / (bradford @ w_src))
-    m = np.linalg.inv(dst) @ np.linalg.inv(bradford) @ cone @ bradford @ src
-    out = (rgb.reshape(-1, 3).astype(np.float64) @ m.T).astype(np.float32).reshape(rgb.shape)
+    with np.errstate(all="ignore"):
+        m = np.linalg.inv(dst) @ np.linalg.inv(bradford) @ cone @ bradford @ src
+        if not np.all(np.isfinite(m)) or np.abs(m).max() > 1e4:  # primaries far outside the spectral locus
+            vals = ", ".join(f"{v:g}" for v in np.asarray(chroma, dtype=np.float64).ravel()[:8])
+            raise SingleHDRError(f"{p.name} declares unusable chromaticities ({vals}); fix the header or re-export with Rec.709 primaries")
+        out = (rgb.reshape(-1, 3).astype(np.float64) @ m.T).astype(np.float32).reshape(rgb.shape)
     return out, "lin_rec709", [float(v) for v in np.asarray(chroma, dtype=np.float64).ravel()]
 
 

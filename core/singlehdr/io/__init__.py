@@ -37,16 +37,20 @@ def read_hdr(path: str | PathLike[str], *, max_pixels: int | None = DEFAULT_MAX_
     alpha ((H, W) float32 or None), attributes (header attributes) and
     "path".  NaN/Inf pixels raise SingleHDRError unless ``allow_nonfinite``.
     """
+    import warnings
+
     p = Path(path)
     fmt = check_format(p, ("exr", "radiance"))
-    if fmt == "exr":
-        from .exr import read_exr
+    with warnings.catch_warnings(), np.errstate(all="ignore"):  # damaged data: Inf/NaN are reported below
+        warnings.simplefilter("ignore")
+        if fmt == "exr":
+            from .exr import read_exr
 
-        hdr, meta = read_exr(p, max_pixels=max_pixels)
-    else:
-        from .radiance import read_radiance
+            hdr, meta = read_exr(p, max_pixels=max_pixels)
+        else:
+            from .radiance import read_radiance
 
-        hdr, meta = read_radiance(p, max_pixels=max_pixels)
+            hdr, meta = read_radiance(p, max_pixels=max_pixels)
     if not allow_nonfinite:
         bad = ~np.isfinite(hdr)
         if bad.any():

@@ -337,6 +337,16 @@ def _pillow_to_array(im: Any) -> np.ndarray:
 
 
 def read_ldr(path: str | PathLike[str], *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> LDRImage:
+    """Read an 8/16-bit photo into an :class:`LDRImage` (see :func:`_read_ldr`).
+
+    Decoder warnings about damaged metadata (Pillow's TIFF/EXIF complaints) are
+    not printed: a file that decodes is used, one that does not is one line."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _read_ldr(path, max_pixels=max_pixels)
+
+
+def _read_ldr(path: str | PathLike[str], *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> LDRImage:
     """Read an 8/16-bit photo into an :class:`LDRImage`.
 
     Returns pixels (H, W, 3) float32 in [0, 1] (sRGB-encoded, EXIF

@@ -417,6 +417,8 @@ def _read_ldr(path: str | PathLike[str], *, max_pixels: int | None = DEFAULT_MAX
                 arr = _pillow_to_array(im)
         except SingleHDRError:
             raise
+        except Image.DecompressionBombError:  # the decoded size disagrees with the header we checked
+            raise SingleHDRError(f"cannot read {p.name}: its pixel data is larger than its header says; the file is corrupt") from None
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             raise SingleHDRError(f"cannot read {p.name}: truncated or corrupt {FORMAT_NAMES[fmt]} file ({exc})") from None
     bit_depth = 16 if arr.dtype == np.uint16 else 8

@@ -3,8 +3,9 @@ JPEG/PNG/TIFF (8 and 16 bit), singlehdr .safetensors models and TF checkpoints.
 
 Each case mutates a small valid seed file (byte flips, header flips, truncation,
 insertion, deletion) and feeds it to the reader.  A case passes when the reader
-returns a valid result or raises SingleHDRError (the CLI's one line, exit 2);
-any other exception, a crash or a case running past HANG_SECONDS fails the test
+returns a valid result or raises SingleHDRError (the CLI's one line, exit 2)
+and prints nothing (no native-library output, no Python warning); any other
+exception, a crash or a case running past HANG_SECONDS fails the test
 (hypothesis then shrinks it to a minimal mutation).
 
 Budget: SINGLEHDR_FUZZ_EXAMPLES cases per reader (default 150, deterministic:
@@ -22,6 +23,7 @@ import json
 import os
 import signal
 import sys
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -92,7 +94,10 @@ def run_case(reader: str, fn, path: Path) -> None:
     old = signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, HANG_SECONDS)
     try:
-        fn(path)
+        with warnings.catch_warnings():  # a warning would be printed by the CLI: it fails the case
+            warnings.simplefilter("error", RuntimeWarning)
+            warnings.simplefilter("error", UserWarning)
+            fn(path)
         counts["valid"] += 1
     except SingleHDRError as exc:
         assert "\n" not in str(exc)

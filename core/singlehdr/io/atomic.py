@@ -15,7 +15,8 @@ A failed or interrupted run (exception, Ctrl-C, SIGTERM or SIGHUP once
 half-written output nor its temporary.  A run killed outright (SIGKILL, power
 loss) can leave a temporary behind: every later write into the same folder
 removes our temporaries older than :data:`STALE_SECONDS` (1 hour; environment
-variable ``SINGLEHDR_STALE_TEMP_SECONDS``), see :func:`sweep_stale_temporaries`.
+variable ``SINGLEHDR_STALE_TEMP_SECONDS``), see :func:`sweep_stale_temporaries`
+(each process sweeps a folder once, on its first write there).
 
 :func:`output_set` groups several outputs (an envmap, its cube faces, preview
 and report): they appear together or not at all.
@@ -47,6 +48,8 @@ TEMP_RE = re.compile(r"^\..+\.tmp-\d+-[0-9a-f]{8}(\.[A-Za-z0-9]{1,8})?$")
 
 #: Temporaries of this process not yet renamed (removed on SIGTERM/SIGHUP/exit).
 _LIVE: set[Path] = set()
+#: Folders already swept by this process (a sequence of 1000 frames sweeps its folder once).
+_SWEPT: set[str] = set()
 
 
 class Terminated(KeyboardInterrupt):
@@ -254,7 +257,10 @@ def atomic_output(
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SingleHDRError(f"cannot create output folder {parent}: {exc.strerror or exc}") from None
-    sweep_stale_temporaries(parent)
+    key = os.path.normcase(os.path.abspath(parent))
+    if key not in _SWEPT:
+        _SWEPT.add(key)
+        sweep_stale_temporaries(parent)
     tmp = parent / f".{out.stem}.tmp-{os.getpid()}-{secrets.token_hex(4)}{out.suffix}"
     _LIVE.add(tmp)
     group = _CURRENT_SET.get()

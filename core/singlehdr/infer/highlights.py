@@ -17,8 +17,9 @@ output ``a``:
   region by push-pull (a pyramid of weighted means, filled coarse to fine with
   bilinear up-sampling: Gortler et al., "The Lumigraph", SIGGRAPH 1996, sec. 3.4),
   so it is smooth inside and meets the rim without an edge;
-* deeper inside (the square of the luminance ramp) the rim chroma fades to the input's
-  own chroma (white where every channel clipped): rims of opposite hue (blue sky above,
+* deeper inside (0.75 x the square of the luminance ramp) the rim chroma fades towards
+  the input's own chroma (white where every channel clipped; mixing with white keeps
+  the hue and lowers the saturation): rims of opposite hue (blue sky above,
   orange horizon below) would otherwise mix into a magenta cast;
 * s = smoothstep((max_c ldr - 0.95) / 0.05) blends from the network's own chroma
   a / Y(a) (s = 0) to the rim chroma (s = 1, fully clipped);
@@ -41,6 +42,9 @@ LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
 CLIP_LO, CLIP_HI = 0.95, 1.0
 #: Rim evidence: only pixels with max_c ldr above RIM_LO count (bright ones near the clip level).
 RIM_LO, RIM_HI = 0.5, 0.9
+#: How far the rim chroma fades towards the input's own chroma deep inside a clipped region
+#: (mixing with white keeps the hue angle, it only lowers saturation).
+INNER_FADE = 0.75
 #: Default length of the luminance ramp into a clipped region, as a fraction of the long side.
 RAMP = 0.02
 
@@ -140,7 +144,7 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
     # deep inside a clipped region the rim says little: fade towards the input's own
     # chroma (white where every channel clipped), so opposite rims (blue sky above,
     # orange horizon below) do not mix into a magenta cast
-    inner = (r * r)[..., None]
+    inner = (INNER_FADE * r * r)[..., None]
     rim = (1.0 - inner) * rim + inner * chroma_in
     mixed = (1.0 - s)[..., None] * own + s[..., None] * rim
     out = y_out[..., None] * mixed

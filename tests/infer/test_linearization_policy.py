@@ -89,3 +89,24 @@ def test_gate_falls_back_to_srgb_unless_lin_is_trained_and_consistent(prior_mode
     far = Reconstructor(prior_model, info={"inference": {"linearization": "gated", "gate": {"lin_trained": True, "max_log_from_prior": 0.0}}},
                         device="cpu", tile=0)
     np.testing.assert_array_equal(far.estimate_inverse_crf(img), srgb_inverse_crf())
+
+
+def test_api_estimate_and_reuse_inverse_crf():
+    from singlehdr.api import estimate_inverse_crf, reconstruct
+    from singlehdr.options import ReconstructOptions
+
+    img = (test_image(64, 96, seed=7) * 255).round().astype(np.uint8)
+    g = estimate_inverse_crf(img)
+    np.testing.assert_array_equal(g, srgb_inverse_crf())  # the shipped default's policy: the sRGB prior
+    a = reconstruct(img)
+    b = reconstruct(img, inverse_crf=g)
+    assert a.metadata["linearization"] == "srgb" and b.metadata["linearization"] == "given"
+    np.testing.assert_allclose(a.hdr_linear, b.hdr_linear, atol=1e-6)
+    # a different curve changes the mid-tones
+    c = reconstruct(img, inverse_crf=np.linspace(0, 1, 1024))
+    assert np.abs(c.hdr_linear - a.hdr_linear).max() > 0.05
+    # the paper pipeline's curve comes from Linearization-Net
+    learned = estimate_inverse_crf(img, ReconstructOptions(linearization="learned"))
+    assert np.abs(learned - g).max() > 1e-3
+    with pytest.raises(SingleHDRError):
+        estimate_inverse_crf(img, ReconstructOptions(method="inverse-srgb"))

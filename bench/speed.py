@@ -20,6 +20,11 @@ skipped and say so.  Writes bench/out/speed.md and bench/out/speed.csv.
     python bench/speed.py --config small --sizes 1,4,16,32
     python bench/speed.py --quick            # 0.25 and 1 MP, small model
     python bench/speed.py --model weights.safetensors --devices cuda
+    python bench/speed.py --e2e --sizes 1 --threads 2 --expandnet-weights PATH
+        # end to end: singlehdr.api.reconstruct with the default options (what
+        # `singlehdr reconstruct` runs after reading the file), the paper pipeline
+        # (learned curve, every stage run, network highlights) and ExpandNet on the
+        # same image, each in a fresh subprocess, in one run
 """
 
 from __future__ import annotations
@@ -83,6 +88,54 @@ def build_model(spec: str | None, config: str, device: str):
     torch.manual_seed(0)
     cfg = {"full": SingleHDRConfig.full(), "small": SingleHDRConfig.small(), "tiny": SingleHDRConfig(width=0.125)}[config]
     return SingleHDRModel(cfg).eval(), {"model_id": f"random-{config}", "config": cfg.to_dict()}, f"random-{config}"
+
+
+def run_e2e_row(job: dict[str, Any]) -> dict[str, Any]:
+    """One end-to-end row: "singlehdr" (api.reconstruct, default options), "singlehdr-paper"
+    (api.reconstruct with linearization learned, highlights network, no identity skipping)
+    or "expandnet" (the peer on the same image)."""
+    import resource
+
+    import numpy as np
+    import torch
+
+    if job.get("threads"):
+        torch.set_num_threads(int(job["threads"]))
+    img = make_image(job["mp"])
+    warm = make_image(0.05, seed=1)
+    if job["method"] == "expandnet":
+        from singlehdr.train.peers import make_peer
+
+        peer = make_peer("expandnet", job["expandnet_weights"], device="cpu")
+        run = peer.expand
+        label = "ExpandNet (peer, published weights)"
+    else:
+        from singlehdr.api import get_reconstructor, reconstruct
+        from singlehdr.options import ReconstructOptions
+
+        if job["method"] == "singlehdr-paper":
+            opts = ReconstructOptions(device="cpu", linearization="learned", highlights="network")
+            eng = get_reconstructor(None, "cpu", "auto", None, 64, "learned", "network")
+            eng.skipped_stages = []  # run every stage, as before the identities were skipped
+        else:
+            opts = ReconstructOptions(device="cpu")
+
+        def run(x):
+            return reconstruct(x, opts).hdr_linear
+
+        label = "singlehdr default" if job["method"] == "singlehdr" else "singlehdr paper pipeline (same weights)"
+    run(warm)
+    ru0 = resource.getrusage(resource.RUSAGE_SELF)
+    t0 = time.perf_counter()
+    out = run(img)
+    seconds = time.perf_counter() - t0
+    ru1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_s = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    assert out.shape == img.shape and np.isfinite(out).all()
+    mp = img.shape[0] * img.shape[1] / 1e6
+    return {"device": "cpu", "precision": "fp32", "model": label, "size_mp": round(mp, 2), "shape": f"{img.shape[0]}x{img.shape[1]}",
+            "mode": "end-to-end", "seconds": seconds, "mp_per_s": mp / seconds, "s_per_mp": seconds / mp, "cpu_s_per_mp": cpu_s / mp,
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
 
 
 def run_row(job: dict[str, Any]) -> dict[str, Any]:
@@ -161,12 +214,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch default)")
     p.add_argument("--quick", action="store_true", help="sizes 0.25,1 and the small config")
     p.add_argument("--out", type=Path, default=OUT_DIR)
+    p.add_argument("--e2e", action="store_true", help="end-to-end rows: singlehdr default, the paper pipeline and ExpandNet")
+    p.add_argument("--expandnet-weights", default="../shared/peers/hdr-expandnet/weights.pth", help="ExpandNet weights.pth for --e2e")
     p.add_argument("--_row", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
 
     if args._row:
-        print("ROW " + json.dumps(run_row(json.loads(args._row))))
+        job = json.loads(args._row)
+        print("ROW " + json.dumps(run_e2e_row(job) if job.get("e2e") else run_row(job)))
         return 0
+    if args.e2e:
+        return main_e2e(args)
 
     import torch
 
@@ -219,6 +277,30 @@ def main(argv: list[str] | None = None) -> int:
            "\ncpu_s_per_mp = process CPU seconds (user + sys) per MP: robust to other load on a shared machine;" \
            "\nworking_mb = peak less the float32 input and output images (24 B/px on CPU), work_ratio likewise."
     text = write_table(rows, COLUMNS, args.out / "speed.md", args.out / "speed.csv", title="singlehdr inference speed and memory", preamble=pre)
+    print(text)
+    return 0
+
+
+def main_e2e(args: argparse.Namespace) -> int:
+    rows: list[dict[str, Any]] = []
+    methods = ["singlehdr", "singlehdr-paper"] + (["expandnet"] if Path(args.expandnet_weights).is_file() else [])
+    for mp in [float(s) for s in args.sizes.split(",") if s]:
+        for m in methods:
+            job = {"e2e": True, "method": m, "mp": mp, "threads": args.threads, "expandnet_weights": args.expandnet_weights}
+            proc = subprocess.run([sys.executable, __file__, "--_row", json.dumps(job)], capture_output=True, text=True)
+            lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("ROW ")]
+            if proc.returncode != 0 or not lines:
+                tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+                rows.append({"model": m, "size_mp": mp, "mode": "end-to-end", "note": f"failed (rc {proc.returncode}): {tail[0][:120]}"})
+            else:
+                rows.append(json.loads(lines[-1][4:]))
+            print(rows[-1], flush=True)
+    info = machine_info()
+    pre = "Machine: " + "; ".join(f"{k}={v}" for k, v in info.items())
+    pre += "\n\nEnd to end: api.reconstruct (default options) on an in-memory 8-bit image, model loading and a warm-up excluded;" \
+           " cpu_s_per_mp = process CPU seconds per MP (robust to other load on a shared machine)."
+    cols = ["model", "size_mp", "shape", "mode", "seconds", "s_per_mp", "cpu_s_per_mp", "peak_mb", "note"]
+    text = write_table(rows, cols, args.out / "speed_e2e.md", args.out / "speed_e2e.csv", title="singlehdr end-to-end speed beside ExpandNet", preamble=pre)
     print(text)
     return 0
 

@@ -46,21 +46,53 @@ def is_equirect(ldr: LDRImage, options: ReconstructOptions) -> bool:
 
 
 @functools.lru_cache(maxsize=4)
-def get_reconstructor(model: str | None, device: str, precision: str, tile: int | None, tile_overlap: int):
-    """Load a model once per (model, device, precision, tiling) and keep it."""
+def get_reconstructor(model: str | None, device: str, precision: str, tile: int | None, tile_overlap: int,
+                      linearization: str = "model", highlights: str = "model"):
+    """Load a model once per (model, device, precision, tiling, policy) and keep it."""
     from .infer import Reconstructor
     from .weights import load_model
 
     net, info = load_model(model, device=device)
-    return Reconstructor(net, info=info, device=device, precision=precision, tile=tile, tile_overlap=tile_overlap)
+    return Reconstructor(net, info=info, device=device, precision=precision, tile=tile, tile_overlap=tile_overlap,
+                         linearization=linearization, highlights=highlights)
 
 
-def reconstruct(image: ImageLike, options: ReconstructOptions | None = None) -> HDRResult:
+def _engine(options: ReconstructOptions):
+    return get_reconstructor(options.model, options.device, options.precision, options.tile, options.tile_overlap,
+                             options.linearization, options.highlights)
+
+
+def _srgb_pixels(ldr: LDRImage) -> np.ndarray:
+    if ldr.transfer == "linear":
+        from .camera.transfer import linear_to_srgb
+
+        return linear_to_srgb(ldr.pixels)
+    return ldr.pixels
+
+
+def estimate_inverse_crf(image: ImageLike, options: ReconstructOptions | None = None) -> np.ndarray:
+    """The inverse camera response the network method would use for ``image``.
+
+    Returns a (1024,) float32 curve g sampled at x = i / 1023 (monotone, g(0) = 0,
+    g(1) = 1).  Estimate it once on a representative frame and pass it to
+    :func:`reconstruct` (``inverse_crf=``) for every frame of a shot, so they share one curve.
+    Raises SingleHDRError for a training-free method (they have no CRF estimate).
+    """
+    options = options or ReconstructOptions()
+    if options.method in METHODS_CLASSICAL:
+        raise SingleHDRError(f"method {options.method!r} has no inverse CRF estimate; use method 'singlehdr'")
+    ldr = load_input(image)
+    return _engine(options).estimate_inverse_crf(_srgb_pixels(ldr), wrap_x=is_equirect(ldr, options))
+
+
+def reconstruct(image: ImageLike, options: ReconstructOptions | None = None, *, inverse_crf: np.ndarray | None = None) -> HDRResult:
     """Reconstruct a linear HDR image from one LDR image.
 
     image: a file path, an (H, W, 3|4) array (uint8/uint16 or float in [0, 1],
         sRGB-encoded) or an :class:`LDRImage`.
     options: a :class:`ReconstructOptions`; defaults to the shipped model.
+    inverse_crf: a (1024,) inverse CRF from :func:`estimate_inverse_crf` to use
+        instead of estimating one (network method only; ignored by the others).
     Returns an :class:`HDRResult` with ``hdr_linear`` (H, W, 3) float32.
     Raises :class:`SingleHDRError` for anything the user can fix.
     """
@@ -79,11 +111,7 @@ def reconstruct(image: ImageLike, options: ReconstructOptions | None = None) -> 
     }
     if ldr.path is not None:
         meta["source"] = str(ldr.path)
-    ldr_srgb = ldr.pixels
-    if ldr.transfer == "linear":
-        from .camera.transfer import linear_to_srgb
-
-        ldr_srgb = linear_to_srgb(ldr_srgb)
+    ldr_srgb = _srgb_pixels(ldr)
 
     if options.method in METHODS_CLASSICAL:
         from .classical import expand
@@ -91,10 +119,14 @@ def reconstruct(image: ImageLike, options: ReconstructOptions | None = None) -> 
         hdr_linear = expand(options.method, ldr_srgb)
         meta["model_id"] = f"classical:{options.method}"
     else:
-        engine = get_reconstructor(options.model, options.device, options.precision, options.tile, options.tile_overlap)
-        hdr_linear = engine.run(ldr_srgb, wrap_x=equirect, resize_mode=options.resize_mode)
+        engine = _engine(options)
+        hdr_linear = engine.run(ldr_srgb, wrap_x=equirect, resize_mode=options.resize_mode, inverse_crf=inverse_crf)
         meta["model_id"] = engine.info.get("model_id", "unknown")
         meta["device"] = engine.device_name
+        meta["linearization"] = "given" if inverse_crf is not None else (engine.last_linearization or engine.linearization)
+        meta["highlights"] = engine.highlights
+        if engine.skipped_stages:
+            meta["skipped_identity_stages"] = list(engine.skipped_stages)
 
     from .envmap.calibrate import exposure_scale
 

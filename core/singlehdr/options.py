@@ -14,6 +14,8 @@ PRECISIONS = ("auto", "fp32", "fp16", "bf16")
 INPUT_KINDS = ("auto", "photo", "equirect")
 RESIZE_MODES = ("pad", "reference")
 EXPOSURE_MODES = ("relative", "absolute", "median")
+LINEARIZATIONS = ("model", "learned", "srgb", "gated")
+HIGHLIGHTS = ("model", "network", "colour")
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,13 @@ class ReconstructOptions:
         or "median" (scale so the median luminance equals exposure_target).
     exposure_target: the target for "median" mode.
     colorspace: output colour space key (see singlehdr.io.colorspace).
+    linearization: how the input is linearised: "model" (what the model file
+        says; the shipped default: the sRGB prior), "learned" (the paper's
+        Linearization-Net curve per image), "srgb" (the exact inverse sRGB
+        curve), "gated" (learned only when trained and confident, else sRGB).
+    highlights: "model" (what the model file says; the shipped default:
+        colour), "network" (the network's output as is) or "colour"
+        (luminance from the network, hue from the unclipped rim).
     """
 
     method: str = "singlehdr"
@@ -49,6 +58,8 @@ class ReconstructOptions:
     exposure: str = "relative"
     exposure_target: float | None = None
     colorspace: str = "lin_rec709"
+    linearization: str = "model"
+    highlights: str = "model"
 
     def __post_init__(self) -> None:
         def check(name: str, value: Any, allowed: tuple[str, ...]) -> None:
@@ -61,6 +72,8 @@ class ReconstructOptions:
         check("input kind", self.input_kind, INPUT_KINDS)
         check("resize mode", self.resize_mode, RESIZE_MODES)
         check("exposure mode", self.exposure, EXPOSURE_MODES)
+        check("linearization", self.linearization, LINEARIZATIONS)
+        check("highlights", self.highlights, HIGHLIGHTS)
         if self.tile is not None and (self.tile < 0 or (0 < self.tile < 128)):
             raise SingleHDRError(f"tile size must be 0 (off) or at least 128 pixels, got {self.tile}")
         if self.tile_overlap < 0:

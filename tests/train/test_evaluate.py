@@ -139,3 +139,26 @@ def test_cli_evaluate(hdr_dir, tmp_path, capsys):
     assert main(["evaluate", "--hdr", str(tmp_path / "nope"), "--method", "akyuz", "-o", str(out)]) == 2
     assert main(["evaluate", "--hdr", str(hdr_dir), "--method", "magic", "-o", str(out)]) == 2
     assert "error: unknown method" in capsys.readouterr().err
+
+
+def test_family_evaluation_reports_as_is_row_and_difference(hdr_dir, tmp_path):
+    from singlehdr.camera.transfer import srgb_to_linear
+
+    methods = [E.Method("inverse-srgb", srgb_to_linear), E.Method("double", lambda x: 2.0 * srgb_to_linear(x) ** 1.1)]
+    rep = E.evaluate(hdr_dir, methods, size=None, jod=False, families=["srgb", "film"], draws=2, log=None)
+    assert len(rep.rows) == 2 * 2 * 2 * 2  # images x families x draws x methods
+    assert {r["family"] for r in rep.rows} == {"srgb", "film"}
+    fs = {(r["family"], r["method"]): r for r in rep.family_summary()}
+    for fam in ("srgb", "film"):
+        rows = [r["pu21_psnr"] for r in rep.rows if r["family"] == fam and r["method"] == "double"]
+        assert fs[(fam, "double")]["pu21_psnr"] == pytest.approx(np.mean(rows))
+    assert fs[("mean", "double")]["pu21_psnr"] == pytest.approx((fs[("srgb", "double")]["pu21_psnr"] + fs[("film", "double")]["pu21_psnr"]) / 2)
+    table = E.family_table(rep)
+    line = next(x for x in table.splitlines() if x.startswith("| double | srgb |"))
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    assert float(cells[5]) == pytest.approx(fs[("srgb", "double")]["pu21_psnr"] - fs[("srgb", "inverse-srgb")]["pu21_psnr"], abs=0.006)
+    # the JPEG as is keeps less than all of the clipped light
+    assert 0 < fs[("mean", "inverse-srgb")]["clipped_energy"] < 1
+    # the same seed gives the same cameras
+    rep2 = E.evaluate(hdr_dir, methods[:1], size=None, jod=False, families=["srgb", "film"], draws=2, log=None)
+    assert [r["crf"] for r in rep2.rows] == [r["crf"] for r in rep.rows if r["method"] == "inverse-srgb"]

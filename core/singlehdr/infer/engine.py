@@ -21,6 +21,19 @@ What it adds around ``SingleHDRModel.forward``:
   left/right seam is interior content for the nets and tiles wrap across it.
 - Device choice, fp16/bf16 autocast on GPUs, channels_last, inference_mode,
   memory-aware tile size, and a float32, finite, non-negative output.
+- Linearization policy (``linearization``): "learned" (the paper: Linearization-Net's
+  curve, per image), "srgb" (the exact inverse sRGB curve as the prior: no CRF pass),
+  "gated" (the learned curve only when the model file says Linearization-Net was
+  trained and the curve passes a consistency gate, else the sRGB prior), or "model"
+  (whatever the model file's ``inference`` metadata says; "learned" when it says nothing,
+  so the authors' checkpoints run the faithful pipeline).
+- Exact identities skipped: a Dequantization-Net or Refinement-Net whose output conv
+  is all zeros is an exact identity (C = clip(x) = x; out = relu(A) = A); it is
+  verified from the weights at load time and not run (``info["skipped_stages"]``).
+- Colour-true highlights (``highlights="colour"``, see :mod:`.highlights`): the
+  network's expansion of clipped regions keeps only its luminance; the chroma comes
+  from a smooth inpainting of the unclipped rim, with a smooth blend over the
+  transition and never below the input's own linear value.
 """
 
 from __future__ import annotations
@@ -67,6 +80,35 @@ CPU_TILE_CAP = 512
 POSINF_VALUE = 65504.0
 
 RESIZE_MODES = ("pad", "reference")
+#: Linearization policies (see the module docstring).
+LINEARIZATIONS = ("model", "learned", "srgb", "gated")
+#: Highlight treatments: "network" (the network's output as is), "colour" (colour-true).
+HIGHLIGHTS = ("model", "network", "colour")
+
+
+def srgb_inverse_crf() -> np.ndarray:
+    """The exact inverse sRGB EOTF (IEC 61966-2-1) sampled at x = i / 1023: (1024,) float32, g(0) = 0, g(1) = 1."""
+    from ..camera.transfer import srgb_to_linear
+
+    return srgb_to_linear(np.linspace(0.0, 1.0, 1024, dtype=np.float32))
+
+
+def identity_stages(model: torch.nn.Module) -> list[str]:
+    """Stages of a SingleHDRModel that are exact identities by their weights.
+
+    Dequantization-Net: C = clip(x + tanh(head(.)), 0, 1) = x for x in [0, 1] when its
+    head conv's weight and bias are all zero; Refinement-Net: relu(A + head(.)) = A
+    (A >= 0) likewise.  Returns a sublist of ["dequantize", "refine"].
+    """
+    out = []
+    for name in ("dequantize", "refine"):
+        sub = getattr(model, name, None)
+        head = getattr(getattr(sub, "unet", None), "head", None)
+        if head is None:
+            continue
+        if all(float(p.detach().abs().max()) == 0.0 for p in (head.weight, head.bias) if p is not None):
+            out.append(name)
+    return out
 
 
 def _lcm(a: int, b: int) -> int:
@@ -91,6 +133,9 @@ class Reconstructor:
     crf_max_side: long side of the copy the inverse CRF is estimated on when tiling.
     channels_last: use channels_last memory format (None = on CUDA only).
     memory_fraction: share of the free memory the activations may use.
+    linearization: "model" | "learned" | "srgb" | "gated" (see the module docstring).
+    highlights: "model" | "network" | "colour" (see the module docstring).
+    skip_identities: skip stages that are exact identities by their weights.
     """
 
     def __init__(
@@ -107,6 +152,9 @@ class Reconstructor:
         crf_max_side: int = 1024,
         channels_last: bool | None = None,
         memory_fraction: float = 0.5,
+        linearization: str = "model",
+        highlights: str = "model",
+        skip_identities: bool = True,
     ) -> None:
         self.device = resolve_device(device)
         self.precision, note = resolve_precision(precision, self.device)
@@ -134,26 +182,60 @@ class Reconstructor:
         if self.precision in ("fp16", "bf16"):
             self.bytes_per_pixel *= 0.6
         self.info: dict[str, Any] = dict(info or {})
-        self.info.update({"device": self.device_name, "precision": self.precision})
+        policy = dict(self.info.get("inference") or {})
+        self.policy = policy
+        if linearization not in LINEARIZATIONS:
+            raise SingleHDRError(f"unknown linearization {linearization!r}; choose one of: {', '.join(LINEARIZATIONS)}")
+        if highlights not in HIGHLIGHTS:
+            raise SingleHDRError(f"unknown highlights mode {highlights!r}; choose one of: {', '.join(HIGHLIGHTS)}")
+        self.linearization = str(policy.get("linearization", "learned")) if linearization == "model" else linearization
+        if self.linearization not in LINEARIZATIONS[1:]:
+            raise SingleHDRError(f"the model file asks for linearization {self.linearization!r}, which this version does not know; update singlehdr")
+        self.highlights = str(policy.get("highlights", "network")) if highlights == "model" else highlights
+        if self.highlights not in HIGHLIGHTS[1:]:
+            raise SingleHDRError(f"the model file asks for highlights {self.highlights!r}, which this version does not know; update singlehdr")
+        self.gate: dict[str, Any] = dict(policy.get("gate") or {})
+        self.skipped_stages = identity_stages(self.model) if skip_identities else []
+        self._g_fixed: torch.Tensor | None = None
+        self._curves: list[np.ndarray] = []
+        self.last_linearization = ""
+        self.info.update({"device": self.device_name, "precision": self.precision, "linearization": self.linearization,
+                          "highlights": self.highlights, "skipped_stages": list(self.skipped_stages)})
         if self.notes:
             self.info["notes"] = list(self.notes)
 
     # ------------------------------------------------------------------ public
 
-    def run(self, ldr_srgb: np.ndarray, wrap_x: bool = False, resize_mode: str = "pad") -> np.ndarray:
+    def run(self, ldr_srgb: np.ndarray, wrap_x: bool = False, resize_mode: str = "pad", inverse_crf: np.ndarray | None = None) -> np.ndarray:
         """Reconstruct one image.
 
         ldr_srgb: (H, W, 3) float32 in [0, 1], sRGB-encoded (uint8/uint16 are scaled).
         wrap_x: treat the image as a 360 equirectangular panorama (circular in x).
         resize_mode: "pad" (ours) or "reference" (the authors' bicubic resize).
+        inverse_crf: a precomputed (1024,) inverse CRF (e.g. from
+            :meth:`estimate_inverse_crf` on another frame of a shot) used instead of
+            estimating one from this image; None = the linearization policy decides.
         Returns: hdr_linear (H, W, 3) float32, finite, >= 0.
         """
-        return self.run_batch([ldr_srgb], wrap_x=wrap_x, resize_mode=resize_mode)[0]
+        return self.run_batch([ldr_srgb], wrap_x=wrap_x, resize_mode=resize_mode, inverse_crf=inverse_crf)[0]
 
-    def run_batch(self, images: Sequence[np.ndarray], wrap_x: bool = False, resize_mode: str = "pad") -> list[np.ndarray]:
+    def estimate_inverse_crf(self, ldr_srgb: np.ndarray, wrap_x: bool = False) -> np.ndarray:
+        """The inverse CRF this engine would use for ``ldr_srgb``: (1024,) float32, monotone, g(0) = 0, g(1) = 1.
+
+        "srgb": the exact inverse sRGB curve (no network pass); "learned": Linearization-Net
+        on the image (on a copy of long side ``crf_max_side`` when larger); "gated": the
+        learned curve when it passes the gate, else the sRGB curve.
+        """
+        ldr = _check_image(ldr_srgb)
+        h, w = ldr.shape[:2]
+        pad = plan_padding(h, w, self.multiple, self.border, wrap_x=wrap_x, wrap_margin=self.wrap_margin)
+        return self._crf_for_tiling(ldr, pad, self.multiple, wrap_x=wrap_x)[0].cpu().numpy().astype(np.float32)
+
+    def run_batch(self, images: Sequence[np.ndarray], wrap_x: bool = False, resize_mode: str = "pad", inverse_crf: np.ndarray | None = None) -> list[np.ndarray]:
         """Reconstruct several same-size images; untiled ones go through the nets as one batch.
 
         images: a sequence of (H, W, 3) arrays of one size.
+        inverse_crf: None, or one (1024,) curve used for every image.
         Returns: a list of hdr_linear (H, W, 3) float32, in order.
         """
         if resize_mode not in RESIZE_MODES:
@@ -161,6 +243,7 @@ class Reconstructor:
         ldrs = [_check_image(im) for im in images]
         if not ldrs:
             return []
+        g_fixed = None if inverse_crf is None else _check_curve(inverse_crf)
         shape = ldrs[0].shape
         if any(im.shape != shape for im in ldrs):
             raise SingleHDRError("run_batch needs images of one size; run them one by one instead")
@@ -171,10 +254,28 @@ class Reconstructor:
             ldrs = [bicubic_resize(im, h64, w64) for im in ldrs]
         multiple = _lcm(64, self.multiple) if resize_mode == "reference" else self.multiple
         border = 32 if resize_mode == "reference" else self.border
-        outs = self._run_same_size(ldrs, wrap_x=wrap_x, multiple=multiple, border=border)
+        if g_fixed is not None:
+            self.last_linearization = "given"
+        elif self.linearization == "srgb":
+            g_fixed = srgb_inverse_crf()
+            self.last_linearization = "srgb"
+        self._g_fixed = None if g_fixed is None else torch.from_numpy(g_fixed)[None].to(self.device)
+        self._curves = []
+        try:
+            outs = self._run_same_size(ldrs, wrap_x=wrap_x, multiple=multiple, border=border)
+        finally:
+            g_used = self._curves
+            self._g_fixed, self._curves = None, []
         if resized:
             outs = [bicubic_resize(o, h, w) for o in outs]
-        return [_finalise(o) for o in outs]
+            ldrs = [_check_image(im) for im in images]
+        outs = [_finalise(o) for o in outs]
+        if self.highlights == "colour":
+            from .highlights import colour_true_highlights
+
+            ramp = float(self.policy.get("highlight_ramp", 0.02))
+            outs = [colour_true_highlights(ldr, o, g_used[min(k, len(g_used) - 1)], wrap_x=wrap_x, ramp=ramp) for k, (ldr, o) in enumerate(zip(ldrs, outs))]
+        return outs
 
     def plan(self, h: int, w: int, *, wrap_x: bool = False, resize_mode: str = "pad") -> dict[str, Any]:
         """What a run on an (h, w) image would do: canvas size, tile size, tile count."""
@@ -210,7 +311,8 @@ class Reconstructor:
         for i in range(0, len(ldrs), per_batch):
             canvases = np.stack([gather(im, pad.rows, pad.cols) for im in ldrs[i : i + per_batch]])
             x = self._to_tensor(canvases)
-            g = self._estimate_crf(x)
+            g = self._estimate_crf(x) if self._g_fixed is None else self._g_fixed.expand(x.shape[0], -1)
+            self._curves.extend(g.cpu().numpy())
             y = self._forward(x, g)
             for k in range(y.shape[0]):
                 outs.append(np.ascontiguousarray(y[k, pad.top : pad.top + pad.h, pad.left : pad.left + pad.w]))
@@ -218,7 +320,8 @@ class Reconstructor:
 
     def _run_tiled(self, ldr: np.ndarray, pad: PadPlan, tile: int, multiple: int, *, wrap_x: bool) -> np.ndarray:
         hp, wp = pad.canvas_shape
-        g = self._crf_for_tiling(ldr, pad, multiple, wrap_x=wrap_x)
+        g = self._crf_for_tiling(ldr, pad, multiple, wrap_x=wrap_x) if self._g_fixed is None else self._g_fixed
+        self._curves.extend(g.cpu().numpy())
         overlap = self._overlap(tile)
         th, tw = min(tile, hp), min(tile, wp)
         ys = tile_starts(hp, tile, overlap, multiple)
@@ -267,15 +370,63 @@ class Reconstructor:
         return t.contiguous(memory_format=fmt)
 
     def _estimate_crf(self, x: torch.Tensor) -> torch.Tensor:
-        """Inverse CRF (N, 1024) in fp32 (outside autocast: a 1024-sample curve is cheap and precision-sensitive)."""
+        """Inverse CRF (N, 1024) in fp32 (outside autocast: a 1024-sample curve is cheap and precision-sensitive).
+
+        "srgb": the sRGB curve; "learned": the network's; "gated": the network's where
+        :meth:`_gate_passes`, else the sRGB curve."""
+        if self.linearization == "srgb":
+            self.last_linearization = "srgb"
+            return torch.from_numpy(srgb_inverse_crf())[None].to(self.device).expand(x.shape[0], -1)
         with torch.inference_mode():
-            g = self.model.estimate_inverse_crf(x)  # type: ignore[operator]
-        return g.float()
+            if "dequantize" in self.skipped_stages and hasattr(self.model, "linearize"):
+                g = self.model.linearize(x)  # type: ignore[operator]
+            else:
+                g = self.model.estimate_inverse_crf(x)  # type: ignore[operator]
+        g = g.float()
+        if self.linearization == "gated":
+            prior = torch.from_numpy(srgb_inverse_crf()).to(g.device)
+            ok = self._gate_passes(x, g)
+            g = torch.where(ok[:, None], g, prior[None].expand_as(g))
+            self.last_linearization = "learned" if bool(ok.all()) else ("srgb" if not bool(ok.any()) else "mixed")
+        else:
+            self.last_linearization = "learned"
+        return g
+
+    def _gate_passes(self, x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        """(N,) bool: use the learned curve?  Only when the model file says Linearization-Net
+        was trained (``gate.lin_trained``) and the curve is consistent: its estimate on the
+        mirrored image differs from g by at most ``gate.max_log_spread`` (RMS of log g over
+        x in [1/64, 1], chosen on the training split), and it is no further from the sRGB
+        prior than ``gate.max_log_from_prior`` (when given)."""
+        n = g.shape[0]
+        if not self.gate.get("lin_trained", False):
+            return torch.zeros(n, dtype=torch.bool, device=g.device)
+        with torch.inference_mode():
+            g2 = self.model.linearize(x.flip(-1)).float()  # type: ignore[operator]
+        lo = 16
+        spread = (torch.log(g[:, lo:] + 1e-4) - torch.log(g2[:, lo:] + 1e-4)).pow(2).mean(dim=1).sqrt()
+        ok = spread <= float(self.gate.get("max_log_spread", 0.05))
+        if "max_log_from_prior" in self.gate:
+            prior = torch.from_numpy(srgb_inverse_crf()).to(g.device)[None]
+            dist = (torch.log(g[:, lo:] + 1e-4) - torch.log(prior[:, lo:] + 1e-4)).pow(2).mean(dim=1).sqrt()
+            ok = ok & (dist <= float(self.gate["max_log_from_prior"]))
+        return ok
 
     def _forward(self, x: torch.Tensor, g: torch.Tensor) -> np.ndarray:
-        """Run the nets: (N, 3, H, W) -> (N, H, W, 3) float32 numpy."""
+        """Run the nets: (N, 3, H, W) -> (N, H, W, 3) float32 numpy.  Stages that are exact
+        identities by their weights (``skipped_stages``) are not run."""
         with torch.inference_mode(), autocast_context(self.device, self.precision):
-            y = self.model(x, inverse_crf=g)
+            m = self.model
+            if self.skipped_stages and hasattr(m, "hallucinate"):
+                from ..models.linearize import apply_inverse_crf
+
+                c = x if "dequantize" in self.skipped_stages else m.dequantize(x)  # type: ignore[operator]
+                b = apply_inverse_crf(c, g)
+                y = m.hallucinate(b)  # type: ignore[operator]
+                if getattr(m, "refine", None) is not None and "refine" not in self.skipped_stages:
+                    y = m.refine(y, b, c)  # type: ignore[operator]
+            else:
+                y = m(x, inverse_crf=g)
         return y.float().permute(0, 2, 3, 1).cpu().numpy()
 
     def _overlap(self, tile: int) -> int:
@@ -323,6 +474,16 @@ def _check_image(image: np.ndarray) -> np.ndarray:
     if np.issubdtype(a.dtype, np.integer):
         a = a.astype(np.float32) / float(np.iinfo(a.dtype).max)
     return np.asarray(a, dtype=np.float32)
+
+
+def _check_curve(curve: np.ndarray) -> np.ndarray:
+    """Validate a user-supplied inverse CRF: (1024,) finite, non-decreasing, in [0, 1] -> float32."""
+    g = np.asarray(curve, dtype=np.float32).reshape(-1)
+    if g.shape != (1024,) or not np.all(np.isfinite(g)):
+        raise SingleHDRError(f"an inverse CRF must be 1024 finite samples, got shape {np.shape(curve)}; use estimate_inverse_crf")
+    if np.any(np.diff(g) < -1e-6) or g[0] < -1e-6 or g[-1] > 1.0 + 1e-6:
+        raise SingleHDRError("an inverse CRF must be non-decreasing from 0 to 1; use estimate_inverse_crf")
+    return g
 
 
 def _finalise(hdr: np.ndarray) -> np.ndarray:

@@ -22,6 +22,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--size", type=int, default=512, help="long side in pixels the images are resized to (default 512)")
     p.add_argument("--seed", type=int, default=0, help="seed of the held-out cameras (default 0)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    p.add_argument("--families", default="", metavar="LIST",
+                   help="camera-curve families to test, comma-separated (srgb,gamma,film,phone,emor) or 'all'; "
+                   "default: one held-out EMoR/named camera per image")
+    p.add_argument("--draws", type=int, default=1, metavar="N", help="cameras per image and family (default 1)")
     p.add_argument("--no-jod", action="store_true", help="skip ColorVideoVDP (slow on CPU for large images)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing report")
     p.set_defaults(func=run)
@@ -35,9 +39,23 @@ def run(args: argparse.Namespace) -> int:
         raise SingleHDRError("--limit must be at least 1")
     if args.size is not None and args.size < 32:
         raise SingleHDRError("--size must be at least 32 pixels")
+    from ..camera.families import FAMILIES
+    from .evaluate import family_table
+
+    fams = list(FAMILIES) if args.families.strip() == "all" else [f.strip() for f in args.families.split(",") if f.strip()]
+    bad = [f for f in fams if f not in FAMILIES]
+    if bad:
+        raise SingleHDRError(f"unknown curve family {bad[0]!r}; choose from {', '.join(FAMILIES)} or 'all'")
+    if args.draws < 1:
+        raise SingleHDRError("--draws must be at least 1")
+    if fams and "inverse-srgb" not in args.method:
+        args.method = list(args.method) + ["inverse-srgb"]  # the JPEG as is: every family row is compared with it
     methods = build_methods(args.method, args.model, expandnet_weights=args.expandnet_weights, device=args.device)
-    report = evaluate(args.hdr, methods, limit=args.limit, size=args.size, seed=args.seed, jod=not args.no_jod)
+    report = evaluate(args.hdr, methods, limit=args.limit, size=args.size, seed=args.seed, jod=not args.no_jod,
+                      families=fams, draws=args.draws)
     paths = write_report(report, args.output, overwrite=args.overwrite)
     print(markdown_table(report))
+    if fams:
+        print(family_table(report))
     print(f"wrote {paths['md']}, {paths['csv']}, {paths['sheet']}")
     return 0

@@ -42,11 +42,17 @@ HDR_SUFFIXES = (".exr", ".hdr")
 CLIP_FRACTION_RANGE = (0.01, 0.10)
 JPEG_QUALITY_RANGE = (80, 95)
 CLASSICAL = ("inverse-srgb", "akyuz", "kovaleski")
+#: Per-family cameras (``families=``): clip fraction and JPEG quality ranges.
+FAMILY_CLIP_RANGE = (0.01, 0.15)
+FAMILY_JPEG_RANGE = (80, 95)
+#: The method every family row is compared with: the JPEG as is (sRGB-decoded).
+AS_IS = "inverse-srgb"
 
 #: Columns of results.csv, in order.
 CSV_COLUMNS = (
-    "image", "method", "width", "height", "crf", "clip_fraction_target", "log2_exposure", "jpeg_quality",
+    "image", "family", "method", "width", "height", "crf", "clip_fraction_target", "log2_exposure", "jpeg_quality",
     "scale", "log_psnr", "pu21_psnr", "jod", "clipped_log_psnr", "clipped_pu21_psnr", "clipped_fraction",
+    "clipped_energy", "clipped_log_rmse",
     "sh9_rel_error", "light_angle_deg", "seconds", "sec_per_mp",
 )
 #: (column, header, format) of the Markdown summary.
@@ -135,6 +141,19 @@ def held_out_camera(hdr_linear: np.ndarray, index: int, seed: int = 0) -> HeldOu
     return HeldOutCamera(crf.name, crf.f, frac, exposure_for_clip_fraction(hdr_linear, frac), q)
 
 
+def family_camera(hdr_linear: np.ndarray, index: int, family: str, draw: int = 0, seed: int = 0) -> HeldOutCamera:
+    """A camera whose curve comes from ``family`` (see :mod:`singlehdr.camera.families`):
+    deterministic in (seed, family, index, draw); clip fraction ~ U(1 %, 15 %), JPEG ~ U{80..95}."""
+    from ..camera.families import FAMILIES, draw_curve
+
+    fam = FAMILIES.index(family)
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(11, fam, index, draw)))
+    name, f = draw_curve(family, rng, seed=seed)
+    frac = float(rng.uniform(*FAMILY_CLIP_RANGE))
+    q = int(rng.integers(FAMILY_JPEG_RANGE[0], FAMILY_JPEG_RANGE[1] + 1))
+    return HeldOutCamera(name, np.asarray(f, dtype=np.float32), frac, exposure_for_clip_fraction(hdr_linear, frac), q)
+
+
 def make_ldr(hdr_linear: np.ndarray, cam: HeldOutCamera) -> np.ndarray:
     """The forward camera without noise: jpeg(quantize(f(clip(H t))), q).  (H, W, 3) -> (H, W, 3) float32, multiples of 1/255.
 
@@ -210,6 +229,31 @@ class EvalReport:
     settings: dict[str, Any]
     tiles: dict[tuple[str, str], np.ndarray] = field(default_factory=dict, repr=False)
 
+    def family_summary(self) -> list[dict[str, Any]]:
+        """Per (family, method) means, then "mean" (over families, each weighted equally)."""
+        fams = [f for f in dict.fromkeys(r.get("family", "") for r in self.rows) if f]
+        out = []
+        cols = ("pu21_psnr", "log_psnr", "clipped_energy", "clipped_log_rmse", "clipped_pu21_psnr")
+        for m in self.methods:
+            per = []
+            for f in fams:
+                rows = [r for r in self.rows if r["method"] == m and r.get("family") == f]
+                s: dict[str, Any] = {"family": f, "method": m, "n": len(rows)}
+                for c in cols:
+                    v = np.array([r[c] for r in rows], dtype=np.float64)
+                    v = v[~np.isnan(v)]
+                    s[c] = float(v.mean()) if v.size else math.nan
+                per.append(s)
+            if per:
+                mean = {"family": "mean", "method": m, "n": sum(p["n"] for p in per)}
+                for c in cols:
+                    v = np.array([p[c] for p in per], dtype=np.float64)
+                    v = v[~np.isnan(v)]
+                    mean[c] = float(v.mean()) if v.size else math.nan
+                per.append(mean)
+            out.extend(per)
+        return out
+
     def summary(self) -> list[dict[str, Any]]:
         """Per-method means of every numeric column (nan ignored, inf kept)."""
         out = []
@@ -234,8 +278,14 @@ def evaluate(
     jod: bool = True,
     thumb_height: int = 128,
     log: Callable[[str], None] | None = print,
+    families: Sequence[str] = (),
+    draws: int = 1,
 ) -> EvalReport:
-    """Run every method on every HDR of ``hdr_dir`` and score it (see module doc)."""
+    """Run every method on every HDR of ``hdr_dir`` and score it (see module doc).
+
+    families: curve families (singlehdr.camera.families.FAMILIES) to synthesise the
+    inputs with, ``draws`` cameras per image and family; empty = one held-out camera
+    per image (the original protocol)."""
     from ..io import read_hdr
     from ..preview import tonemap
 
@@ -248,30 +298,35 @@ def evaluate(
     for idx, path in enumerate(files):
         hdr, _ = read_hdr(path)
         ref = resize_long_side(hdr, size)
-        cam = held_out_camera(ref, idx, seed)
-        ldr = make_ldr(ref, cam)
         h, w = ref.shape[:2]
         equirect = abs(w / h - 2.0) < 0.01
-        tm = lambda x: _thumb(tonemap(x * np.float32(cam.t), exposure=-1.0), thumb_height)  # noqa: E731
-        tiles[(path.name, "ground truth")] = tm(ref)
-        tiles[(path.name, "input")] = _thumb(ldr, thumb_height)
-        for m in methods:
-            t0 = time.perf_counter()
-            pred = m.run(ldr)
-            sec = time.perf_counter() - t0
-            if pred.shape != ref.shape:
-                raise SingleHDRError(f"method {m.label} returned shape {pred.shape} for a {ref.shape} input")
-            met = M.image_metrics(pred, ref, ldr, white=1.0 / cam.t, equirect=equirect, jod=use_jod)
-            row = {
-                "image": path.name, "method": m.label, "width": w, "height": h, "crf": cam.crf_name,
-                "clip_fraction_target": cam.clip_fraction, "log2_exposure": math.log2(cam.t), "jpeg_quality": cam.quality,
-                **met, "seconds": sec, "sec_per_mp": sec / (h * w / 1e6),
-            }
-            rows.append(row)
-            tiles[(path.name, m.label)] = tm(pred * np.float32(met["scale"]))
-            if log:
-                log(f"{path.name:>24s}  {m.label:>16s}  log-PSNR {met['log_psnr']:6.2f}  PU21 {met['pu21_psnr']:6.2f}  {sec:6.2f} s")
-    settings = {"hdr_dir": str(hdr_dir), "size": size, "seed": seed, "images": len(files), "jod": use_jod}
+        cams = [("", held_out_camera(ref, idx, seed))] if not families else [
+            (fam, family_camera(ref, idx, fam, d, seed)) for fam in families for d in range(max(1, int(draws)))]
+        for k, (fam, cam) in enumerate(cams):
+            ldr = make_ldr(ref, cam)
+            tm = lambda x: _thumb(tonemap(x * np.float32(cam.t), exposure=-1.0), thumb_height)  # noqa: E731
+            if k == 0:
+                tiles[(path.name, "ground truth")] = tm(ref)
+                tiles[(path.name, "input")] = _thumb(ldr, thumb_height)
+            for m in methods:
+                t0 = time.perf_counter()
+                pred = m.run(ldr)
+                sec = time.perf_counter() - t0
+                if pred.shape != ref.shape:
+                    raise SingleHDRError(f"method {m.label} returned shape {pred.shape} for a {ref.shape} input")
+                met = M.image_metrics(pred, ref, ldr, white=1.0 / cam.t, equirect=equirect, jod=use_jod)
+                row = {
+                    "image": path.name, "family": fam, "method": m.label, "width": w, "height": h, "crf": cam.crf_name,
+                    "clip_fraction_target": cam.clip_fraction, "log2_exposure": math.log2(cam.t), "jpeg_quality": cam.quality,
+                    **met, "seconds": sec, "sec_per_mp": sec / (h * w / 1e6),
+                }
+                rows.append(row)
+                if k == 0:
+                    tiles[(path.name, m.label)] = tm(pred * np.float32(met["scale"]))
+                if log:
+                    log(f"{path.name:>24s} {fam:>6s} {m.label:>16s}  log-PSNR {met['log_psnr']:6.2f}  PU21 {met['pu21_psnr']:6.2f}  {sec:6.2f} s")
+    settings = {"hdr_dir": str(hdr_dir), "size": size, "seed": seed, "images": len(files), "jod": use_jod,
+                "families": list(families), "draws": int(draws)}
     return EvalReport(rows, [m.label for m in methods], [p.name for p in files], settings, tiles)
 
 
@@ -304,18 +359,53 @@ def markdown_table(report: EvalReport) -> str:
     return "\n".join(lines)
 
 
+def family_table(report: EvalReport, as_is: str = AS_IS) -> str:
+    """Per-family Markdown table: for every method other than ``as_is``, each family's
+    PU21-PSNR beside the JPEG as is and the difference, then the clipped-region energy
+    and log error of both.  Empty when the run had no families or no ``as_is`` rows."""
+    fs = report.family_summary()
+    if not fs or as_is not in report.methods:
+        return ""
+    base = {r["family"]: r for r in fs if r["method"] == as_is}
+    head = ("| method | family | inputs | PU21 as is (dB) | PU21 method (dB) | difference (dB) | log-PSNR as is | log-PSNR method "
+            "| clipped energy as is | clipped energy method | clipped log RMSE as is (stops) | clipped log RMSE method (stops) |")
+    lines = [head, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in fs:
+        if r["method"] == as_is:
+            continue
+        b = base[r["family"]]
+        lines.append(
+            f"| {r['method']} | {r['family']} | {r['n']} | {_fmt(b['pu21_psnr'], '{:.2f}')} | {_fmt(r['pu21_psnr'], '{:.2f}')} | "
+            f"{_fmt(r['pu21_psnr'] - b['pu21_psnr'], '{:+.2f}')} | {_fmt(b['log_psnr'], '{:.2f}')} | {_fmt(r['log_psnr'], '{:.2f}')} | "
+            f"{_fmt(b['clipped_energy'], '{:.3f}')} | {_fmt(r['clipped_energy'], '{:.3f}')} | "
+            f"{_fmt(b['clipped_log_rmse'], '{:.2f}')} | {_fmt(r['clipped_log_rmse'], '{:.2f}')} |"
+        )
+    return "\n".join(lines)
+
+
 def markdown_report(report: EvalReport, title: str = "Evaluation") -> str:
     """results.md: the settings, the table, and how each number is defined."""
     st = report.settings
+    fams = st.get("families") or []
+    if fams:
+        intro = (f"{st['images']} HDR images from `{st['hdr_dir']}`, long side {st['size']} px, seed {st['seed']}; "
+                 f"{st.get('draws', 1)} LDR input(s) per image and camera-curve family ({', '.join(fams)}; see "
+                 "singlehdr.camera.families), 1-15 % of pixels clipped, no noise, 8 bit, JPEG quality 80-95.")
+        ftab = family_table(report)
+    else:
+        intro = (f"{st['images']} HDR images from `{st['hdr_dir']}`, long side {st['size']} px, seed {st['seed']}; "
+                 "one LDR input each from a held-out camera (test-split CRF, 1-10 % of pixels clipped, no noise, "
+                 "8 bit, JPEG quality 80-95).")
+        ftab = ""
     return "\n".join([
         f"# {title}",
         "",
-        f"{st['images']} HDR images from `{st['hdr_dir']}`, long side {st['size']} px, seed {st['seed']}; "
-        "one LDR input each from a held-out camera (test-split CRF, 1-10 % of pixels clipped, no noise, "
-        "8 bit, JPEG quality 80-95).",
+        intro,
         "",
         markdown_table(report),
         "",
+        *( [f"Per camera-curve family (difference = method - {AS_IS}, the JPEG as is; clipped energy = sum of "
+            "luminance in the clipped region / the truth's, after the global scale):", "", ftab, ""] if ftab else []),
         "Means over images. Every prediction is first multiplied by its optimal global scale "
         "(least squares of log luminance). log-PSNR: log2 luminance in a 16-stop window below the "
         "reference peak, peak = 16 stops. PU21-PSNR: PU21 (banding+glare) of display luminance "

@@ -339,6 +339,19 @@ def light_direction_error(pred_equirect: np.ndarray, ref_equirect: np.ndarray) -
 
 
 # ------------------------------------------------------------------ all at once
+def clipped_energy(pred: np.ndarray, ref: np.ndarray, mask: np.ndarray) -> float:
+    """Share of the true light kept inside ``mask``: sum Y(pred) / sum Y(ref) over the mask (1 = all of it)."""
+    yr = float(luminance(ref)[mask].sum())
+    return float(luminance(pred)[mask].sum()) / yr if yr > 0 else math.nan
+
+
+def clipped_log_rmse(pred: np.ndarray, ref: np.ndarray, mask: np.ndarray, floor: float = 1e-6) -> float:
+    """RMS of log2 luminance error inside ``mask`` (stops; lower is better)."""
+    lp = np.log2(np.maximum(luminance(pred)[mask], floor))
+    lr = np.log2(np.maximum(luminance(ref)[mask], floor))
+    return float(np.sqrt(np.mean((lp - lr) ** 2)))
+
+
 def image_metrics(pred: np.ndarray, ref: np.ndarray, ldr_srgb: np.ndarray, white: float, *, equirect: bool = False, jod: bool = False) -> dict[str, float]:
     """Every metric for one reconstruction.
 
@@ -348,7 +361,7 @@ def image_metrics(pred: np.ndarray, ref: np.ndarray, ldr_srgb: np.ndarray, white
     (1 / exposure), mapped to 100 cd/m^2 for PU21 / JOD.
     pred is first scaled by :func:`optimal_scale` (log domain, all pixels).
     Returns {"scale", "log_psnr", "pu21_psnr", "clipped_log_psnr",
-    "clipped_pu21_psnr", "clipped_fraction", "jod" (nan unless jod),
+    "clipped_pu21_psnr", "clipped_fraction", "clipped_energy", "clipped_log_rmse", "jod" (nan unless jod),
     "sh9_rel_error", "light_angle_deg" (nan unless equirect)}.
     """
     s = optimal_scale(pred, ref)
@@ -363,6 +376,8 @@ def image_metrics(pred: np.ndarray, ref: np.ndarray, ldr_srgb: np.ndarray, white
         "clipped_log_psnr": log_psnr(p, r, mask) if mask.any() else math.nan,
         "clipped_pu21_psnr": pu21_psnr(pa, ra, mask) if mask.any() else math.nan,
         "clipped_fraction": float(mask.mean()),
+        "clipped_energy": clipped_energy(p, r, mask) if mask.any() else math.nan,
+        "clipped_log_rmse": clipped_log_rmse(p, r, mask) if mask.any() else math.nan,
         "jod": cvvdp_jod(pa, ra) if jod else math.nan,
         "sh9_rel_error": sh9_relative_error(p, r) if equirect else math.nan,
         "light_angle_deg": light_direction_error(p, r) if equirect else math.nan,

@@ -103,13 +103,16 @@ def tensors_digest(tensors: dict[str, Any]) -> str:
     return h.hexdigest()
 
 
-def save_model(path: str | os.PathLike, model, *, provenance: dict[str, Any], half: bool = False, overwrite: bool = True) -> Path:
+def save_model(path: str | os.PathLike, model, *, provenance: dict[str, Any], half: bool = False, overwrite: bool = True,
+               inference: dict[str, Any] | None = None) -> Path:
     """Write ``model`` (a SingleHDRModel) to a .safetensors file, atomically.
 
     provenance: JSON-able facts about the weights' origin (e.g. {"source":
     "authors' TF checkpoints", "name": "singlehdr-tf"}); ``provenance["name"]``
     (default "singlehdr") prefixes the model_id = name-<12 hex of the tensors' sha256>.
     half: store float tensors as float16 (loading casts back to float32).
+    inference: how the engine should run the model (JSON-able, stored as metadata
+        ``inference``; see singlehdr.infer.engine: ``linearization``, ``highlights``, ``gate``).
     Returns the path.
     """
     from safetensors.torch import save_file
@@ -131,6 +134,8 @@ def save_model(path: str | os.PathLike, model, *, provenance: dict[str, Any], ha
         "model_id": model_id,
         "dtype": "float16" if half else "float32",
     }
+    if inference:
+        metadata["inference"] = json.dumps(inference, sort_keys=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
@@ -214,6 +219,7 @@ def load_model(spec: str | os.PathLike | None = None, device: str = "auto"):
     try:
         config = SingleHDRConfig.from_dict(json.loads(metadata["config"]))
         provenance = json.loads(metadata.get("provenance", "{}"))
+        inference = json.loads(metadata.get("inference", "{}"))
     except (ValueError, TypeError, AttributeError) as exc:
         raise SingleHDRError(f"{path} has a corrupt singlehdr header ({exc}); re-export the model") from None
     check_config(config, str(path))
@@ -227,6 +233,7 @@ def load_model(spec: str | os.PathLike | None = None, device: str = "auto"):
         "path": str(path),
         "dtype": metadata.get("dtype", "float32"),
         "device": dev,
+        "inference": inference,
     }
     return model, info
 

@@ -1,0 +1,152 @@
+"""Colour-true highlight expansion: luminance from the network, chroma from the unclipped rim.
+
+Hallucination-Net predicts every channel of a clipped region on its own; on a
+small, briefly trained network that gives colour casts (a pink dome over a
+setting sun) and the channels can even drop below the input.  What the input
+does tell us inside a clipped region is little about colour and nothing about
+the excess luminance; the hue of the unclipped pixels around it (the rim) is
+the best evidence of the hue inside.  So, for an sRGB input ``ldr`` with linear
+values ``b = g(ldr)`` (g: the inverse CRF the engine used) and the network's
+output ``a``:
+
+* luminance max(Y(a), Y(b)) (Rec. 709): the expansion factor is never below 1;
+  inside a clipped region it rises from 1 at the edge to the network's value over a
+  distance ``ramp`` (fraction of the long side; smoothstep of the Euclidean distance
+  to the edge): no step at the clip boundary (the true radiance there is the clip level);
+* the rim chroma ``b / Y(b)`` of bright unclipped pixels (max_c ldr from 0.5 up) is inpainted into the clipped
+  region by push-pull (a pyramid of weighted means, filled coarse to fine with
+  bilinear up-sampling: Gortler et al., "The Lumigraph", SIGGRAPH 1996, sec. 3.4),
+  so it is smooth inside and meets the rim without an edge;
+* deeper inside (0.75 x the square of the luminance ramp) the rim chroma fades towards
+  the input's own chroma (white where every channel clipped; mixing with white keeps
+  the hue and lowers the saturation): rims of opposite hue (blue sky above,
+  orange horizon below) would otherwise mix into a magenta cast;
+* s = smoothstep((max_c ldr - 0.95) / 0.05) blends from the network's own chroma
+  a / Y(a) (s = 0) to the rim chroma (s = 1, fully clipped);
+* out = max(Y ((1 - s) chroma_own + s chroma_rim), b) per channel where s > 0: the
+  input's own linear value is a lower bound (a clipped channel's true value is at
+  least the clip level).
+
+Pixels with s = 0 where the network did not darken the input come out exactly as
+the network's output (for the identity stages of the shipped model: ``b``, the
+input linearised).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Rec. 709 luminance weights (ITU-R BT.709-6).
+LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+#: The transition band in the sRGB input: chroma from the rim above it.
+CLIP_LO, CLIP_HI = 0.95, 1.0
+#: Rim evidence: only pixels with max_c ldr above RIM_LO count (bright ones near the clip level).
+RIM_LO, RIM_HI = 0.5, 0.9
+#: How far the rim chroma fades towards the input's own chroma deep inside a clipped region
+#: (mixing with white keeps the hue angle, it only lowers saturation).
+INNER_FADE = 0.75
+#: Default length of the luminance ramp into a clipped region, as a fraction of the long side.
+RAMP = 0.02
+
+
+def smoothstep(t: np.ndarray) -> np.ndarray:
+    """3 t^2 - 2 t^3 on t clipped to [0, 1] (C1-continuous ramp)."""
+    t = np.clip(t, 0.0, 1.0)
+    return (t * t * (3.0 - 2.0 * t)).astype(np.float32)
+
+
+def transition_weight(ldr_srgb: np.ndarray, lo: float = CLIP_LO, hi: float = CLIP_HI) -> np.ndarray:
+    """s in [0, 1]: 0 below max_c ldr = lo, 1 at hi, smooth between.  (H, W, 3) -> (H, W)."""
+    return smoothstep((np.max(ldr_srgb, axis=-1) - lo) / (hi - lo))
+
+
+def push_pull(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Fill low-weight pixels with a smooth weighted mean of their surroundings.
+
+    values (H, W, C), weight (H, W) in [0, 1] -> (H, W, C) float32: where weight
+    is 1 the value is kept, where it is 0 the value comes from the coarsest
+    pyramid level with enough weight, bilinearly up-sampled.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    v = torch.from_numpy(np.ascontiguousarray(values, dtype=np.float32)).permute(2, 0, 1)[None]
+    w = torch.from_numpy(np.ascontiguousarray(weight, dtype=np.float32))[None, None]
+    nums, dens = [v * w], [w]
+    while min(nums[-1].shape[-2:]) > 1:
+        h, wd = nums[-1].shape[-2:]
+        size = ((h + 1) // 2, (wd + 1) // 2)
+        nums.append(F.adaptive_avg_pool2d(nums[-1], size))
+        dens.append(F.adaptive_avg_pool2d(dens[-1], size))
+    n, d = nums[-1], dens[-1]
+    total = (v * w).sum(dim=(2, 3), keepdim=True) / w.sum().clamp_min(1e-12)
+    if float(w.sum()) <= 0:
+        total = torch.ones_like(total)
+    est = torch.where(d > 1e-8, n / d.clamp_min(1e-12), total)
+    for n, d in zip(reversed(nums[:-1]), reversed(dens[:-1])):
+        up = F.interpolate(est, size=n.shape[-2:], mode="bilinear", align_corners=False)
+        a = d.clamp(0.0, 1.0)
+        est = a * (n / d.clamp_min(1e-12)) + (1.0 - a) * up
+    return est[0].permute(1, 2, 0).numpy().astype(np.float32)
+
+
+def clip_depth(s: np.ndarray, ramp_px: float, *, wrap_x: bool = False) -> np.ndarray:
+    """r in [0, 1]: 0 at the edge of the clipped region (s >= 0.5), rising smoothly
+    (smoothstep of the Euclidean distance / ramp_px) to 1 deeper inside.  (H, W) -> (H, W)."""
+    import cv2
+
+    inside = (s >= 0.5).astype(np.uint8)
+    if not inside.any():
+        return np.zeros_like(s, dtype=np.float32)
+    if wrap_x:
+        w = inside.shape[1]
+        third = w // 3
+        tiled = np.concatenate([inside[:, -third:], inside, inside[:, :third]], axis=1)
+        d = cv2.distanceTransform(tiled, cv2.DIST_L2, 5)[:, third : third + w]
+    else:
+        d = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
+    return smoothstep(d / max(float(ramp_px), 1e-6))
+
+
+def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: np.ndarray, *, wrap_x: bool = False,
+                           ramp: float = RAMP) -> np.ndarray:
+    """Replace the network's highlight colour by the rim's (see the module docstring).
+
+    ldr_srgb: (H, W, 3) input in [0, 1]; hdr: (H, W, 3) the network's linear output;
+    inverse_crf: (1024,) the curve the engine linearised with.
+    Returns (H, W, 3) float32 >= the linearised input.
+    """
+    ldr = np.clip(np.asarray(ldr_srgb, dtype=np.float32), 0.0, 1.0)
+    g = np.asarray(inverse_crf, dtype=np.float32).reshape(-1)
+    b = np.interp(ldr, np.linspace(0.0, 1.0, g.size, dtype=np.float32), g).astype(np.float32)
+    hdr = np.asarray(hdr, dtype=np.float32)
+    s = transition_weight(ldr)
+    yb = b @ LUMA
+    ya = hdr @ LUMA
+    y_out = np.maximum(ya, yb)  # expansion factor k = y_out / yb >= 1
+    r = np.zeros_like(s)
+    if ramp > 0 and np.any(s >= 0.5):
+        r = clip_depth(s, ramp * max(ldr.shape[:2]), wrap_x=wrap_x)
+        # inside clipped regions the expansion rises from 1 at the edge to the network's
+        # value over ``ramp``: the luminance is continuous across the clip boundary
+        r = np.where(s >= 0.5, r, 1.0).astype(np.float32)
+        y_out = yb + (y_out - yb) * r
+    if not np.any(s > 0):
+        scale = np.where(ya > 1e-12, y_out / np.maximum(ya, 1e-12), 1.0).astype(np.float32)
+        return (hdr * scale[..., None]).astype(np.float32)
+    own = np.where((ya > 1e-12)[..., None], hdr / np.maximum(ya, 1e-12)[..., None], b / np.maximum(yb, 1e-6)[..., None])
+    chroma_in = b / np.maximum(yb, 1e-6)[..., None]
+    w = (1.0 - s) * smoothstep((np.max(ldr, axis=-1) - RIM_LO) / (RIM_HI - RIM_LO))
+    if not np.any(w > 0):
+        w = 1.0 - s
+    rim = np.maximum(push_pull(chroma_in, w), 0.0)
+    rim = rim / np.maximum(rim @ LUMA, 1e-6)[..., None]
+    # deep inside a clipped region the rim says little: fade towards the input's own
+    # chroma (white where every channel clipped), so opposite rims (blue sky above,
+    # orange horizon below) do not mix into a magenta cast
+    inner = (INNER_FADE * r * r)[..., None]
+    rim = (1.0 - inner) * rim + inner * chroma_in
+    mixed = (1.0 - s)[..., None] * own + s[..., None] * rim
+    out = y_out[..., None] * mixed
+    out = np.where((s > 0)[..., None], np.maximum(out, b), out)
+    return np.ascontiguousarray(out, dtype=np.float32)

@@ -1,0 +1,119 @@
+"""Colour-true highlights: rim hue inside clipped regions, no step at the clip edge, never below the input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from singlehdr.camera.transfer import linear_to_srgb, srgb_to_linear
+from singlehdr.infer.engine import srgb_inverse_crf
+from singlehdr.infer.highlights import LUMA, colour_true_highlights, push_pull, transition_weight
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def _hue_error_deg(rgb: np.ndarray, ref_rgb: np.ndarray) -> np.ndarray:
+    """Angle (degrees) between chromaticities in the opponent plane (R-G, (R+G)/2-B) of luminance-normalised RGB."""
+    def opp(x):
+        c = x / np.maximum(x @ LUMA, 1e-9)[..., None]
+        return np.stack([c[..., 0] - c[..., 1], 0.5 * (c[..., 0] + c[..., 1]) - c[..., 2]], axis=-1)
+
+    a, b = opp(rgb), opp(np.broadcast_to(ref_rgb, rgb.shape))
+    cos = (a * b).sum(-1) / np.maximum(np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1), 1e-12)
+    return np.degrees(np.arccos(np.clip(cos, -1, 1)))
+
+
+def _magenta_green(rgb: np.ndarray) -> np.ndarray:
+    """Signed magenta(-)/green(+) cast of luminance-normalised RGB: G - (R + B) / 2."""
+    c = rgb / np.maximum(rgb @ LUMA, 1e-9)[..., None]
+    return c[..., 1] - 0.5 * (c[..., 0] + c[..., 2])
+
+
+def _orange_glow(h=96, w=128):
+    """A warm light (hue of the rim everywhere) whose core clips: linear HDR, peak ~12."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    r2 = ((yy - h / 2) ** 2 + (xx - w / 2) ** 2) / (0.18 * h) ** 2
+    lum = 0.15 + 12.0 * np.exp(-r2)
+    hue = np.array([1.6, 0.9, 0.35], np.float32)  # orange, luminance 1.06
+    return (lum[..., None] * hue / float(hue @ LUMA)).astype(np.float32), hue
+
+
+def test_pink_network_output_comes_out_in_the_rim_hue():
+    hdr, hue = _orange_glow()
+    ldr = np.round(linear_to_srgb(np.clip(hdr, 0, 1)) * 255) / 255
+    b = srgb_to_linear(ldr)
+    s = transition_weight(ldr)
+    inside = s >= 0.999
+    assert inside.mean() > 0.05
+    # a "network" that expands the clipped core with a strong pink cast
+    pink = b + (s[..., None] * np.array([3.0, 0.3, 3.0], np.float32)).astype(np.float32)
+    out = colour_true_highlights(ldr, pink, srgb_inverse_crf(), ramp=0.05)
+    err_pink = _hue_error_deg(pink[inside], hue)
+    err_out = _hue_error_deg(out[inside], hue)
+    assert np.median(err_pink) > 60  # the cast is really there
+    # the rim is partly clipped too (R clips first), so the rim chroma is a bit paler than the truth: same hue within 25 deg
+    assert np.percentile(err_out, 95) < 25, np.percentile(err_out, 95)
+    assert np.abs(_magenta_green(out[inside])).max() < 0.25 < np.abs(_magenta_green(pink[inside])).mean()
+    # never below the input's own linear value; the network's luminance is kept deep inside
+    assert (out >= b - 1e-6).all()
+    deep = inside & (np.hypot(*np.mgrid[0:96, 0:128] - np.array([48, 64])[:, None, None]) < 4)
+    np.testing.assert_allclose((out @ LUMA)[deep], np.maximum(pink @ LUMA, b @ LUMA)[deep], rtol=0.05)
+
+
+def test_no_step_at_the_clip_edge_and_unclipped_pixels_untouched():
+    hdr, _ = _orange_glow()
+    ldr = np.round(linear_to_srgb(np.clip(hdr, 0, 1)) * 255) / 255
+    b = srgb_to_linear(ldr)
+    s = transition_weight(ldr)
+    plateau = b + (s >= 0.5)[..., None] * 3.0 * b  # a flat x4 plateau with a hard edge
+    out = colour_true_highlights(ldr, plateau.astype(np.float32), srgb_inverse_crf(), ramp=0.05)
+    # below the transition band nothing changes
+    below = s == 0
+    np.testing.assert_allclose(out[below], plateau[below], rtol=1e-5, atol=1e-7)
+
+    def edge_step(img):
+        ly = np.log2(np.maximum(img @ LUMA, 1e-6))
+        gy, gx = np.abs(np.diff(ly, axis=0)), np.abs(np.diff(ly, axis=1))
+        return max(gy.max(), gx.max())
+
+    truth_step = edge_step(hdr)
+    assert edge_step(plateau) > 1.5  # the plateau's edge jumps by ~2 stops between neighbours
+    assert edge_step(out) < max(0.5, 3 * truth_step), (edge_step(out), truth_step)
+
+
+def test_push_pull_keeps_known_values_and_fills_smoothly():
+    v = np.zeros((40, 60, 1), np.float32)
+    v[:, :30] = 1.0
+    v[:, 30:] = 3.0
+    w = np.ones((40, 60), np.float32)
+    w[10:30, 20:40] = 0.0  # a hole across the boundary
+    out = push_pull(v, w)[..., 0]
+    np.testing.assert_allclose(out[w == 1], v[..., 0][w == 1], atol=1e-5)
+    hole = out[10:30, 20:40]
+    assert 1.0 <= hole.min() and hole.max() <= 3.0
+    assert np.abs(np.diff(hole, axis=1)).max() < 0.6  # a ramp, not a jump
+
+
+def test_bundled_sample_has_no_coloured_blob():
+    """The README sample (made from held-out sunset.exr) through the shipped default: inside the
+    clipped dome the output has no magenta/green cast beyond the input rim's and keeps >= the input."""
+    from PIL import Image
+
+    from singlehdr.api import reconstruct
+    from singlehdr.data import sample_path
+
+    im = Image.open(sample_path()).convert("RGB")
+    im = im.resize((im.width // 2, im.height // 2), Image.Resampling.BOX)
+    ldr = np.asarray(im, np.float32) / 255.0
+    out = reconstruct(ldr).hdr_linear
+    b = srgb_to_linear(ldr)
+    s = transition_weight(ldr)
+    inside = s >= 0.999
+    assert inside.sum() > 500
+    assert (out[inside] >= b[inside] - 1e-5).all()
+    assert (out[inside] @ LUMA).mean() > 1.2 * (b[inside] @ LUMA).mean()  # it expands
+    rim = (s == 0) & (ldr.max(-1) > 0.8)
+    mg_rim = _magenta_green(b[rim]).mean()
+    mg_out = _magenta_green(out[inside])
+    assert abs(mg_out.mean()) < max(0.08, abs(mg_rim) + 0.05), (mg_out.mean(), mg_rim)
+    assert np.percentile(np.abs(mg_out), 99) < 0.3

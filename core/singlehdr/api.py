@@ -55,16 +55,42 @@ def get_reconstructor(model: str | None, device: str, precision: str, tile: int 
     return Reconstructor(net, info=info, device=device, precision=precision, tile=tile, tile_overlap=tile_overlap)
 
 
-def reconstruct(image: ImageLike, options: ReconstructOptions | None = None) -> HDRResult:
+def _ldr_srgb(ldr: LDRImage) -> np.ndarray:
+    """The display-referred sRGB pixels the networks take."""
+    if ldr.transfer == "linear":
+        from .camera.transfer import linear_to_srgb
+
+        return linear_to_srgb(ldr.pixels)
+    return ldr.pixels
+
+
+def estimate_inverse_crf(image: ImageLike, options: ReconstructOptions | None = None) -> np.ndarray:
+    """The inverse camera response g the networks estimate for one image: (1024,) float32,
+    g(x) at x = i / 1023.  Pass it (or a curve pooled over a shot) back as
+    ``reconstruct(..., inverse_crf=g)`` to reuse it.  Network method only."""
+    options = options or ReconstructOptions()
+    if options.method in METHODS_CLASSICAL:
+        raise SingleHDRError(f"method {options.method!r} has a fixed curve; only the 'singlehdr' method estimates a camera response")
+    ldr = load_input(image)
+    engine = get_reconstructor(options.model, options.device, options.precision, options.tile, options.tile_overlap)
+    return engine.estimate_inverse_crf(_ldr_srgb(ldr), wrap_x=is_equirect(ldr, options), resize_mode=options.resize_mode)
+
+
+def reconstruct(image: ImageLike, options: ReconstructOptions | None = None, *,
+                inverse_crf: np.ndarray | None = None) -> HDRResult:
     """Reconstruct a linear HDR image from one LDR image.
 
     image: a file path, an (H, W, 3|4) array (uint8/uint16 or float in [0, 1],
         sRGB-encoded) or an :class:`LDRImage`.
     options: a :class:`ReconstructOptions`; defaults to the shipped model.
+    inverse_crf: a (1024,) inverse CRF to use instead of this image's own
+        estimate (one curve for a whole shot; see :func:`estimate_inverse_crf`).
     Returns an :class:`HDRResult` with ``hdr_linear`` (H, W, 3) float32.
     Raises :class:`SingleHDRError` for anything the user can fix.
     """
     options = options or ReconstructOptions()
+    if inverse_crf is not None and options.method in METHODS_CLASSICAL:
+        raise SingleHDRError(f"method {options.method!r} has a fixed curve and takes no inverse CRF; use method 'singlehdr'")
     ldr = load_input(image)
     t0 = time.perf_counter()
     equirect = is_equirect(ldr, options)
@@ -76,11 +102,7 @@ def reconstruct(image: ImageLike, options: ReconstructOptions | None = None) -> 
     }
     if ldr.path is not None:
         meta["source"] = str(ldr.path)
-    ldr_srgb = ldr.pixels
-    if ldr.transfer == "linear":
-        from .camera.transfer import linear_to_srgb
-
-        ldr_srgb = linear_to_srgb(ldr_srgb)
+    ldr_srgb = _ldr_srgb(ldr)
 
     if options.method in METHODS_CLASSICAL:
         from .classical import expand
@@ -89,7 +111,9 @@ def reconstruct(image: ImageLike, options: ReconstructOptions | None = None) -> 
         meta["model_id"] = f"classical:{options.method}"
     else:
         engine = get_reconstructor(options.model, options.device, options.precision, options.tile, options.tile_overlap)
-        hdr_linear = engine.run(ldr_srgb, wrap_x=equirect, resize_mode=options.resize_mode)
+        hdr_linear = engine.run(ldr_srgb, wrap_x=equirect, resize_mode=options.resize_mode, inverse_crf=inverse_crf)
+        if inverse_crf is not None:
+            meta["inverse_crf"] = "given"
         meta["model_id"] = engine.info.get("model_id", "unknown")
         meta["device"] = engine.device_name
 

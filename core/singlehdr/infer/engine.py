@@ -140,22 +140,50 @@ class Reconstructor:
 
     # ------------------------------------------------------------------ public
 
-    def run(self, ldr_srgb: np.ndarray, wrap_x: bool = False, resize_mode: str = "pad") -> np.ndarray:
+    def run(self, ldr_srgb: np.ndarray, wrap_x: bool = False, resize_mode: str = "pad",
+            inverse_crf: np.ndarray | None = None) -> np.ndarray:
         """Reconstruct one image.
 
         ldr_srgb: (H, W, 3) float32 in [0, 1], sRGB-encoded (uint8/uint16 are scaled).
         wrap_x: treat the image as a 360 equirectangular panorama (circular in x).
         resize_mode: "pad" (ours) or "reference" (the authors' bicubic resize).
+        inverse_crf: a precomputed (1024,) inverse CRF (e.g. one locked for a whole
+            shot, see :meth:`estimate_inverse_crf`) used instead of this image's estimate.
         Returns: hdr_linear (H, W, 3) float32, finite, >= 0.
         """
-        return self.run_batch([ldr_srgb], wrap_x=wrap_x, resize_mode=resize_mode)[0]
+        return self.run_batch([ldr_srgb], wrap_x=wrap_x, resize_mode=resize_mode, inverse_crf=inverse_crf)[0]
 
-    def run_batch(self, images: Sequence[np.ndarray], wrap_x: bool = False, resize_mode: str = "pad") -> list[np.ndarray]:
+    def estimate_inverse_crf(self, ldr_srgb: np.ndarray, wrap_x: bool = False, resize_mode: str = "pad") -> np.ndarray:
+        """The inverse CRF g that :meth:`run` would use for this image: (1024,) float32,
+        g(x) sampled at x = i / 1023 (estimated on the padded image, or on a copy shrunk
+        to long side ``crf_max_side`` for large images, exactly as a tiled run does)."""
+        if resize_mode not in RESIZE_MODES:
+            raise SingleHDRError(f"unknown resize mode {resize_mode!r}; choose one of: {', '.join(RESIZE_MODES)}")
+        ldr = _check_image(ldr_srgb)
+        h, w = ldr.shape[:2]
+        if resize_mode == "reference" and (h % 64 or w % 64):
+            h, w = -(-h // 64) * 64, -(-w // 64) * 64
+            ldr = bicubic_resize(ldr, h, w)
+        multiple = _lcm(64, self.multiple) if resize_mode == "reference" else self.multiple
+        border = 32 if resize_mode == "reference" else self.border
+        pad = plan_padding(h, w, multiple, border, wrap_x=wrap_x, wrap_margin=self.wrap_margin)
+        g = self._crf_for_tiling(ldr, pad, multiple, wrap_x=wrap_x)
+        return g[0].detach().cpu().numpy().astype(np.float32)
+
+    def run_batch(self, images: Sequence[np.ndarray], wrap_x: bool = False, resize_mode: str = "pad",
+                  inverse_crf: np.ndarray | None = None) -> list[np.ndarray]:
         """Reconstruct several same-size images; untiled ones go through the nets as one batch.
 
         images: a sequence of (H, W, 3) arrays of one size.
+        inverse_crf: an optional (1024,) inverse CRF used for every image.
         Returns: a list of hdr_linear (H, W, 3) float32, in order.
         """
+        g_fixed = None
+        if inverse_crf is not None:
+            g_np = np.asarray(inverse_crf, dtype=np.float32).reshape(-1)
+            if g_np.shape != (1024,) or not np.all(np.isfinite(g_np)):
+                raise SingleHDRError(f"an inverse CRF must be 1024 finite samples, got shape {np.shape(inverse_crf)}")
+            g_fixed = torch.from_numpy(g_np.copy()).to(self.device)[None]
         if resize_mode not in RESIZE_MODES:
             raise SingleHDRError(f"unknown resize mode {resize_mode!r}; choose one of: {', '.join(RESIZE_MODES)}")
         ldrs = [_check_image(im) for im in images]
@@ -171,7 +199,7 @@ class Reconstructor:
             ldrs = [bicubic_resize(im, h64, w64) for im in ldrs]
         multiple = _lcm(64, self.multiple) if resize_mode == "reference" else self.multiple
         border = 32 if resize_mode == "reference" else self.border
-        outs = self._run_same_size(ldrs, wrap_x=wrap_x, multiple=multiple, border=border)
+        outs = self._run_same_size(ldrs, wrap_x=wrap_x, multiple=multiple, border=border, g_fixed=g_fixed)
         if resized:
             outs = [bicubic_resize(o, h, w) for o in outs]
         return [_finalise(o) for o in outs]
@@ -193,16 +221,17 @@ class Reconstructor:
 
     # ---------------------------------------------------------------- internals
 
-    def _run_same_size(self, ldrs: list[np.ndarray], *, wrap_x: bool, multiple: int, border: int) -> list[np.ndarray]:
+    def _run_same_size(self, ldrs: list[np.ndarray], *, wrap_x: bool, multiple: int, border: int,
+                       g_fixed: torch.Tensor | None = None) -> list[np.ndarray]:
         h, w = ldrs[0].shape[:2]
         pad = plan_padding(h, w, multiple, border, wrap_x=wrap_x, wrap_margin=self.wrap_margin)
         hp, wp = pad.canvas_shape
         tile = self._choose_tile(hp, wp, h * w * len(ldrs))
         if tile == 0:
-            return self._run_untiled(ldrs, pad)
-        return [self._run_tiled(ldr, pad, tile, multiple, wrap_x=wrap_x) for ldr in ldrs]
+            return self._run_untiled(ldrs, pad, g_fixed)
+        return [self._run_tiled(ldr, pad, tile, multiple, wrap_x=wrap_x, g_fixed=g_fixed) for ldr in ldrs]
 
-    def _run_untiled(self, ldrs: list[np.ndarray], pad: PadPlan) -> list[np.ndarray]:
+    def _run_untiled(self, ldrs: list[np.ndarray], pad: PadPlan, g_fixed: torch.Tensor | None = None) -> list[np.ndarray]:
         hp, wp = pad.canvas_shape
         budget_px = max(1, int(self._budget_bytes(pad.h * pad.w * len(ldrs)) // self.bytes_per_pixel))
         per_batch = max(1, min(len(ldrs), budget_px // (hp * wp)))
@@ -210,15 +239,16 @@ class Reconstructor:
         for i in range(0, len(ldrs), per_batch):
             canvases = np.stack([gather(im, pad.rows, pad.cols) for im in ldrs[i : i + per_batch]])
             x = self._to_tensor(canvases)
-            g = self._estimate_crf(x)
+            g = self._estimate_crf(x) if g_fixed is None else g_fixed.expand(x.shape[0], -1)
             y = self._forward(x, g)
             for k in range(y.shape[0]):
                 outs.append(np.ascontiguousarray(y[k, pad.top : pad.top + pad.h, pad.left : pad.left + pad.w]))
         return outs
 
-    def _run_tiled(self, ldr: np.ndarray, pad: PadPlan, tile: int, multiple: int, *, wrap_x: bool) -> np.ndarray:
+    def _run_tiled(self, ldr: np.ndarray, pad: PadPlan, tile: int, multiple: int, *, wrap_x: bool,
+                   g_fixed: torch.Tensor | None = None) -> np.ndarray:
         hp, wp = pad.canvas_shape
-        g = self._crf_for_tiling(ldr, pad, multiple, wrap_x=wrap_x)
+        g = self._crf_for_tiling(ldr, pad, multiple, wrap_x=wrap_x) if g_fixed is None else g_fixed
         overlap = self._overlap(tile)
         th, tw = min(tile, hp), min(tile, wp)
         ys = tile_starts(hp, tile, overlap, multiple)

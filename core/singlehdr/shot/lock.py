@@ -121,8 +121,8 @@ class ShotLock:
 # ------------------------------------------------------------------ sidecar files
 def sidecar_path(output_pattern_prefix: str, folder: Path) -> Path:
     """``folder / <prefix without trailing . _ ->.shot.json`` (``plate.####.exr`` -> ``plate.shot.json``)."""
-    base = output_pattern_prefix.rstrip("._- ") or "shot"
-    return folder / f"{base}.shot.json"
+    base = output_pattern_prefix.rstrip("._- ")
+    return folder / (f"{base}.shot.json" if base else "shot.json")
 
 
 def read_sidecar(path: str | Path) -> ShotLock:

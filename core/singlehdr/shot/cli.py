@@ -20,7 +20,8 @@ from ..errors import SingleHDRError
 
 #: Flags that only make sense for a sequence or movie run (their argparse defaults).
 SHOT_FLAGS = {"chunk": None, "skip_existing": False, "json": False, "crf_from": None,
-              "crf_reference_frame": None, "per_frame": False, "crf_samples": None, "first_frame": None}
+              "crf_reference_frame": None, "per_frame": False, "crf_samples": None, "first_frame": None,
+              "lock_only": False}
 
 
 def add_shot_arguments(p: argparse.ArgumentParser) -> None:
@@ -43,6 +44,8 @@ def add_shot_arguments(p: argparse.ArgumentParser) -> None:
                    help="frames sampled over the shot for the pooled camera response (default 8)")
     g.add_argument("--first-frame", type=int, default=None, metavar="N",
                    help="number of a movie's first frame (default 1)")
+    g.add_argument("--lock-only", action="store_true",
+                   help="only estimate the shot lock and write the sidecar (a farm job's first task); no frames")
 
 
 def is_shot_input(inputs: list[str]) -> bool:
@@ -157,11 +160,37 @@ def check_outputs(job: Any) -> None:
                                  "(or --overwrite to redo them)")
 
 
+def lock_only(job: Any, args: argparse.Namespace) -> int:
+    """Estimate (or read) the shot lock and write the sidecar; exit 0."""
+    from .run import model_id_for, resolve_lock
+
+    if job.lock_mode == "per-frame":
+        raise SingleHDRError("--lock-only and --per-frame contradict each other; drop one")
+    job.frames = []
+    lock, wrote = resolve_lock(job, model_id_for(job.options))
+    summary = {"status": "ok", "exit_code": 0, "sidecar": str(job.sidecar) if lock and not lock.is_empty else None,
+               "sidecar_written": wrote, "lock": None}
+    if lock is not None and not lock.is_empty:
+        summary["lock"] = {"id": lock.id, "how": lock.how, "sampled_frames": lock.sampled_frames,
+                           "exposure_scale": lock.exposure_scale, "crf_spread": lock.crf_spread}
+    if args.json:
+        print(json.dumps(summary, indent=1))
+    elif not args.quiet:
+        if summary["lock"] is None:
+            print(f"nothing to lock for method {job.options.method!r} with --exposure {job.options.exposure}")
+        else:
+            print(f"shot lock {lock.id} ({lock.how}, frames {lock.sampled_frames}) "
+                  f"{'written to' if wrote else 'already in'} {job.sidecar}")
+    return 0
+
+
 def run_shot_command(args: argparse.Namespace) -> int:
     from ..commands import summary_line
     from .run import run_shot
 
     job, chunk = build_job(args)
+    if args.lock_only:
+        return lock_only(job, args)
     check_outputs(job)
     on_disk = set(job.source.available_frames())
     missing = [f for f in job.frames if f not in on_disk]

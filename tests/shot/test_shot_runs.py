@@ -272,3 +272,20 @@ def test_shot_flags_need_a_sequence(tmp_path, capsys):
     rc, _, err = cli("reconstruct", tmp_path / "a.png", "-o", tmp_path / "a.exr", "--chunk", "1/2", capsys=capsys)
     assert rc == 2 and "--chunk works on one sequence" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png"]
+
+
+def test_an_unreadable_sampled_frame_is_left_out_of_the_lock(tmp_path, tiny_model, capsys):
+    make_plate(tmp_path / "in", range(1, 6))
+    (tmp_path / "in/plate.0003.png").write_bytes(b"")  # sampled (1, 3, 5), and broken
+    rc, stdout, err = cli("reconstruct", tmp_path / "in/plate.####.png", "-o", tmp_path / "o/plate.####.exr",
+                          "--model", tiny_model, "--device", "cpu", "--crf-samples", "3", "--exposure", "median",
+                          "--json", "-q", capsys=capsys)
+    assert rc == 3, err
+    s = json.loads(stdout)
+    assert s["done"] == [1, 2, 4, 5] and [x["frame"] for x in s["failed"]] == [3]
+    side = json.loads((tmp_path / "o/plate.shot.json").read_text())
+    assert side["sampled_frames"] == [1, 5]
+    curves = [per_frame_crf(tmp_path / f"in/plate.{f:04d}.png", tiny_model) for f in (1, 5)]
+    np.testing.assert_allclose(side["inverse_crf"], np.maximum.accumulate(np.median(np.stack(curves), axis=0)),
+                               atol=2e-6)
+    assert side["exposure_scale"] > 0

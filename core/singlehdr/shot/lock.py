@@ -229,28 +229,43 @@ def estimate_lock(
     from ..options import METHODS_CLASSICAL
 
     network = options.method not in METHODS_CLASSICAL
-    images: dict[int, Any] = {}
+    errors: dict[int, str] = {}
+
+    def frames_read():  # one frame in memory at a time; an unreadable one is left out (it fails on its own later)
+        for f in sampled:
+            if f in errors:
+                continue
+            try:
+                yield f, read(f)
+            except SingleHDRError as exc:
+                errors[f] = str(exc)
+
+    def none_readable() -> SingleHDRError:
+        f, msg = next(iter(errors.items())) if errors else (None, "no frames")
+        return SingleHDRError(f"none of the frames sampled for the shot lock can be read (frame {f}: {msg})")
+
     curve: np.ndarray | None = None
     spread = None
     if network:
         if given_curve is not None:
             curve = np.asarray(given_curve, dtype=np.float32)
         else:
-            curves = []
-            for f in sampled:
-                images[f] = read(f)
-                curves.append(estimate_inverse_crf(images[f], options))
+            curves = [estimate_inverse_crf(ldr, options) for _, ldr in frames_read()]
+            if not curves:
+                raise none_readable()
             curve = pool_curves(curves)
             spread = float(max(np.abs(c - curve).max() for c in curves))
     scale = None
     if options.exposure == "median":
         scales = []
         rel = options.replace(exposure="relative", colorspace="lin_rec709")
-        for f in sampled:
-            ldr = images.get(f) or read(f)
+        for _, ldr in frames_read():
             hdr = reconstruct(ldr, rel, inverse_crf=curve).hdr_linear
             scales.append(exposure_scale(hdr, ldr, "median", options.exposure_target))
+        if not scales:
+            raise none_readable()
         scale = float(np.median(scales))
+    sampled = [f for f in sampled if f not in errors]
     frames = shot_frames or []
     return ShotLock(
         method=options.method, model_id=model_id,

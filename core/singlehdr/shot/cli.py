@@ -170,13 +170,15 @@ def lock_only(job: Any, args: argparse.Namespace) -> int:
     lock, wrote = resolve_lock(job, model_id_for(job.options))
     summary = {"status": "ok", "exit_code": 0, "sidecar": str(job.sidecar) if lock and not lock.is_empty else None,
                "sidecar_written": wrote, "lock": None}
-    if lock is not None and not lock.is_empty:
+    if lock is None or lock.is_empty:
+        summary["sidecar"] = None
+    else:
         summary["lock"] = {"id": lock.id, "how": lock.how, "sampled_frames": lock.sampled_frames,
                            "exposure_scale": lock.exposure_scale, "crf_spread": lock.crf_spread}
     if args.json:
         print(json.dumps(summary, indent=1))
     elif not args.quiet:
-        if summary["lock"] is None:
+        if lock is None or lock.is_empty:
             print(f"nothing to lock for method {job.options.method!r} with --exposure {job.options.exposure}")
         else:
             print(f"shot lock {lock.id} ({lock.how}, frames {lock.sampled_frames}) "
@@ -206,7 +208,7 @@ def run_shot_command(args: argparse.Namespace) -> int:
     report = run_shot(job, on_frame=on_frame, on_error=on_error)
     for f in missing:  # the source reports them as failed already; keep the message precise
         report.failed[f] = f"input frame {job.source.input_path(f)} is missing"
-    if report.sidecar_written and not args.quiet:
+    if report.sidecar_written and report.lock is not None and not args.quiet:
         print(f"shot lock {report.lock.id} ({report.lock.how}, frames {report.lock.sampled_frames}) -> {report.sidecar}",
               file=sys.stderr)
     if args.json:

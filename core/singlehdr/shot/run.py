@@ -138,8 +138,8 @@ def resolve_lock(job: ShotJob, model_id: str) -> tuple[ShotLock | None, bool]:
     if job.sidecar is not None and job.sidecar.exists() and not job.overwrite:
         lock = read_sidecar(job.sidecar)
         check_compatible(lock, opts.method, model_id, opts.exposure, f"sidecar {job.sidecar}")
-        if given is not None and given.curve() is not None and lock.curve() is not None \
-                and not np.array_equal(given.curve(), lock.curve()):
+        g_given, g_have = (given.curve() if given is not None else None), lock.curve()
+        if g_given is not None and g_have is not None and not np.array_equal(g_given, g_have):
             raise SingleHDRError(f"sidecar {job.sidecar} already holds another curve than {job.crf_from}; "
                                  "delete it (or pass --overwrite) to use the new one")
         return lock, False
@@ -274,7 +274,7 @@ def run_shot(job: ShotJob, on_frame: Callable[[int, Path, Any, float], None] | N
                 half = job.half
                 if half is None:
                     half = float(np.max(np.abs(result.hdr_linear))) <= HALF_MAX
-                attrs = dict(lock_attrs)
+                attrs: dict[str, Any] = dict(lock_attrs)
                 attrs[FRAME_ATTRIBUTE] = int(f)
                 write_result(out, result, half=half, compression=job.compression,
                              overwrite=job.overwrite or f in rewrite, inputs=inputs, attributes=attrs)

@@ -51,6 +51,15 @@ def _tile(text: str) -> int | None:
         raise argparse.ArgumentTypeError(f"bad tile size {text!r}; use a number of pixels, 0 (off) or auto") from None
 
 
+def _device(text: str) -> str:
+    import re
+
+    t = str(text).strip().lower()
+    if t in DEVICES or re.fullmatch(r"cuda:\d+", t):
+        return t
+    raise argparse.ArgumentTypeError(f"unknown device {text!r}; choose auto, cpu, cuda, cuda:N or mps")
+
+
 # ------------------------------------------------------------------ reconstruct
 def add_reconstruct_parser(sub: argparse._SubParsersAction) -> None:
     from .io.colorspace import COLORSPACES
@@ -79,7 +88,8 @@ def add_reconstruct_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--method", choices=METHODS_NETWORK + METHODS_CLASSICAL, default="singlehdr",
                    help="'singlehdr' (the networks, default) or a training-free operator")
     p.add_argument("--model", default=None, help="model .safetensors (default: the shipped model)")
-    p.add_argument("--device", choices=DEVICES, default="auto", help="compute device (default auto)")
+    p.add_argument("--device", type=_device, default="auto",
+                   help="compute device: auto (default), cpu, cuda, cuda:N (one GPU of several), mps")
     p.add_argument("--precision", choices=PRECISIONS, default="auto", help="network precision (default auto)")
     p.add_argument("--tile", type=_tile, default=None, help="tile edge in pixels, 0 = never tile, auto (default)")
     p.add_argument("--tile-overlap", type=int, default=64, help="tile overlap in pixels (default 64)")
@@ -94,6 +104,9 @@ def add_reconstruct_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-pixels", type=_max_pixels, default=DEFAULT_MAX_PIXELS,
                    help=f"refuse larger inputs (default {DEFAULT_MAX_PIXELS // 1_000_000}M)")
     p.add_argument("-q", "--quiet", action="store_true", help="no per-image summary lines")
+    from .shot.cli import add_shot_arguments
+
+    add_shot_arguments(p)
     p.set_defaults(func=run_reconstruct)
 
 
@@ -113,7 +126,11 @@ def run_reconstruct(args: argparse.Namespace) -> int:
     from .io.atomic import check_output_path
     from .io.sequence import expand_inputs, output_paths
     from .options import ReconstructOptions
+    from .shot.cli import is_shot_input, refuse_shot_flags, run_shot_command
 
+    if is_shot_input(args.inputs):  # a sequence pattern or a movie: a shot-locked run (singlehdr.shot)
+        return run_shot_command(args)
+    refuse_shot_flags(args)
     items = expand_inputs(args.inputs, args.frames)
     fmt = args.format
     if fmt is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -25,7 +26,7 @@ class ReconstructOptions:
     method: "singlehdr" (the networks) or a training-free operator
         ("inverse-srgb", "akyuz", "kovaleski").
     model: path to a .safetensors model; None = the shipped default model.
-    device: "auto" picks cuda, then mps, then cpu.
+    device: "auto" picks cuda, then mps, then cpu; "cuda:N" picks GPU N.
     precision: "auto" = bf16 autocast on CUDA when supported, fp32 elsewhere.
     tile: tile edge in pixels for the convolutional nets; None = chosen from
         free memory, 0 = never tile.
@@ -67,7 +68,8 @@ class ReconstructOptions:
                 raise SingleHDRError(f"unknown {name} {value!r}; choose one of: {', '.join(allowed)}")
 
         check("method", self.method, METHODS_NETWORK + METHODS_CLASSICAL)
-        check("device", self.device, DEVICES)
+        if not (isinstance(self.device, str) and re.fullmatch(r"cuda:\d+", self.device)):  # cuda:N = one GPU of several
+            check("device", self.device, DEVICES)
         check("precision", self.precision, PRECISIONS)
         check("input kind", self.input_kind, INPUT_KINDS)
         check("resize mode", self.resize_mode, RESIZE_MODES)

@@ -62,8 +62,6 @@ from .projections import (
 SUN_DIAMETER_DEG = 0.53
 #: ``sun="auto"`` adds a sun only at or above this confidence.
 AUTO_CONFIDENCE = 0.5
-#: Largest solid angle (sr) of a clipped region still taken for the sun (a 14.5 deg wide disc).
-MAX_BLOB_SR = 0.05
 TABLE_FILE = "sky_sun_table.npz"
 SUN_MODES = ("auto", "on", "off")
 
@@ -143,37 +141,75 @@ def _label_wrap(mask: np.ndarray) -> np.ndarray:
 
 
 def find_candidate(clip: np.ndarray, alpha: np.ndarray, min_elevation_deg: float = -2.0) -> tuple[Candidate | None, str]:
-    """The most sun-like clipped region of an equirect clip mask, or (None, reason)."""
+    """The best-scoring sun candidate of :func:`find_candidates`, or (None, reason)."""
+    cands, why = find_candidates(clip, alpha, min_elevation_deg)
+    return (cands[0], "") if cands else (None, why)
+
+
+def find_candidates(clip: np.ndarray, alpha: np.ndarray, min_elevation_deg: float = -2.0, keep: int = 3) -> tuple[list[Candidate], str]:
+    """Up to ``keep`` sun-like clipped regions of an equirect clip mask, best first, or ([], reason).
+
+    Score: compactness x sqrt(inscribed cap) x an elevation weight (glints at
+    the horizon are rarely the sun); :func:`recover_sun` then keeps the one
+    with the highest confidence.
+
+    A pixel counts as clipped when any of the source pixels it averages was
+    (``clip`` > 0.02: a one-pixel sun survives a downscale).  Per connected
+    region (the seam wraps), up to the 12 largest: its core is where the
+    distance to the region's rim (in angle, rows scaled by cos(elevation)) is
+    at least 0.7 of its maximum; the direction is the core's solid-angle
+    centroid (a sun with a round glare around it, even one merged with a
+    clipped horizon, sits in the deepest part of the clipped region).
+    Compactness = solid angle of the inscribed cap / solid angle of the
+    region (1 for a round blob, small for a band of bright sky).
+    """
+    from scipy import ndimage
+
     h, w = clip.shape
-    mask = (np.asarray(clip) >= 0.5) & (np.asarray(alpha) > 0.5)
+    mask = (np.asarray(clip) > 0.02) & (np.asarray(alpha) > 0.5)
     if not mask.any():
-        return None, "nothing is clipped in the input, so there is no hidden sun to recover"
+        return [], "nothing is clipped in the input, so there is no hidden sun to recover"
     omega = equirect_solid_angles(h, w)
     d = equirect_directions(h, w)
     lab = _label_wrap(mask)
     n = int(lab.max())
     sr = np.bincount(lab.ravel(), weights=omega.ravel(), minlength=n + 1)
-    best, best_score, reason = None, 0.0, "no clipped region is compact and above the horizon"
+    px_deg = 180.0 / h
+    found: list[tuple[float, Candidate]] = []
+    reason = "no clipped region is compact and above the horizon"
     for k in np.argsort(sr[1:])[::-1][:12] + 1:
-        if sr[k] > MAX_BLOB_SR:
-            continue
         m = lab == k
-        c = normalize(np.sum(d[m] * omega[m][:, None], axis=0))
+        rows, cols = np.nonzero(m)
+        # roll so the region does not straddle the seam, crop with a margin
+        shift = w // 2 - int(cols[np.argmax(omega[rows, cols])]) if (cols.min() == 0 and cols.max() == w - 1) else 0
+        mm = np.roll(m, shift, axis=1)
+        rr, cc = np.nonzero(mm)
+        y0, y1, x0, x1 = max(0, rr.min() - 2), min(h, rr.max() + 3), max(0, cc.min() - 2), min(w, cc.max() + 3)
+        sub = mm[y0:y1, x0:x1]
+        el_rows = 90.0 - (np.arange(y0, y1) + 0.5) * px_deg
+        c_el = float(np.median(el_rows[rr - y0]))
+        xscale = max(np.cos(np.radians(c_el)), 0.05)
+        dist = ndimage.distance_transform_edt(sub, sampling=(px_deg, px_deg * xscale))
+        dmax = float(dist.max())
+        core = np.zeros_like(m)
+        core_sub = dist >= 0.7 * dmax
+        core[y0:y1, x0:x1] = core_sub
+        core = np.roll(core, -shift, axis=1)
+        c = normalize(np.sum(d[core] * omega[core][:, None], axis=0))
         az, el = (float(v) for v in azimuth_elevation(c))
         if el < min_elevation_deg:
             continue
-        cosmax = float(np.min(d[m] @ c))
-        # the cap that holds the region, widened by half a pixel so one-pixel suns are round
-        half_px = np.pi / h / 2
-        cap = 2 * np.pi * (1 - np.cos(np.arccos(np.clip(cosmax, -1, 1)) + half_px))
-        compact = float(min(1.0, sr[k] / max(cap, 1e-12)))
-        score = compact * np.sqrt(sr[k])
-        if score > best_score:
-            best_score = score
-            best = Candidate(c, az, el, float(sr[k]), compact, m)
-    if best is None:
-        return None, reason
-    return best, ""
+        r_in = np.radians(dmax + 0.5 * px_deg * xscale)  # + half a pixel: the edge lies between pixel centres
+        cap = 2 * np.pi * (1 - np.cos(r_in))
+        compact = float(min(1.0, cap / max(float(sr[k]), 1e-12)))
+        if dmax > 12.0:  # a clipped area wider than 24 degrees is a bright sky, a window, not a sun's glare
+            continue
+        score = compact * np.sqrt(cap) * (0.2 + _smooth(el, -2.0, 4.0))  # clipped glints at the horizon are rarely the sun
+        found.append((float(score), Candidate(c, az, el, float(sr[k]), compact, m)))
+    if not found:
+        return [], reason
+    found.sort(key=lambda t: -t[0])
+    return [c for _, c in found[:keep]], ""
 
 
 # ----------------------------------------------------------------------------
@@ -219,28 +255,52 @@ def fit_sky(env: np.ndarray, use: np.ndarray, sun_dir: np.ndarray) -> SkyFit | N
     log_sky, sun_irr, sky_h = tab.at(sel)
     y = luminance(env[use]).astype(np.float64)
     logy = np.log(np.maximum(y, 1e-12))
-    model = _sample_model(log_sky, el, relaz)  # (A, B, N)
+    if len(logy) > 20000:  # a fixed random subset keeps the fit fast on big maps
+        pick = np.random.default_rng(0).choice(len(logy), 20000, replace=False)
+        el_f, relaz_f, logy_f = el[pick], relaz[pick], logy[pick]
+    else:
+        el_f, relaz_f, logy_f = el, relaz, logy
+    model = _sample_model(log_sky, el_f, relaz_f)  # (A, B, N)
+    # the table's nodes and 3 points between neighbours (bilinear in node index: log air, log aerosol spacing)
+    na, nb = model.shape[:2]
+    fa = np.linspace(0, na - 1, 4 * (na - 1) + 1)
+    fb = np.linspace(0, nb - 1, 4 * (nb - 1) + 1)
+
+    def lerp2(arr: np.ndarray, a: float, b: float) -> np.ndarray:
+        a0, b0 = min(int(a), na - 2) if na > 1 else 0, min(int(b), nb - 2) if nb > 1 else 0
+        ta, tb = a - a0, b - b0
+        a1, b1 = min(a0 + 1, na - 1), min(b0 + 1, nb - 1)
+        return ((1 - ta) * (1 - tb) * arr[a0, b0] + (1 - ta) * tb * arr[a0, b1]
+                + ta * (1 - tb) * arr[a1, b0] + ta * tb * arr[a1, b1])
+
     best = None
-    for ia in range(model.shape[0]):
-        for ib in range(model.shape[1]):
-            r = logy - model[ia, ib]
+    for a in fa:
+        for b in fb:
+            r = logy_f - lerp2(model, a, b)
             s = float(np.median(r))
             keep = r > s - 0.7  # occluders (buildings, trees) are darker than the sky behind them
             s = float(np.median(r[keep]))
             spread = float(np.median(np.abs(r[keep] - s)))
-            if best is None or spread < best[0]:
-                best = (spread, ia, ib, s, keep)
-    spread, ia, ib, s, keep = best
+            if best is None or spread < best[0] - 1e-9:
+                best = (spread, a, b, s)
+    spread, a, b, _ = best
+    r = logy - lerp2(_sample_model(log_sky, el, relaz), a, b)
+    s = float(np.median(r))
+    keep = r > s - 0.7
+    s = float(np.median(r[keep]))
     scale = float(np.exp(s))
     wts = (omega * np.clip(np.sin(np.radians(el)), 0, None))[keep]
     sky_rgb = np.sum(env[use][keep].astype(np.float64) * wts[:, None], axis=0) / max(float(wts.sum()), 1e-30)
-    model_rgb = sky_h[ia, ib]
+    sun_node = np.exp(lerp2(np.log(np.maximum(sun_irr, 1e-12)), a, b))
+    model_rgb = np.exp(lerp2(np.log(np.maximum(sky_h, 1e-12)), a, b))
     wb = (sky_rgb / max(float(sky_rgb @ LUMA_709), 1e-30)) / (model_rgb / max(float(model_rgb @ LUMA_709), 1e-30))
     wb = np.clip(wb, 0.5, 2.0)
-    sun_rgb = sun_irr[ia, ib] * wb
-    sun_lum = float(sun_irr[ia, ib] @ LUMA_709) * scale
+    sun_rgb = sun_node * wb
+    sun_lum = float(sun_node @ LUMA_709) * scale
     sun_rgb = sun_rgb * (sun_lum / max(float(sun_rgb @ LUMA_709), 1e-30))
-    return SkyFit(scale=scale, air=float(tab.air[ia]), aerosol=float(tab.aerosol[ib]), spread=spread,
+    air = float(np.exp(np.interp(a, np.arange(na), np.log(tab.air))))
+    aer = float(np.exp(np.interp(b, np.arange(nb), np.log(tab.aerosol))))
+    return SkyFit(scale=scale, air=air, aerosol=aer, spread=spread,
                   sky_fraction=float(np.sum(omega[keep]) / (2 * np.pi)), sun_irradiance_rgb=sun_rgb,
                   sky_rgb=sky_rgb, n_pixels=int(keep.sum()))
 
@@ -311,6 +371,48 @@ def _ring_median(y: np.ndarray, ang: np.ndarray, ok: np.ndarray, lo: float, hi: 
     return float(np.median(y[m])) if m.sum() >= 5 else float("nan")
 
 
+def _assess(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float, cand: Candidate) -> tuple[float, dict[str, Any], SkyFit | None]:
+    """(confidence, facts for the report, sky fit) of one candidate (module doc, step 3)."""
+    h, w = env.shape[:2]
+    info: dict[str, Any] = {}
+    info["candidate"] = {"azimuth_deg": cand.azimuth_deg, "elevation_deg": cand.elevation_deg,
+                         "solid_angle_sr": cand.solid_angle_sr, "compactness": cand.compactness}
+    use = sky_pixels(env, alpha, clip, cand.direction)
+    fit = fit_sky(env, use, cand.direction)
+
+    # features of a sunny sky
+    d = equirect_directions(h, w)
+    ang = np.degrees(np.arccos(np.clip(d @ cand.direction, -1, 1)))
+    _, el = azimuth_elevation(d)
+    y = luminance(env).astype(np.float64)
+    ok = (np.asarray(alpha) > 0.5) & (el > -1.0)
+    r_blob = float(np.degrees(np.arccos(np.clip(1 - cand.solid_angle_sr / (2 * np.pi), -1, 1))))
+    near = _ring_median(y, ang, ok & (np.asarray(clip) < 0.5), r_blob + 1.0, r_blob + 15.0)
+    far = _ring_median(y, ang, ok & (np.asarray(clip) < 0.5), 45.0, 100.0)
+    c_compact = _smooth(cand.compactness, 0.4, 0.7) if cand.solid_angle_sr > 0 else 0.0
+    # near the horizon the sun's path is long and unseen haze or a cloud bank dims it: the clear-sky estimate is unsure
+    c_el = _smooth(cand.elevation_deg, 2.0, 8.0)
+    c_falloff = _smooth(near / far, 1.0, 1.25) if np.isfinite(near) and np.isfinite(far) and far > 0 else 0.0
+    if fit is not None:
+        c_sky = _smooth(fit.sky_fraction, 0.03, 0.15)
+        c_fit = _smooth(0.2 - fit.spread, 0.0, 0.08)
+        chroma = fit.sky_rgb / max(float(fit.sky_rgb.sum()), 1e-30)
+        # a clear daylight sky is blue (Rayleigh); a whitish one is hazier than the table and its sun weaker than it says
+        c_blue = _smooth(float(chroma[2] - chroma[0]), 0.05, 0.15)
+    else:
+        c_sky = c_fit = c_blue = 0.0
+    conf = c_compact * c_el * c_falloff * c_sky * c_fit * c_blue
+    info["features"] = {"compactness": c_compact, "elevation": c_el, "blue_sky": c_blue,
+                        "circumsolar_falloff": c_falloff, "sky_fraction": c_sky, "fit": c_fit,
+                        "near_over_white": near / white if np.isfinite(near) else None,
+                        "near_over_far": near / far if np.isfinite(near) and np.isfinite(far) and far > 0 else None}
+    if fit is not None:
+        info["fit"] = {"air_density": fit.air, "aerosol_density": fit.aerosol, "spread_log": fit.spread,
+                       "sky_fraction": fit.sky_fraction, "pixels": fit.n_pixels,
+                       "sky_chromaticity": [float(v) for v in fit.sky_rgb / max(float(fit.sky_rgb.sum()), 1e-30)]}
+    return conf, info, fit
+
+
 @dataclass
 class SunRecovery:
     env: np.ndarray  # with the sun (or the input map when none)
@@ -336,50 +438,33 @@ def recover_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: flo
     h, w = env.shape[:2]
     if mode == "off":
         return SunRecovery(env, env, None, notes, {"mode": "off"})
-    cand, why = find_candidate(clip, alpha)
     info: dict[str, Any] = {"mode": mode}
-    if cand is None:
+    seen = np.asarray(alpha) > 0.5
+    if seen.any() and float(np.mean(np.asarray(clip)[seen] > 0.5)) > 0.95:
+        info["reason"] = "the input is clipped almost everywhere"
+        notes.append("no sun added: the input is clipped almost everywhere, so nothing shows where or how bright a sun is")
+        return SunRecovery(env, env, None, notes, info)
+    cands, why = find_candidates(clip, alpha)
+    if not cands:
         info["candidate"] = None
         info["reason"] = why
         if mode == "on" and fallback_direction is not None and azimuth_elevation(fallback_direction)[1] > -2.0:
-            cand = Candidate(normalize(fallback_direction), *[float(v) for v in azimuth_elevation(fallback_direction)],
-                             0.0, 0.0, np.zeros((h, w), bool))
+            cands = [Candidate(normalize(fallback_direction), *[float(v) for v in azimuth_elevation(fallback_direction)],
+                               0.0, 0.0, np.zeros((h, w), bool))]
             notes.append(f"sun on: {why}; the sun is put at the dominant light")
         else:
             notes.append(f"no sun added: {why}")
             return SunRecovery(env, env, None, notes, info)
-    info["candidate"] = {"azimuth_deg": cand.azimuth_deg, "elevation_deg": cand.elevation_deg,
-                         "solid_angle_sr": cand.solid_angle_sr, "compactness": cand.compactness}
-    use = sky_pixels(env, alpha, clip, cand.direction)
-    fit = fit_sky(env, use, cand.direction)
-
-    # features of a sunny sky
-    d = equirect_directions(h, w)
-    ang = np.degrees(np.arccos(np.clip(d @ cand.direction, -1, 1)))
-    _, el = azimuth_elevation(d)
-    y = luminance(env).astype(np.float64)
-    ok = (np.asarray(alpha) > 0.5) & (el > -1.0)
-    r_blob = float(np.degrees(np.arccos(np.clip(1 - cand.solid_angle_sr / (2 * np.pi), -1, 1))))
-    near = _ring_median(y, ang, ok & (np.asarray(clip) < 0.5), r_blob + 1.0, r_blob + 15.0)
-    far = _ring_median(y, ang, ok & (np.asarray(clip) < 0.5), 45.0, 100.0)
-    c_compact = _smooth(cand.compactness, 0.25, 0.55) if cand.solid_angle_sr > 0 else 0.0
-    c_el = _smooth(cand.elevation_deg, -2.0, 1.0)
-    c_bright = _smooth(near / white, 0.15, 0.45) if np.isfinite(near) else 0.0
-    c_falloff = _smooth(near / far, 1.1, 1.6) if np.isfinite(near) and np.isfinite(far) and far > 0 else 0.0
-    if fit is not None:
-        c_sky = _smooth(fit.sky_fraction, 0.03, 0.15)
-        c_fit = _smooth(0.8 - fit.spread, 0.0, 0.5)
-    else:
-        c_sky = c_fit = 0.0
-    conf = c_compact * c_el * c_bright * c_falloff * c_sky * c_fit
-    info["features"] = {"compactness": c_compact, "elevation": c_el, "sky_brightness_near_sun": c_bright,
-                        "circumsolar_falloff": c_falloff, "sky_fraction": c_sky, "fit": c_fit,
-                        "near_over_white": near / white if np.isfinite(near) else None,
-                        "near_over_far": near / far if np.isfinite(near) and np.isfinite(far) and far > 0 else None}
+    best = None
+    for cand in cands:
+        conf, cinfo, fit = _assess(env, clip, alpha, white, cand)
+        if best is None or conf > best[0]:
+            best = (conf, cinfo, fit, cand)
+    conf, cinfo, fit, cand = best
+    info.update(cinfo)
     info["confidence"] = conf
-    if fit is not None:
-        info["fit"] = {"air_density": fit.air, "aerosol_density": fit.aerosol, "spread_log": fit.spread,
-                       "sky_fraction": fit.sky_fraction, "pixels": fit.n_pixels}
+    if len(cands) > 1:
+        info["candidates_considered"] = len(cands)
     if mode == "auto" and conf < AUTO_CONFIDENCE:
         notes.append(f"no sun added: sun confidence {conf:.2f} is below {AUTO_CONFIDENCE} (the clipped light does not look like a sun "
                      "in a clear sky); use --sun on to add one anyway")
@@ -402,6 +487,7 @@ def recover_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: flo
         ia, ib = int(np.argmin(np.abs(tab.air - 1.0))), int(np.argmin(np.abs(tab.aerosol - 1.0)))
         ratio = float(sun_irr[ia, ib] @ LUMA_709) / float(sky_h[ia, ib] @ LUMA_709)
         om = equirect_solid_angles(h, w)
+        y, d = luminance(env).astype(np.float64), equirect_directions(h, w)
         e_h = float(np.sum(y * om * np.clip(d[..., 1], 0, None) * ~cand.mask))
         irr_rgb = np.ones(3) * ratio * e_h
         method = "table sun/sky ratio on the map's sky irradiance (no unclipped sky to fit)"

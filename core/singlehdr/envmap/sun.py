@@ -8,11 +8,12 @@ illumination conditions from a single outdoor image", IJCV 2012, and
 Lalonde & Matthews, "Lighting estimation in outdoor image collections", 3DV
 2014, who fit a physical sky + sun model to the visible sky):
 
-1. **Candidate** (:func:`find_candidate`): connected regions (the seam wraps)
-   of pixels clipped in the LDR, above the horizon; the sun is a compact,
-   round one (solid angle <= 0.05 sr; compactness = area / area of the
-   smallest cap around its centroid that holds it).  Its centroid is the
-   sun's direction.
+1. **Candidates** (:func:`find_candidates`): connected regions (the seam
+   wraps) of pixels clipped in the LDR; a region's direction is the centroid
+   of its core (where the distance to its rim is >= 0.7 of the largest), its
+   compactness the solid angle of its inscribed cap over its own; regions
+   whose core is below -2 deg elevation or more than 12 deg from their rim are
+   no sun.  The three best-scoring ones are assessed; the most confident wins.
 2. **Sky fit** (:func:`fit_sky`): Blender 5.0's physical Sky Texture
    (``MULTIPLE_SCATTERING``; Nishita-type single + multiple Rayleigh/Mie
    scattering with ozone) was rendered offline over a grid of sun elevations,
@@ -26,12 +27,20 @@ Lalonde & Matthews, "Lighting estimation in outdoor image collections", 3DV
    with the smallest spread wins.  The sun's irradiance is that entry's sun
    irradiance times the fitted scale; its colour the entry's sun colour
    corrected by the white balance measured on the sky.
-3. **Confidence** (0..1, :func:`recover_sun`): the product of the blob's
-   compactness, its elevation, the share of the upper hemisphere that is
-   usable sky, the fit's spread, the sky's brightness next to the sun
-   relative to LDR white and its circumsolar falloff.  With ``sun="auto"`` a
-   sun is added only at confidence >= :data:`AUTO_CONFIDENCE`; ``"on"`` adds
-   it whenever there is a candidate; ``"off"`` never.
+3. **Confidence** (0..1, :func:`_assess`): the product of smooth steps of
+   the blob's compactness (0.4..0.7), its elevation (2..8 deg: near the
+   horizon unseen haze or a cloud bank dims the sun), the sky's blueness
+   (b - r chromaticity 0.05..0.15: a whitish sky is hazier than the table and
+   its sun weaker than the table says), the circumsolar falloff (sky within
+   15 deg of the blob over sky 45..100 deg away, 1.0..1.25), the usable sky's
+   share of the upper hemisphere (0.03..0.15), the fit's spread (0.2..0.12 in
+   natural log) and the blob's share of the clipped sky above 3 deg (0.3..0.6:
+   one round piece of a widely clipped sky is no sun).  Measured on
+   Blender's HDRIs and bpy skies (bench/envmap_sun.py).  With ``sun="auto"``
+   a sun is added only at confidence >= :data:`AUTO_CONFIDENCE`; ``"on"``
+   adds the most confident candidate's (or, with nothing clipped, one at the
+   dominant light); ``"off"`` never; an input clipped almost everywhere never
+   gets one.
 4. **Disc** (:func:`place_sun`): the clipped blob is replaced by a smooth
    fill from its rim (pull-push; that is ``hdr_without_sun``), then a disc of
    ``diameter_deg`` (0.53 deg) is added whose integral of radiance over its
@@ -178,10 +187,14 @@ def find_candidates(clip: np.ndarray, alpha: np.ndarray, min_elevation_deg: floa
     found: list[tuple[float, Candidate]] = []
     reason = "no clipped region is compact and above the horizon"
     for k in np.argsort(sr[1:])[::-1][:12] + 1:
+        if sr[k] <= 0:  # merged across the seam into another label
+            continue
         m = lab == k
         rows, cols = np.nonzero(m)
-        # roll so the region does not straddle the seam, crop with a margin
-        shift = w // 2 - int(cols[np.argmax(omega[rows, cols])]) if (cols.min() == 0 and cols.max() == w - 1) else 0
+        # roll so the region's widest column gap lies at the seam, then crop with a margin
+        uc = np.unique(cols)
+        gaps = np.diff(np.concatenate([uc, uc[:1] + w]))
+        shift = int(-(uc[(int(np.argmax(gaps)) + 1) % len(uc)]) + 3) % w
         mm = np.roll(m, shift, axis=1)
         rr, cc = np.nonzero(mm)
         y0, y1, x0, x1 = max(0, rr.min() - 2), min(h, rr.max() + 3), max(0, cc.min() - 2), min(w, cc.max() + 3)
@@ -401,8 +414,13 @@ def _assess(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float, 
         c_blue = _smooth(float(chroma[2] - chroma[0]), 0.05, 0.15)
     else:
         c_sky = c_fit = c_blue = 0.0
-    conf = c_compact * c_el * c_falloff * c_sky * c_fit * c_blue
-    info["features"] = {"compactness": c_compact, "elevation": c_el, "blue_sky": c_blue,
+    # the sun is the main clipped thing in the sky; one round piece of a widely clipped sky is not
+    om = equirect_solid_angles(h, w)
+    clipped_sky = float(np.sum(om * ((np.asarray(clip) > 0.02) & ok & ((el >= 3.0) | cand.mask))))  # not the horizon's haze
+    share = cand.solid_angle_sr / clipped_sky if clipped_sky > 0 else 0.0
+    c_main = _smooth(share, 0.3, 0.6) if cand.solid_angle_sr > 0 else 0.0
+    conf = c_compact * c_el * c_falloff * c_sky * c_fit * c_blue * c_main
+    info["features"] = {"compactness": c_compact, "elevation": c_el, "blue_sky": c_blue, "main_clipped_region": c_main,
                         "circumsolar_falloff": c_falloff, "sky_fraction": c_sky, "fit": c_fit,
                         "near_over_white": near / white if np.isfinite(near) else None,
                         "near_over_far": near / far if np.isfinite(near) and np.isfinite(far) and far > 0 else None}

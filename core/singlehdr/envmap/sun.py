@@ -34,8 +34,8 @@ Lalonde & Matthews, "Lighting estimation in outdoor image collections", 3DV
    its sun weaker than the table says), the circumsolar falloff (sky within
    15 deg of the blob over sky 45..100 deg away, 1.0..1.25), the usable sky's
    share of the upper hemisphere (0.03..0.15), the fit's spread (0.2..0.12 in
-   natural log) and the blob's share of the clipped sky above 3 deg (0.3..0.6:
-   one round piece of a widely clipped sky is no sun).  Measured on
+   natural log) and how little of the sky above 3 deg is clipped outside the
+   blob (0.15..0.05: one round piece of an over-exposed sky is no sun).  Measured on
    Blender's HDRIs and bpy skies (bench/envmap_sun.py).  With ``sun="auto"``
    a sun is added only at confidence >= :data:`AUTO_CONFIDENCE`; ``"on"``
    adds the most confident candidate's (or, with nothing clipped, one at the
@@ -414,13 +414,16 @@ def _assess(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float, 
         c_blue = _smooth(float(chroma[2] - chroma[0]), 0.05, 0.15)
     else:
         c_sky = c_fit = c_blue = 0.0
-    # the sun is the main clipped thing in the sky; one round piece of a widely clipped sky is not
+    # a sky clipped far and wide around the blob (over-exposed) hides the sun's place and strength
     om = equirect_solid_angles(h, w)
-    clipped_sky = float(np.sum(om * ((np.asarray(clip) > 0.02) & ok & ((el >= 3.0) | cand.mask))))  # not the horizon's haze
-    share = cand.solid_angle_sr / clipped_sky if clipped_sky > 0 else 0.0
-    c_main = _smooth(share, 0.3, 0.6) if cand.solid_angle_sr > 0 else 0.0
+    upper = ok & (el >= 3.0)
+    seen_sky = float(np.sum(om * upper))
+    clipped_elsewhere = float(np.sum(om * ((np.asarray(clip) > 0.02) & upper & ~cand.mask)))
+    frac = clipped_elsewhere / seen_sky if seen_sky > 0 else 1.0
+    c_main = _smooth(0.15 - frac, 0.0, 0.1)
     conf = c_compact * c_el * c_falloff * c_sky * c_fit * c_blue * c_main
-    info["features"] = {"compactness": c_compact, "elevation": c_el, "blue_sky": c_blue, "main_clipped_region": c_main,
+    info["features"] = {"compactness": c_compact, "elevation": c_el, "blue_sky": c_blue, "sky_not_overexposed": c_main,
+                        "clipped_sky_fraction_elsewhere": frac,
                         "circumsolar_falloff": c_falloff, "sky_fraction": c_sky, "fit": c_fit,
                         "near_over_white": near / white if np.isfinite(near) else None,
                         "near_over_far": near / far if np.isfinite(near) and np.isfinite(far) and far > 0 else None}

@@ -232,3 +232,32 @@ def test_no_pink_or_green_cast_in_clipped_regions(load_world, camera, name):
     cast = _magenta_green_cast(res.hdr_without_sun, resize_equirect(src, 256), clipped)
     print(f"{name}: magenta-green cast {cast:+.4f} over {int(clipped.sum())} clipped pixels")
     assert abs(cast) < 0.03
+
+
+@pytest.mark.parametrize("kind", ["ball", "photo"])
+def test_sun_recovered_after_projection(camera, kind):
+    """The same recovery for a chrome-ball shot and a 90-degree photo of a table sky (sun in the seen region): sun
+    within 2 degrees and 15 % of its irradiance for the photo; 5 degrees and 0.6..1.25 for the ball (measured 4.7 deg,
+    0.70: not yet as good)."""
+    from singlehdr.envmap.projections import equirect_to_ball, perspective_directions, sample_equirect
+
+    expose, _ = camera
+    env, sun_dir, sun_lum = _table_sky(256, 512, -150.0, 30.0, 0, 1, 1.0)
+    if kind == "ball":
+        img = equirect_to_ball(env, 300)
+        bg = 0.05 * float(np.mean(luminance(img)))
+        img = np.where(img.sum(-1, keepdims=True) > 0, img, bg)
+        img = np.pad(img, ((40, 40), (90, 90), (0, 0)), constant_values=bg)
+        opts = EnvmapOptions(kind="ball", ball=(240.0, 190.0, 150.0), width=256, reconstruct=REC)
+    else:
+        img = sample_equirect(env, perspective_directions(240, 320, 90.0, -140.0, 20.0)).astype(np.float32)
+        opts = EnvmapOptions(kind="photo", fov=90.0, yaw=-140.0, pitch=20.0, width=256, reconstruct=REC)
+    s = 0.18 / float(np.mean(luminance(img)))
+    res = make_envmap(expose(img, s), opts)
+    assert res.kind == kind
+    assert res.sun is not None, (res.notes, res.sun_assessment)
+    # measured: photo 0.3 deg; ball 4.7 deg (the sun's clipped blob is smeared by the ball's unwrap; not yet fixed)
+    assert angle_between_deg(res.sun["direction"], sun_dir) < (2.0 if kind == "photo" else 5.0)
+    # measured: photo 1.0, ball 0.70 of the true irradiance (the ball's fit sees the sky compressed near its rim)
+    lo, hi = (0.85, 1.15) if kind == "photo" else (0.6, 1.25)
+    assert lo < res.sun["irradiance_luminance"] / (sun_lum * s) < hi

@@ -65,3 +65,14 @@ def mean_metering_scale(env: np.ndarray, ev: float = 0.0) -> float:
 def camera():
     """(expose_ldr, mean_metering_scale) helpers for tests."""
     return expose_ldr, mean_metering_scale
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip this folder's slow tests unless asked for (-m slow, or SINGLEHDR_SLOW=1), as pyproject's marker says."""
+    if os.environ.get("SINGLEHDR_SLOW") == "1" or "slow" in (config.getoption("-m") or ""):
+        return
+    here = Path(__file__).parent
+    skip = pytest.mark.skip(reason="slow: run with -m slow or SINGLEHDR_SLOW=1")
+    for item in items:
+        if "slow" in item.keywords and here in Path(str(item.fspath)).parents:
+            item.add_marker(skip)

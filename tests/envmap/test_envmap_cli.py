@@ -58,23 +58,51 @@ def test_cli_never_overwrites_input(tmp_path, pano_jpg, capsys):
     assert pano_jpg.read_bytes() == before
 
 
-def test_cli_inject_sun_energy_in_file(tmp_path, pano_jpg):
+def test_cli_sun_on_with_intensity_in_file_report_and_header(tmp_path, pano_jpg, capsys):
+    """--inject-sun (= --sun on) with --sun-intensity 20: the file gains exactly 20 (luminance x sr) in a disc at the
+    reported direction, over the map without the clipped blob; report and EXR header carry the sun."""
     from singlehdr.envmap.calibrate import luminance
-    from singlehdr.envmap.projections import equirect_solid_angles
+    from singlehdr.envmap.projections import equirect_directions, equirect_solid_angles
     from singlehdr.io import read_hdr
 
     out_a, out_b = tmp_path / "a.exr", tmp_path / "b.exr"
-    assert main(["envmap", str(pano_jpg), "-o", str(out_a), "--method", "inverse-srgb", "--width", "128"]) == 0
+    assert main(["envmap", str(pano_jpg), "-o", str(out_a), "--method", "inverse-srgb", "--width", "128", "--sun", "off"]) == 0
     assert main(["envmap", str(pano_jpg), "-o", str(out_b), "--method", "inverse-srgb", "--width", "128",
                  "--inject-sun", "--sun-intensity", "20", "--report", str(tmp_path / "b.json")]) == 0
     a, _ = read_hdr(out_a)
     b, meta = read_hdr(out_b)
     rep = json.loads((tmp_path / "b.json").read_text())
+    sun = rep["sun"]
+    assert sun["irradiance_luminance"] == pytest.approx(20.0, rel=1e-6) and sun["method"] == "given intensity"
+    assert json.loads(meta["attributes"]["singlehdr:envmap:sun"])["irradiance_luminance"] == pytest.approx(20.0, rel=1e-6)
     om = equirect_solid_angles(64, 128)
-    gained = float(np.sum((luminance(b) - luminance(a)) * om))
-    # +20 from the disk, minus what was capped in the clipped region (reported), within half-float rounding
-    assert gained == pytest.approx(20.0 - rep["sun_injected"]["removed_from_region"], rel=0.01)
-    assert float(b.max()) > 1000  # 20 units over a sub-pixel disk
+    ang = np.degrees(np.arccos(np.clip(equirect_directions(64, 128) @ np.asarray(sun["direction"]), -1, 1)))
+    disc = ang < 2.0
+    gained = float(np.sum((luminance(b) - luminance(a))[disc] * om[disc]))
+    assert gained == pytest.approx(20.0, rel=0.05)  # minus the clipped blob's own (small) light, half-float rounding
+    assert float(b.max()) > 1000  # 20 units over a sub-pixel disc
+    assert "sun: azimuth" in capsys.readouterr().out
+
+
+def test_cli_sun_flags_contradict(tmp_path, pano_jpg, capsys):
+    rc = main(["envmap", str(pano_jpg), "-o", str(tmp_path / "e.exr"), "--sun", "off", "--sun-intensity", "3"])
+    assert rc == 2 and "--sun off" in capsys.readouterr().err
+    rc = main(["envmap", str(pano_jpg), "-o", str(tmp_path / "e.exr"), "--sun", "auto", "--inject-sun"])
+    assert rc == 2 and "--inject-sun" in capsys.readouterr().err
+    assert not (tmp_path / "e.exr").exists()
+
+
+def test_cli_photo_orientation_note_on_stderr(tmp_path, capsys):
+    from singlehdr.io import write_ldr
+
+    rng = np.random.default_rng(0)
+    img = (rng.random((48, 64, 3)) * 200).astype(np.uint8)
+    p = write_ldr(tmp_path / "photo.png", img)
+    rc = main(["envmap", str(p), "-o", str(tmp_path / "e.exr"), "--kind", "photo", "--fov", "60", "--method", "inverse-srgb",
+               "--width", "64", "--report", str(tmp_path / "r.json")])
+    err = capsys.readouterr().err
+    assert rc == 0 and "yaw = pitch = 0 was assumed" in err and len([ln for ln in err.splitlines() if "yaw" in ln]) == 1
+    assert any("yaw = pitch = 0" in n for n in json.loads((tmp_path / "r.json").read_text())["notes"])
 
 
 @pytest.mark.parametrize("extra", [

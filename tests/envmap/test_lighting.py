@@ -1,4 +1,4 @@
-"""SH irradiance, dominant light, sun injection: hand-computed values."""
+"""SH irradiance, dominant light: hand-computed values (the sun disc: test_sun.py)."""
 
 import numpy as np
 import pytest
@@ -56,29 +56,6 @@ def test_dominant_light_picks_most_energy_among_equal_peaks():
     env[30:36, 80:90] = 1.0  # a big clipped light
     li = L.dominant_light(env)
     assert li.mask[32, 85] and not li.mask[20, 10]
-
-
-def test_inject_sun_energy_and_place():
-    env = _spot_env(40.0, 30.0, h=128, w=256, width_deg=2.0, peak=1.0)
-    li = L.dominant_light(env)
-    out, facts = L.inject_sun(env, li, irradiance=50.0)
-    om = equirect_solid_angles(128, 256)
-    added = luminance(out - env * np.where(li.mask, np.minimum(1, 0.5 * li.peak_luminance / np.maximum(luminance(env), 1e-9)), 1)[..., None])
-    assert np.sum(added * om) == pytest.approx(50.0, rel=1e-4)
-    centroid = np.sum(equirect_directions(128, 256) * (added * om)[..., None], axis=(0, 1))
-    assert angle_between_deg(centroid, li.direction) < 0.5
-    assert facts["disk_solid_angle_sr"] == pytest.approx(2 * np.pi * (1 - np.cos(np.radians(0.265))), rel=1e-9)
-    assert facts["pixels"] <= 4  # a 0.53 deg disk on 1.4 deg pixels
-
-
-def test_estimate_sun_from_ratio_hand_value():
-    env = np.ones((64, 128, 3), np.float32)
-    env[10, 20] = 50.0
-    li = L.dominant_light(env)
-    # surface facing the light sees the uniform env: E = pi (minus the excluded pixel); E_sun = (8 - 1) * pi
-    assert L.estimate_sun_irradiance(env, li, 8.0) == pytest.approx(7 * np.pi, rel=2e-3)
-    with pytest.raises(SingleHDRError):
-        L.estimate_sun_irradiance(env, li, 1.0)
 
 
 def test_black_map_is_a_user_error():

@@ -3,7 +3,7 @@
     singlehdr envmap INPUT -o env.exr [--kind auto|equirect|ball|photo] [--width 1024]
         [--ball cx,cy,r] [--fov DEG --yaw DEG --pitch DEG]
         [--exposure relative|absolute|median [--exposure-target Y]]
-        [--inject-sun [--sun-intensity E | --sun-sky-ratio R]]
+        [--sun auto|on|off] [--sun-intensity E] [--inject-sun (= --sun on)]
         [--cubemap] [--preview sheet.png] [--report light.json] [--overwrite]
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from ..errors import SingleHDRError
@@ -33,8 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--ball", default=None, metavar="CX,CY,R", help="chrome ball circle in input pixels (default: found automatically)")
     p.add_argument("--ball-reflectance", type=float, default=1.0, help="mirror ball reflectance (chrome ~0.65; default 1.0)")
     p.add_argument("--fov", type=float, default=None, help="photo's horizontal field of view in degrees (default: from EXIF FocalLengthIn35mmFilm)")
-    p.add_argument("--yaw", type=float, default=0.0, help="photo's viewing direction, degrees to the right of the map centre")
-    p.add_argument("--pitch", type=float, default=0.0, help="photo's viewing direction, degrees above the horizon")
+    p.add_argument("--yaw", type=float, default=None, help="photo's viewing direction, degrees to the right of the map centre (default 0, said so)")
+    p.add_argument("--pitch", type=float, default=None, help="photo's viewing direction, degrees above the horizon (default 0, said so)")
     p.add_argument("--method", choices=METHODS_NETWORK + METHODS_CLASSICAL, default="singlehdr",
                    help="reconstruction: the networks (default) or a training-free operator")
     p.add_argument("--model", default=None, help="model .safetensors (default: the shipped model)")
@@ -43,11 +44,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="relative (LDR white = 1.0), absolute (cd/m^2 from EXIF) or median")
     p.add_argument("--exposure-target", type=float, default=None, help="median luminance for --exposure median (default 0.18)")
     p.add_argument("--colorspace", default="lin_rec709", help="output colour space (default lin_rec709)")
-    p.add_argument("--inject-sun", action="store_true", help="add a 0.53 degree sun disk at the dominant light")
+    p.add_argument("--sun", choices=("auto", "on", "off"), default=None,
+                   help="recover a clipped sun as a 0.53 degree disc sized by a clear-sky fit: auto (default: only when "
+                        "confident), on (whenever a sun-like clipped light is found), off")
+    p.add_argument("--inject-sun", action="store_true", help="the same as --sun on (kept for old scripts)")
     p.add_argument("--sun-intensity", type=float, default=None,
-                   help="its irradiance at normal incidence in map units x sr (default: estimated from --sun-sky-ratio)")
-    p.add_argument("--sun-sky-ratio", type=float, default=8.0,
-                   help="sunlit-to-shadow irradiance ratio used to estimate the sun (default 8 = 3 stops)")
+                   help="override the sun's irradiance at normal incidence (luminance, map units x sr); implies --sun on "
+                        "unless --sun is given")
     p.add_argument("--cubemap", action="store_true", help="also write six cube faces <stem>_px/nx/py/ny/pz/nz (OpenGL orientation)")
     p.add_argument("--preview", default=None, metavar="PNG", help="write a preview sheet (tone map, brackets, false colour, spheres)")
     p.add_argument("--report", default=None, metavar="JSON", help="write the lighting analysis (light direction, SH9, sun) as JSON")
@@ -70,8 +73,18 @@ def _options(args: argparse.Namespace):  # noqa: ANN202
         c = parse_ball(args.ball)
         ball = (c.cx, c.cy, c.r)
     return EnvmapOptions(kind=args.kind, width=args.width, reconstruct=rec, ball=ball, ball_reflectance=args.ball_reflectance,
-                         fov=args.fov, yaw=args.yaw, pitch=args.pitch, inject_sun=args.inject_sun,
-                         sun_intensity=args.sun_intensity, sun_sky_ratio=args.sun_sky_ratio)
+                         fov=args.fov, yaw=args.yaw, pitch=args.pitch, sun=_sun_mode(args),
+                         sun_intensity=args.sun_intensity)
+
+
+def _sun_mode(args: argparse.Namespace) -> str:
+    if args.inject_sun and args.sun not in (None, "on"):
+        raise SingleHDRError(f"--inject-sun means --sun on; it contradicts --sun {args.sun}")
+    if args.sun is not None:
+        return args.sun
+    if args.inject_sun or args.sun_intensity is not None:
+        return "on"
+    return "auto"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -79,8 +92,8 @@ def run(args: argparse.Namespace) -> int:
     from .make import make_envmap
     from .output import cube_paths, write_envmap
 
-    if args.sun_intensity is not None and not args.inject_sun:
-        raise SingleHDRError("--sun-intensity only applies with --inject-sun; add --inject-sun")
+    if args.sun_intensity is not None and args.sun == "off":
+        raise SingleHDRError("--sun-intensity sizes the sun, but --sun off adds none; drop one of them")
     opts = _options(args)
     inputs = [args.input]
     # fail before the (slow) reconstruction if an output is not writable
@@ -106,7 +119,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"  dominant light: azimuth {li.azimuth_deg:.1f} deg, elevation {li.elevation_deg:.1f} deg, "
           f"{li.energy_fraction * 100:.1f}% of the energy" + (" (clipped in the input)" if li.clipped else ""))
     if result.sun:
-        print(f"  injected sun: irradiance {result.sun['irradiance_luminance']:.4g} ({result.sun['source']})")
+        s = result.sun
+        print(f"  sun: azimuth {s['azimuth_deg']:.1f} deg, elevation {s['elevation_deg']:.1f} deg, irradiance "
+              f"{s['irradiance_luminance']:.4g}, confidence {s['confidence']:.2f} ({s['method']})")
+    for note in result.notes:
+        print(f"singlehdr envmap: {note}", file=sys.stderr)
     for k in ("cubemap", "preview", "report"):
         if k in written:
             v = written[k]

@@ -74,7 +74,7 @@ def detect_ball(ldr_srgb: np.ndarray, min_radius_frac: float = 0.1) -> Circle | 
         ys, xs = ys[keep], xs[keep]
     ux, uy = gx[ys, xs] / mag[ys, xs], gy[ys, xs] / mag[ys, xs]
     px, py = xs + 0.5, ys + 0.5
-    rmin = max(3.0, min_radius_frac * min(h, w))
+    rmin = max(3.0, 0.85 * min_radius_frac * min(h, w))  # a little below the limit: the fit refines it
     rmax = 0.5 * max(h, w) * 1.05
     radii = np.arange(rmin, rmax, 1.0)
     acc = np.zeros((h, w))
@@ -173,17 +173,30 @@ def is_equirect_input(ldr: LDRImage) -> bool:
     return h >= 16 and abs(w / h - 2.0) < 0.01
 
 
-def detect_kind(ldr: LDRImage, min_score: float = 0.6, min_radius_frac: float = 0.25) -> tuple[str, Circle | None]:
-    """'equirect', 'ball' (with its circle) or 'photo' for --kind auto.
+def detect_kind(ldr: LDRImage, min_score: float = 0.6, min_radius_frac: float = 0.05) -> tuple[str, Circle | None, str]:
+    """('equirect' | 'ball' | 'photo', the ball's circle or None, why no ball) for --kind auto.
 
     A ball is accepted only when its circle covers at least ``min_score`` of
-    its circumference with radial edges and its radius is at least
-    ``min_radius_frac`` of the image's short side; otherwise 'photo'.
+    its circumference with radial edges, its radius is at least
+    ``min_radius_frac`` of the image's short side (a tenth by default, with a
+    10 % tolerance) and it lies inside the image; otherwise 'photo', with the
+    reason in the third value.
     """
     if is_equirect_input(ldr):
-        return "equirect", None
-    circle = detect_ball(ldr.pixels)
+        return "equirect", None, ""
     h, w = ldr.shape
-    if circle is not None and circle.score >= min_score and circle.r >= min_radius_frac * min(h, w):
-        return "ball", circle
-    return "photo", None
+    if min(h, w) < 16:
+        return "photo", None, "the image is too small to look for a ball in"
+    circle = detect_ball(ldr.pixels, min_radius_frac=min_radius_frac)
+    if circle is None:
+        return "photo", None, "no circular edge"
+    short = min(h, w)
+    inside = (circle.cx - circle.r >= -0.05 * circle.r and circle.cy - circle.r >= -0.05 * circle.r
+              and circle.cx + circle.r <= w + 0.05 * circle.r and circle.cy + circle.r <= h + 0.05 * circle.r)
+    if circle.score < min_score:
+        return "photo", None, f"the best circle covers only {circle.score:.0%} of its outline with edges"
+    if circle.r < 0.9 * min_radius_frac * short:
+        return "photo", None, f"the best circle (radius {circle.r:.0f} px) is smaller than a tenth of the short side"
+    if not inside:
+        return "photo", None, "the best circle does not fit inside the image"
+    return "ball", circle, ""

@@ -7,7 +7,12 @@ filled from the coarser level (push): c_k <- w_k c_k + (1 - w_k) up(c_k+1).
 Here columns wrap around (the 360 seam) and rows clamp.  Far from the known
 pixels this gives a smooth, blurred extension of the nearby colours.
 
-fill_envmap adds a vertical prior on top: above the highest seen elevation
+fill_envmap keeps the ground a ground and the sky a sky: the unseen part
+above the horizon is filled only from what was seen above it, the part below
+only from what was seen below it (blended over +-``horizon_deg``); with no
+ground seen, the ground is grey at 0.2 x the mean sky (a Lambertian ground of
+albedo 0.2 under that sky); with no sky seen, the sky is the pull-push of all
+that was seen.  On top of that a vertical prior: above the highest seen elevation
 the fill blends (over ``ramp_deg``) into the mean colour of the top rows of
 what was seen ("sky"), below the lowest into the mean of the bottom rows
 ("ground").  Highlights are clipped at the 98th luminance percentile before
@@ -65,7 +70,8 @@ def pull_push(img: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return filled.astype(np.float32)
 
 
-def fill_envmap(env: np.ndarray, coverage: np.ndarray, ramp_deg: float = 30.0, band: float = 0.1) -> np.ndarray:
+def fill_envmap(env: np.ndarray, coverage: np.ndarray, ramp_deg: float = 30.0, band: float = 0.1,
+                horizon_deg: float = 3.0) -> np.ndarray:
     """Complete an (H, W, 3) equirect where ``coverage`` (H, W) < 1; seen pixels are kept.
 
     Returns (H, W, 3) float32 = coverage * env + (1 - coverage) * fill (module doc).
@@ -77,16 +83,24 @@ def fill_envmap(env: np.ndarray, coverage: np.ndarray, ramp_deg: float = 30.0, b
     y = luminance(env)
     cap = np.percentile(y[seen], 98.0)
     src = env * np.minimum(1.0, cap / np.maximum(y, 1e-12))[..., None]
-    fill = pull_push(src, coverage)
-
     _, el = azimuth_elevation(equirect_directions(h, w))
+    cov_all = np.clip(coverage, 0.0, 1.0)
+    up_seen, down_seen = seen & (el >= 0), seen & (el < 0)
+    fill_sky = pull_push(src, cov_all * (el >= 0)) if up_seen.any() else pull_push(src, cov_all)
+    if down_seen.any():
+        fill_ground = pull_push(src, cov_all * (el < 0))
+    else:
+        fill_ground = np.broadcast_to(0.2 * fill_sky[el >= 0].mean(axis=0), fill_sky.shape).astype(np.float32)
+    t_h = np.clip(0.5 + el / (2 * horizon_deg), 0.0, 1.0)[..., None]
+    fill = t_h * fill_sky + (1 - t_h) * fill_ground
+
     el_seen = el[seen]
     top, bottom = float(el_seen.max()), float(el_seen.min())
     span = max(top - bottom, 1e-6)
     top_rows = seen & (el >= top - band * span)
     bottom_rows = seen & (el <= bottom + band * span)
     sky = src[top_rows].mean(axis=0)
-    ground = src[bottom_rows].mean(axis=0)
+    ground = src[bottom_rows].mean(axis=0) if down_seen.any() else fill_ground[el < 0].mean(axis=0)
     t_up = np.clip((el - top) / ramp_deg, 0.0, 1.0)[..., None]
     t_dn = np.clip((bottom - el) / ramp_deg, 0.0, 1.0)[..., None]
     fill = fill * (1 - t_up - t_dn) + sky * t_up + ground * t_dn

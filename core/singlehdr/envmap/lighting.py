@@ -1,4 +1,4 @@
-"""Lighting analysis of an equirect environment map: SH irradiance, dominant light, sun re-injection.
+"""Lighting analysis of an equirect environment map: SH irradiance, dominant light, sun disc geometry.
 
 All functions take an (H, W, 3) float32 linear equirect ``env`` in the frame
 of :mod:`singlehdr.envmap.projections` (+Y up, -Z forward) and weight pixels
@@ -208,39 +208,7 @@ def dominant_light(env: np.ndarray, threshold: float = 0.5, clip_mask: np.ndarra
 
 
 # ----------------------------------------------------------------------------
-# Sun re-injection
-
-
-def sky_irradiance(env: np.ndarray, normal: np.ndarray, exclude: np.ndarray | None = None) -> float:
-    """Luminance irradiance sum Y(w) max(0, n.w) d omega on a surface with unit ``normal``; ``exclude``d pixels skipped."""
-    h, w = env.shape[:2]
-    d = equirect_directions(h, w)
-    wts = equirect_solid_angles(h, w) * np.clip(d @ normalize(np.asarray(normal, dtype=np.float64)), 0.0, None)
-    if exclude is not None:
-        wts = wts * (~exclude)
-    return float(np.sum(luminance(env) * wts))
-
-
-def estimate_sun_irradiance(env: np.ndarray, light: LightEstimate, sun_sky_ratio: float = 8.0) -> float:
-    """Sun irradiance at normal incidence (luminance, map units x sr) from a lit/shadow ratio.
-
-    A surface facing the sun receives E_env (everything but the sun) when in
-    shadow and E_env + E_sun when sunlit.  With the sunlit-to-shadow ratio R
-    (default 8: the 3 stops between direct sun and open shade of the
-    photographers' 'sunny 16' rule),
-
-        E_sun = (R - 1) * E_env(n = sun direction),
-
-    where E_env is the map's irradiance on that surface with the light's own
-    region excluded.  R is the user's knob (--sun-sky-ratio); a measured
-    shadow ratio from the scene is the better source when known.
-    """
-    if sun_sky_ratio <= 1:
-        raise SingleHDRError(f"the sunlit-to-shadow ratio must be above 1, got {sun_sky_ratio}")
-    e_env = sky_irradiance(env, np.asarray(light.direction), exclude=light.mask)
-    if not e_env > 0:
-        raise SingleHDRError("the map is black around the light, so its intensity cannot be estimated; pass --sun-intensity")
-    return float((sun_sky_ratio - 1.0) * e_env)
+# Sun disc geometry (the sun itself is recovered in :mod:`singlehdr.envmap.sun`)
 
 
 def sun_disk_weights(h: int, w: int, direction: np.ndarray, diameter_deg: float = SUN_DIAMETER_DEG, ss: int = 16) -> np.ndarray:
@@ -268,52 +236,3 @@ def sun_disk_weights(h: int, w: int, direction: np.ndarray, diameter_deg: float 
         px, py = equirect_pixel_coords(direction, h, w)
         cover[min(int(py), h - 1), int(px) % w] = 1.0
     return cover
-
-
-def inject_sun(
-    env: np.ndarray,
-    light: LightEstimate,
-    irradiance: float,
-    diameter_deg: float = SUN_DIAMETER_DEG,
-    color: np.ndarray | None = None,
-) -> tuple[np.ndarray, dict[str, Any]]:
-    """Add a sun disk carrying ``irradiance`` (luminance, map units x sr) at the light's direction.
-
-    The reconstructed bright region is first capped at its threshold level
-    (the half-peak plateau) so its own peak is not counted twice; then a disk
-    of ``diameter_deg`` (0.53 deg, the sun) is added whose integrated
-    luminance sum Y d omega equals ``irradiance`` exactly, with the colour of
-    the light region (or ``color``, normalised to unit luminance).
-    Returns (new env, facts for the report).
-    """
-    if not (irradiance > 0 and np.isfinite(irradiance)):
-        raise SingleHDRError(f"the sun intensity must be a positive number, got {irradiance}")
-    h, w = env.shape[:2]
-    out = env.astype(np.float64, copy=True)
-    omega = equirect_solid_angles(h, w)
-    region = light.mask if light.mask is not None else np.zeros((h, w), bool)
-    y = luminance(env).astype(np.float64)
-    cap = 0.5 * light.peak_luminance
-    factor = np.where(region & (y > cap), cap / np.maximum(y, 1e-30), 1.0)
-    removed = float(np.sum(y * (1 - factor) * omega))
-    out *= factor[..., None]
-    if color is None:
-        color = np.asarray(light.intensity_rgb, dtype=np.float64)
-    color = np.clip(np.asarray(color, dtype=np.float64), 0, None)
-    cy = float(color @ LUMA_709)
-    color = color / cy if cy > 0 else np.ones(3)
-    cover = sun_disk_weights(h, w, np.asarray(light.direction), diameter_deg)
-    share = cover * omega
-    share /= share.sum()
-    out += (irradiance * share / omega)[..., None] * color[None, None, :]
-    sun_sr = 2 * np.pi * (1 - np.cos(np.radians(diameter_deg / 2)))
-    facts = {
-        "irradiance_luminance": float(irradiance),
-        "diameter_deg": float(diameter_deg),
-        "disk_solid_angle_sr": float(sun_sr),
-        "disk_radiance_luminance": float(irradiance / sun_sr),
-        "color_rgb": [float(v) for v in color],
-        "removed_from_region": removed,
-        "pixels": int(np.count_nonzero(cover)),
-    }
-    return out.astype(np.float32), facts

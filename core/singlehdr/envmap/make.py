@@ -11,8 +11,9 @@ Steps (each in its own module):
  4. project to an equirect of ``width`` x ``width / 2`` (:mod:`.projections`),
     fill what was not seen (:mod:`.fill`) and build the reliability alpha
     (1 = seen, 0 = filled / unreliable);
- 5. analyse the light (:mod:`.lighting`): dominant light, SH9 irradiance,
-    optional sun re-injection.
+ 5. analyse the light (:mod:`.lighting`): dominant light; recover a clipped
+    sun (:mod:`.sun`: a 0.53 deg disc sized by a clear-sky model fitted to the
+    unclipped sky; ``sun="auto"`` adds it only when confident); SH9 irradiance.
 
 Direction convention: +Y up, -Z forward = image centre; loads in Blender with
 no rotation (see :mod:`.projections`).
@@ -30,6 +31,7 @@ from ..errors import SingleHDRError
 from ..options import ReconstructOptions
 from ..types import HDRResult, LDRImage
 from . import lighting, projections
+from . import sun as sunmod
 from .detect import Circle, detect_ball, detect_kind, is_equirect_input
 from .fill import fill_envmap, pull_push
 
@@ -53,11 +55,14 @@ class EnvmapOptions:
         +Z (the camera/photographer reflection; kept) in a ball unwrap.
     fov: horizontal field of view of a photo in degrees; None = from EXIF
         FocalLengthIn35mmFilm.  yaw / pitch: where the photo looks (degrees;
-        yaw + = right, pitch + = up).
-    inject_sun: add a 0.53 deg sun disk at the dominant light.
-    sun_intensity: its irradiance at normal incidence (luminance, map units
-        x sr); None = estimated with ``sun_sky_ratio`` (see
-        :func:`singlehdr.envmap.lighting.estimate_sun_irradiance`).
+        yaw + = right, pitch + = up); None = unknown: 0 is assumed and the
+        result's ``notes`` say so.
+    sun: "auto" (add a recovered sun only when its confidence is high),
+        "on" (add it whenever a sun-like clipped light is found) or "off";
+        see :mod:`singlehdr.envmap.sun`.
+    sun_intensity: override of the sun's irradiance at normal incidence
+        (luminance, map units x sr); None = from the clear-sky fit.
+    inject_sun: deprecated alias: True means sun="on".
     light_threshold: the dominant light region is where luminance >= this
         fraction of the peak.
     max_oversample: keep the input at most this many times finer than the
@@ -72,11 +77,11 @@ class EnvmapOptions:
     rim_deg: float = 20.0
     photographer_deg: float = 10.0
     fov: float | None = None
-    yaw: float = 0.0
-    pitch: float = 0.0
-    inject_sun: bool = False
+    yaw: float | None = None
+    pitch: float | None = None
+    sun: str = "auto"
     sun_intensity: float | None = None
-    sun_sky_ratio: float = 8.0
+    inject_sun: bool = False
     sun_diameter_deg: float = lighting.SUN_DIAMETER_DEG
     light_threshold: float = 0.5
     max_oversample: float = 2.0
@@ -92,14 +97,16 @@ class EnvmapOptions:
             raise SingleHDRError(f"field of view must be between 0.1 and 180 degrees, got {self.fov}")
         if not (0.0 < self.ball_reflectance <= 1.0):
             raise SingleHDRError(f"ball reflectance must be in (0, 1], got {self.ball_reflectance}")
-        if not (-90.0 <= self.pitch <= 90.0):
+        if self.inject_sun and self.sun == "auto":
+            object.__setattr__(self, "sun", "on")
+        if self.sun not in sunmod.SUN_MODES:
+            raise SingleHDRError(f"unknown sun mode {self.sun!r}; choose one of: {', '.join(sunmod.SUN_MODES)}")
+        if self.pitch is not None and not (-90.0 <= self.pitch <= 90.0):
             raise SingleHDRError(f"pitch must be between -90 and 90 degrees, got {self.pitch}")
         if self.sun_intensity is not None and not self.sun_intensity > 0:
             raise SingleHDRError(f"sun intensity must be positive, got {self.sun_intensity}")
         if not (0.0 < self.light_threshold < 1.0):
             raise SingleHDRError(f"light threshold must be between 0 and 1, got {self.light_threshold}")
-        if self.sun_sky_ratio <= 1.0:
-            raise SingleHDRError(f"sun/sky ratio must be above 1, got {self.sun_sky_ratio}")
         if not (0.01 <= self.sun_diameter_deg <= 20.0):
             raise SingleHDRError(f"sun diameter must be between 0.01 and 20 degrees, got {self.sun_diameter_deg}")
 
@@ -120,9 +127,18 @@ class EnvmapResult:
     alpha: (width / 2, width) float32 reliability: 1 = seen in the input,
         0 = filled or unreliable (ball rim / photographer), in between at edges.
     kind: "equirect", "ball" or "photo".
-    light: the dominant light (before any sun injection).
+    light: the dominant light (of the map before the sun is added).
     sh: (9, 3) SH radiance coefficients of the final map (lin Rec.709).
-    sun: facts of the injected sun, or None.
+    sun: None (no sun added) or the recovered sun: direction [x, y, z] (unit,
+        +Y up, -Z forward), direction_blender, azimuth_deg, elevation_deg,
+        diameter_deg (0.53), radiance_rgb (mean radiance in the disc, map
+        units, ``colorspace``), irradiance_rgb (its integral over the disc's
+        solid angle: a Blender Sun lamp of this strength with the World at
+        strength 1 gives the same light as the disc), confidence, method.
+    hdr_without_sun: the same map with the sun disc (and only it) replaced by
+        the surrounding sky; the map itself when there is no sun.
+    notes: one-line messages for the user (no sun and why, assumed
+        orientation, no ball found, ...); the CLI prints them on stderr.
     reconstruction: the HDR reconstruction in the input's own geometry.
     metadata: provenance and geometry facts (also written to the EXR header).
     """
@@ -136,6 +152,13 @@ class EnvmapResult:
     reconstruction: HDRResult
     colorspace: str = "lin_rec709"
     metadata: dict[str, Any] = field(default_factory=dict)
+    hdr_without_sun: np.ndarray | None = None
+    notes: list[str] = field(default_factory=list)
+    sun_assessment: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.hdr_without_sun is None:
+            self.hdr_without_sun = self.hdr_linear
 
     @property
     def scale(self) -> float:
@@ -161,7 +184,9 @@ class EnvmapResult:
                 "radiance_rgb": [[float(v) for v in row] for row in sh],
                 "irradiance_up_rgb": [float(v) for v in lighting.sh_irradiance(sh, np.array([0.0, 1.0, 0.0]))],
             },
-            "sun_injected": self.sun,
+            "sun": self.sun,
+            "sun_assessment": self.sun_assessment,
+            "notes": list(self.notes),
             "reliable_fraction": float(np.sum(self.alpha * projections.equirect_solid_angles(*self.alpha.shape)) / (4 * np.pi)),
             "geometry": {k: v for k, v in self.metadata.items() if k.startswith("envmap_")},
         }
@@ -290,14 +315,21 @@ def _envmap_ball(ldr: LDRImage, opts: EnvmapOptions, circle: Circle | None, t: d
     return rec, env.astype(np.float32), alpha, env4[..., 3] * rim_only
 
 
-def _envmap_photo(ldr: LDRImage, opts: EnvmapOptions, t: dict[str, Any]) -> tuple[HDRResult, np.ndarray, np.ndarray, np.ndarray]:
+def _envmap_photo(ldr: LDRImage, opts: EnvmapOptions, t: dict[str, Any], notes: list[str]) -> tuple[HDRResult, np.ndarray, np.ndarray, np.ndarray]:
     h, w = ldr.shape
     hfov = opts.fov if opts.fov is not None else projections.hfov_from_exif(ldr.exif or {}, w, h)
     if hfov is None:
         raise SingleHDRError("the photo has no EXIF FocalLengthIn35mmFilm to get its field of view from; pass --fov DEGREES (horizontal)")
     t["envmap_hfov_deg"] = float(hfov)
-    t["envmap_yaw_deg"] = float(opts.yaw)
-    t["envmap_pitch_deg"] = float(opts.pitch)
+    yaw = 0.0 if opts.yaw is None else float(opts.yaw)
+    pitch = 0.0 if opts.pitch is None else float(opts.pitch)
+    if opts.yaw is None and opts.pitch is None:
+        notes.append("the photo's orientation is unknown: yaw = pitch = 0 was assumed (it looks level, at the map centre); "
+                     "pass --yaw/--pitch if it does not")
+    elif opts.yaw is None or opts.pitch is None:
+        notes.append(f"the photo's {'yaw' if opts.yaw is None else 'pitch'} is unknown: 0 was assumed")
+    t["envmap_yaw_deg"] = yaw
+    t["envmap_pitch_deg"] = pitch
     px_angle = hfov / w
     out_angle = 360.0 / opts.width
     k = int(out_angle / (opts.max_oversample * px_angle)) if opts.max_oversample > 0 else 1
@@ -305,7 +337,7 @@ def _envmap_photo(ldr: LDRImage, opts: EnvmapOptions, t: dict[str, Any]) -> tupl
     t["envmap_downscale"] = k
     rec = _reconstruct(ldr, opts.reconstruct, "photo")
     stack = np.concatenate([rec.hdr_linear, _clip_fraction(ldr)[..., None]], axis=-1)
-    env4, cov = projections.perspective_to_equirect(stack, hfov, opts.yaw, opts.pitch, opts.width)
+    env4, cov = projections.perspective_to_equirect(stack, hfov, yaw, pitch, opts.width)
     env = fill_envmap(env4[..., :3], cov)
     return rec, env, cov, env4[..., 3] * cov
 
@@ -316,13 +348,19 @@ def make_envmap(image: Any, options: EnvmapOptions | None = None) -> EnvmapResul
     image: a path, an (H, W, 3|4) array or an :class:`LDRImage`.
     options: :class:`EnvmapOptions` (kind, width, reconstruction, lighting).
     Returns an :class:`EnvmapResult`.  Raises SingleHDRError for anything the
-    user can fix (no FOV, ball not found, missing EXIF for absolute exposure).
+    user can fix (no FOV, ball not found, missing EXIF for absolute exposure,
+    a black or degenerate input).
     """
     from ..api import load_input
 
     opts = options or EnvmapOptions()
     t0 = time.perf_counter()
     ldr = load_input(image)
+    h_in, w_in = ldr.shape
+    if min(h_in, w_in) < 2:
+        raise SingleHDRError(f"the image is {w_in}x{h_in} pixels: too small to make an environment map from; "
+                             "give an image at least 8 pixels on each side")
+    notes: list[str] = []
     circle = None
     kind = opts.kind
     if kind == "auto":
@@ -331,42 +369,66 @@ def make_envmap(image: Any, options: EnvmapOptions | None = None) -> EnvmapResul
         elif opts.fov is not None:
             kind = "equirect" if is_equirect_input(ldr) else "photo"
         else:
-            kind, circle = detect_kind(ldr)
+            kind, circle, why = detect_kind(ldr)
+            if kind == "photo":
+                notes.append(f"no chrome ball found ({why}); the input is treated as an ordinary photo "
+                             "(use --kind ball --ball cx,cy,r if it is a ball)")
+            elif kind == "ball" and circle is not None:
+                notes.append(f"found a chrome ball at ({circle.cx:.0f}, {circle.cy:.0f}), radius {circle.r:.0f} px "
+                             "(use --kind photo if the input is not a ball shot)")
+    if min(h_in, w_in) < 8:
+        raise SingleHDRError(f"the image is {w_in}x{h_in} pixels: too small to make an environment map from; "
+                             "give an image at least 8 pixels on each side")
     geo: dict[str, Any] = {"envmap_kind": kind, "envmap_width": opts.width, "envmap_convention": CONVENTION}
     if kind == "equirect":
         rec, env, alpha, clip = _envmap_equirect(ldr, opts, geo)
+        white = float(rec.scale)
     elif kind == "ball":
         rec, env, alpha, clip = _envmap_ball(ldr, opts, circle, geo)
+        white = float(rec.scale) / opts.ball_reflectance
     else:
-        rec, env, alpha, clip = _envmap_photo(ldr, opts, geo)
+        rec, env, alpha, clip = _envmap_photo(ldr, opts, geo, notes)
+        white = float(rec.scale)
     env = np.clip(np.nan_to_num(env, nan=0.0, posinf=0.0), 0.0, None).astype(np.float32)
+    seen = alpha > 0.5
+    if seen.any() and float(np.mean(clip[seen] >= 0.5)) > 0.95:
+        notes.append("nearly all of the input is clipped (over-exposed): the map holds no usable light levels; "
+                     "shoot or export it darker")
 
     light = lighting.dominant_light(env, opts.light_threshold, clip)
-    sun = None
-    if opts.inject_sun:
-        if opts.sun_intensity is not None:
-            irr, how = float(opts.sun_intensity), "given"
-        else:
-            irr, how = lighting.estimate_sun_irradiance(env, light, opts.sun_sky_ratio), f"sun/sky ratio {opts.sun_sky_ratio:g}"
-        env, sun = lighting.inject_sun(env, light, irr, opts.sun_diameter_deg)
-        sun["source"] = how
+    rs = sunmod.recover_sun(env, clip, alpha, white, opts.sun, opts.sun_intensity, opts.sun_diameter_deg,
+                            fallback_direction=np.asarray(light.direction))
+    notes.extend(rs.notes)
+    env, env_wo = rs.env, rs.env_without_sun
     sh = lighting.sh9(env)
 
     colorspace = opts.reconstruct.colorspace
-    out = env
+    out, out_wo, sun = env, env_wo, rs.sun
     if colorspace != "lin_rec709":
         from ..io.colorspace import convert_linear
 
         out = convert_linear(env, "lin_rec709", colorspace)
+        out_wo = out if env_wo is env else convert_linear(env_wo, "lin_rec709", colorspace)
+        if sun is not None:
+            for key in ("radiance_rgb", "irradiance_rgb"):
+                sun[key] = [float(v) for v in convert_linear(np.asarray(sun[key], np.float32)[None, None], "lin_rec709", colorspace)[0, 0]]
+    if sun is not None:
+        sun["colorspace"] = colorspace
     meta = dict(rec.metadata)
     meta.update(geo)
     meta["envmap_light_direction"] = light.direction
     meta["envmap_light_azimuth_deg"] = light.azimuth_deg
     meta["envmap_light_elevation_deg"] = light.elevation_deg
-    meta["envmap_sun_injected"] = bool(sun)
+    meta["envmap_sun_mode"] = opts.sun
+    meta["envmap_sun"] = sun if sun is not None else "none"
+    if rs.assessment.get("confidence") is not None:
+        meta["envmap_sun_confidence"] = float(rs.assessment["confidence"])
+    if notes:
+        meta["envmap_notes"] = " | ".join(notes)
     meta["envmap_seconds"] = round(time.perf_counter() - t0, 4)
+    out = np.ascontiguousarray(out, dtype=np.float32)
     return EnvmapResult(
-        hdr_linear=np.ascontiguousarray(out, dtype=np.float32),
+        hdr_linear=out,
         alpha=np.ascontiguousarray(np.clip(alpha, 0, 1), dtype=np.float32),
         kind=kind,
         light=light,
@@ -375,4 +437,7 @@ def make_envmap(image: Any, options: EnvmapOptions | None = None) -> EnvmapResul
         reconstruction=rec,
         colorspace=colorspace,
         metadata=meta,
+        hdr_without_sun=out if out_wo is env or out_wo is out else np.ascontiguousarray(out_wo, dtype=np.float32),
+        notes=notes,
+        sun_assessment=rs.assessment,
     )

@@ -5,7 +5,7 @@ and refuse to overwrite an input (and an existing file unless overwrite).
 The EXR header carries the reconstruction's provenance (singlehdr:* from
 :func:`singlehdr.io.provenance_attributes`, incl. singlehdr:exposure_scale)
 plus singlehdr:envmap:* facts (kind, convention, light direction, ...).
-Values above the half-float range (an injected sun) switch the EXR to
+Values above the half-float range (a recovered sun) switch the EXR to
 32-bit float automatically.
 """
 
@@ -34,7 +34,7 @@ def envmap_attributes(result: EnvmapResult) -> dict[str, Any]:
         if k.startswith("envmap_"):
             key = "singlehdr:envmap:" + k[len("envmap_"):]
             attrs[key] = v if isinstance(v, (int, float, str)) else json.dumps(v)
-    attrs["singlehdr:envmap:sun_injected"] = json.dumps(result.sun) if result.sun else "no"
+    attrs["singlehdr:envmap:sun"] = json.dumps(result.sun) if result.sun else "none"
     return attrs
 
 

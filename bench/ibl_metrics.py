@@ -121,7 +121,7 @@ def well_exposed_mask(ldr_srgb: np.ndarray, low: float = 0.04, high: float = 0.9
     return (x.min(axis=-1) >= low) & (x.max(axis=-1) <= high)
 
 
-def dominant_light(env: np.ndarray, lobe_power: float = 64.0, cone_deg: float = 8.0, grid: int = 64, iterations: int = 3) -> np.ndarray:
+def dominant_light(env: np.ndarray, lobe_power: float = 64.0, cone_deg: float = 15.0, grid: int = 64, iterations: int = 3) -> np.ndarray:
     """Unit direction of the dominant light of a map.
 
     1. smooth: for each direction d of a (grid/2, grid) equirect of candidates,

@@ -129,6 +129,37 @@ def read_exr_oiio(path: Path) -> np.ndarray:
     return np.ascontiguousarray(px[..., :3], dtype=np.float32)
 
 
+def _empty_material(bpy, name: str):
+    mat = bpy.data.materials.new(name)
+    if mat.node_tree is None:
+        mat.use_nodes = True
+    nt = mat.node_tree
+    for n in list(nt.nodes):
+        if n.type != "OUTPUT_MATERIAL":
+            nt.nodes.remove(n)
+    return mat, nt, next(n for n in nt.nodes if n.type == "OUTPUT_MATERIAL")
+
+
+def diffuse_material(bpy, name: str, rgb):
+    """A pure Lambertian material (Diffuse BSDF, roughness 0) of albedo ``rgb``."""
+    mat, nt, out = _empty_material(bpy, name)
+    d = nt.nodes.new("ShaderNodeBsdfDiffuse")
+    d.inputs["Color"].default_value = (*rgb, 1.0)
+    d.inputs["Roughness"].default_value = 0.0
+    nt.links.new(d.outputs["BSDF"], out.inputs["Surface"])
+    return mat
+
+
+def emission_material(bpy, name: str, rgb, strength: float = 1.0):
+    """An emission-only material (for masks and markers)."""
+    mat, nt, out = _empty_material(bpy, name)
+    e = nt.nodes.new("ShaderNodeEmission")
+    e.inputs["Color"].default_value = (*rgb, 1.0)
+    e.inputs["Strength"].default_value = strength
+    nt.links.new(e.outputs["Emission"], out.inputs["Surface"])
+    return mat
+
+
 @dataclasses.dataclass
 class SceneSpec:
     width: int = 160
@@ -183,8 +214,8 @@ class Renderer:
         nt.links.new(self.env_node.outputs["Color"], self.background.inputs["Color"])
 
         # materials
-        self.mat_ground = self._diffuse("ground", (0.8, 0.8, 0.8))
-        self.mat_diffuse = self._diffuse("diffuse", (0.8, 0.8, 0.8))
+        self.mat_ground = diffuse_material(bpy, "ground", (0.8, 0.8, 0.8))
+        self.mat_diffuse = diffuse_material(bpy, "diffuse", (0.8, 0.8, 0.8))
         self.mat_metal = bpy.data.materials.new("metal")
         if self.mat_metal.node_tree is None:
             self.mat_metal.use_nodes = True
@@ -192,8 +223,8 @@ class Renderer:
         p.inputs["Base Color"].default_value = (0.9, 0.9, 0.9, 1.0)
         p.inputs["Metallic"].default_value = 1.0
         p.inputs["Roughness"].default_value = 0.1
-        self.mat_mask_ground = self._emission("mask_ground", (1.0, 0.0, 0.0))
-        self.mat_mask_sphere = self._emission("mask_sphere", (0.0, 1.0, 0.0))
+        self.mat_mask_ground = emission_material(bpy, "mask_ground", (1.0, 0.0, 0.0))
+        self.mat_mask_sphere = emission_material(bpy, "mask_sphere", (0.0, 1.0, 0.0))
 
         # geometry
         s = 100.0
@@ -222,38 +253,6 @@ class Renderer:
         scene.camera = self.camera
         self._image = None
         self._n = 0
-
-    def _diffuse(self, name: str, rgb):
-        bpy = self.bpy
-        mat = bpy.data.materials.new(name)
-        if mat.node_tree is None:
-            mat.use_nodes = True
-        nt = mat.node_tree
-        for n in list(nt.nodes):
-            if n.type != "OUTPUT_MATERIAL":
-                nt.nodes.remove(n)
-        out = next(n for n in nt.nodes if n.type == "OUTPUT_MATERIAL")
-        d = nt.nodes.new("ShaderNodeBsdfDiffuse")
-        d.inputs["Color"].default_value = (*rgb, 1.0)
-        d.inputs["Roughness"].default_value = 0.0
-        nt.links.new(d.outputs["BSDF"], out.inputs["Surface"])
-        return mat
-
-    def _emission(self, name: str, rgb):
-        bpy = self.bpy
-        mat = bpy.data.materials.new(name)
-        if mat.node_tree is None:
-            mat.use_nodes = True
-        nt = mat.node_tree
-        for n in list(nt.nodes):
-            if n.type != "OUTPUT_MATERIAL":
-                nt.nodes.remove(n)
-        out = next(n for n in nt.nodes if n.type == "OUTPUT_MATERIAL")
-        e = nt.nodes.new("ShaderNodeEmission")
-        e.inputs["Color"].default_value = (*rgb, 1.0)
-        e.inputs["Strength"].default_value = 1.0
-        nt.links.new(e.outputs["Emission"], out.inputs["Surface"])
-        return mat
 
     # -- world
     def set_world_map(self, exr_path: Path) -> None:

@@ -30,7 +30,7 @@ EnvmapOptions(kind="equirect", width=512, reconstruct=ReconstructOptions(method=
 ``kovaleski``, ``singlehdr`` (the shipped model); where the core's
 EnvmapOptions has a ``sun`` field (sun recovery), the rows above run with
 ``sun="off"`` and ``singlehdr+sun`` adds ``sun="auto"``; where it still has
-``inject_sun``, ``--inject-sun-row`` adds the legacy ``singlehdr+inject-sun``;
+``inject_sun`` and no ``sun``, ``--inject-sun-row`` adds the legacy ``singlehdr+inject-sun``;
 ``expandnet`` (the peer of singlehdr.train.peers on the JPEG, equirect in =
 map out) when ``--expandnet-weights`` is given.
 Each map gets one global scale fitted on the well-exposed pixels of its
@@ -48,7 +48,10 @@ sampling.  The ground mask comes from one extra render with emission-only
 materials; the shadow mask from the truth: the ratio of the truth's render
 with and without the spheres (shadow < 0.5, lit > 0.9).
 
-Metrics per scene and row: render relative RMSE and log2 RMSE (both yaws),
+Metrics per scene and row: render relative RMSE (both renders clamped at the
+99.5th percentile of the truth render's max channel, so that the few pixels
+of the sun's mirror highlight do not make every row's error ~1) and log2
+RMSE of luminance (both yaws, unclamped),
 shadow contrast (mean luminance in the truth's shadow / in its lit ground)
 against the truth's, total energy ratio (sum Y d omega, after the scale),
 dominant-light angle, SH9 irradiance error (ibl_metrics).  Targets (issue
@@ -201,6 +204,7 @@ class Renderer:
         scene.view_settings.exposure = 0.0
         scene.view_settings.gamma = 1.0
         scene.render.filter_size = 1.5
+        scene.render.use_persistent_data = True  # keep the BVH between renders (only the World changes)
 
         # world: Environment Texture -> Background
         world = self.world = bpy.data.worlds.new("ibl")
@@ -421,7 +425,7 @@ def default_rows(expandnet: Path | None, inject_sun_row: bool) -> list[Row]:
             Row("singlehdr", "singlehdr", off)]
     if has_sun:
         rows.append(Row("singlehdr+sun", "singlehdr", {"sun": "auto"}))
-    if inject_sun_row and "inject_sun" in fields:
+    if inject_sun_row and "inject_sun" in fields and not has_sun:
         rows.append(Row("singlehdr+inject-sun", "singlehdr", {**off, "inject_sun": True}))
     if expandnet is not None:
         rows.append(Row("expandnet", "expandnet", {}))
@@ -487,6 +491,11 @@ def evaluate_scene(sc: EvalScene, rows: list[Row], renderer: Renderer, masks: di
     truth_all = np.concatenate([truth_r[y] for y in renderer.spec.yaws])
     c_truth = M.shadow_contrast(truth_all, shadow, lit)
     d_truth = M.dominant_light(truth)
+    clamp = M.highlight_clamp(truth_all)
+    render_dir = BUILD / "renders" / sc.name
+    render_dir.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(render_dir / "truth.npz", with_spheres=truth_all, without=np.concatenate([without[y] for y in renderer.spec.yaws]),
+                        shadow=shadow, lit=lit)
     map_dir = BUILD / "maps" / sc.name
     map_dir.mkdir(parents=True, exist_ok=True)
     out = []
@@ -499,10 +508,11 @@ def evaluate_scene(sc: EvalScene, rows: list[Row], renderer: Renderer, masks: di
         path = write_hdr(map_dir / f"{row.name}.exr", env, half=False, overwrite=True)
         renderer.set_world_map(path)
         r_all = np.concatenate([renderer.render(y) for y in renderer.spec.yaws])
+        np.savez_compressed(render_dir / f"{row.name}.npz", render=r_all)
         d = M.dominant_light(env)
         rec = {
             "scene": sc.name, "family": sc.family, "row": row.name,
-            "render_rel_rmse": M.render_rel_rmse(r_all, truth_all),
+            "render_rel_rmse": M.render_rel_rmse(r_all, truth_all, clamp=clamp),
             "render_log2_rmse": M.render_log2_rmse(r_all, truth_all),
             "shadow_contrast_truth": c_truth,
             "shadow_contrast": M.shadow_contrast(r_all, shadow, lit),

@@ -217,10 +217,23 @@ def sh9_irradiance_error(env: np.ndarray, ref: np.ndarray, n: int = 32) -> float
 # Render metrics
 
 
-def render_rel_rmse(render: np.ndarray, ref: np.ndarray) -> float:
-    """sqrt(sum (r - t)^2 / sum t^2) over every pixel and channel (0 = identical, 1 = black)."""
+def highlight_clamp(ref: np.ndarray, percentile: float = 99.5) -> float:
+    """The ``percentile`` of the reference render's per-pixel max channel: a clamp level that leaves
+    everything but the brightest 0.5 % (the sun's specular highlight in a metal sphere) untouched."""
+    return float(np.percentile(np.asarray(ref, dtype=np.float64).max(axis=-1), percentile))
+
+
+def render_rel_rmse(render: np.ndarray, ref: np.ndarray, clamp: float | None = None) -> float:
+    """sqrt(sum (r - t)^2 / sum t^2) over every pixel and channel (0 = identical, 1 = black).
+
+    clamp: if given, both renders are clamped to [0, clamp] first (bench/ibl.py passes
+    :func:`highlight_clamp` of the truth: a sun's mirror highlight is a few pixels 10^4 times
+    brighter than the ground and would otherwise be the whole error of every row).
+    """
     r = np.asarray(render, dtype=np.float64)
     t = np.asarray(ref, dtype=np.float64)
+    if clamp is not None:
+        r, t = np.clip(r, 0.0, clamp), np.clip(t, 0.0, clamp)
     return float(np.sqrt(np.sum((r - t) ** 2) / np.sum(t**2)))
 
 

@@ -109,6 +109,14 @@ def test_render_errors():
     assert M.render_rel_rmse(t, t) == 0.0
     assert M.render_rel_rmse(np.zeros_like(t), t) == pytest.approx(1.0)
     assert M.render_rel_rmse(1.5 * t, t) == pytest.approx(0.5)
+    # a mirror highlight: one pixel 10^4 x brighter than the rest, missing in the other render
+    hi = np.ones((20, 20, 3))
+    hi[3, 4] = 1e4
+    flat = np.ones((20, 20, 3))
+    assert M.render_rel_rmse(flat, hi) == pytest.approx(math.sqrt((1e4 - 1) ** 2 / (399 + 1e8)), rel=1e-9)  # ~1
+    assert M.highlight_clamp(hi) == 1.0  # 99.5th percentile of 400 pixels: not the one highlight
+    assert M.render_rel_rmse(flat, hi, clamp=M.highlight_clamp(hi)) == 0.0
+    assert M.render_rel_rmse(0.5 * flat, hi, clamp=1.0) == pytest.approx(0.5)
     assert M.render_log2_rmse(2 * t, t) == pytest.approx(1.0)  # one stop everywhere
     assert M.render_log2_rmse(0.25 * t, t) == pytest.approx(2.0)
     # luminance below 1 % of the truth's mean counts as 1 % of it: black vs 1 -> log2(100) stops

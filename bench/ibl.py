@@ -59,7 +59,9 @@ dominant-light angle, SH9 irradiance error (ibl_metrics).  Targets (issue
 light within 3 deg, render rel RMSE <= 1/3 and SH9 error <= 1/2 of the
 jpeg-as-is row on the same scene; the table counts the scenes meeting each.
 Writes bench/out/ibl.md (tables, the exact command, the device, the core
-measured) and bench/out/ibl.csv (per scene and row).
+measured), bench/out/ibl.csv (per scene and row) and bench/out/ibl_sheet.png
+(every render, "Standard" view at one exposure per scene); the renders stay in
+build/ibl/renders/ (.npz), the maps in build/ibl/maps/, the JPEGs in build/ibl/ldr/.
 """
 
 from __future__ import annotations
@@ -500,7 +502,16 @@ def evaluate_scene(sc: EvalScene, rows: list[Row], renderer: Renderer, masks: di
     map_dir.mkdir(parents=True, exist_ok=True)
     out = []
     for row in rows:
-        env, facts = build_map(row, jpeg, ldr, expandnet)
+        try:
+            env, facts = build_map(row, jpeg, ldr, expandnet)
+        except Exception as exc:  # noqa: BLE001  (a work-in-progress core must not stop the other rows)
+            log(f"  {sc.name:10s} {row.name:22s} FAILED: {type(exc).__name__}: {exc}")
+            nan = float("nan")
+            out.append({"scene": sc.name, "family": sc.family, "row": row.name, "render_rel_rmse": nan, "render_log2_rmse": nan,
+                        "shadow_contrast_truth": c_truth, "shadow_contrast": nan, "energy_ratio": nan, "light_angle_deg": nan,
+                        "sh9_error": nan, "scale": nan, "exposure_t": t, "clipped_fraction": clipped, "shadow_pixels": int(shadow.sum()),
+                        "lit_pixels": int(lit.sum()), "map_seconds": nan, "sun": None, "error": f"{type(exc).__name__}: {exc}"})
+            continue
         if env.shape != truth.shape:
             raise SystemExit(f"{row.name} made a {env.shape} map for a {truth.shape} truth")
         s = M.fit_scale(env, truth, well)
@@ -579,6 +590,10 @@ def summarise(records: list[dict[str, Any]], rows: list[Row]) -> list[dict[str, 
                 n_ok = sum(vals)
                 all_pass &= n_ok == len(vals)
                 verdicts.append(f"{k} {'PASS' if n_ok == len(vals) else 'FAIL'} {n_ok}/{len(vals)}")
+            n_err = sum(1 for r in rr if r.get("error"))
+            if n_err:
+                verdicts.append(f"{n_err} map(s) failed")
+                all_pass = False
             line["targets"] = ", ".join(verdicts)
             line["verdict"] = "PASS" if all_pass else "FAIL"
             out.append(line)
@@ -609,6 +624,49 @@ def scene_table(records: list[dict[str, Any]]) -> str:
         cells = [r["scene"], r["family"], r["row"]] + [_fmt(r[k]) for k, _ in COLUMNS] + [_fmt(r["scale"]), f"{100 * r['clipped_fraction']:.2f}"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def contact_sheet(scenes: list[EvalScene], rows: list[Row], path: Path) -> Path | None:
+    """One line per scene: the truth's render and each row's (both yaws stacked), "Standard" view
+    (sRGB curve, clipped at 1) at one exposure per scene that puts the truth's lit ground at 0.6."""
+    from PIL import Image, ImageDraw
+
+    from singlehdr.camera.transfer import linear_to_srgb
+
+    lines = []
+    for sc in scenes:
+        d = BUILD / "renders" / sc.name
+        if not (d / "truth.npz").is_file():
+            continue
+        tr = np.load(d / "truth.npz")
+        lit = tr["lit"]
+        ref = tr["with_spheres"]
+        k = 0.6 / float(np.mean(M.luminance(ref)[lit])) if lit.any() else 0.6 / float(np.mean(M.luminance(ref)))
+        tiles = [("truth", ref)]
+        for row in rows:
+            f = d / f"{row.name}.npz"
+            if f.is_file():
+                tiles.append((row.name, np.load(f)["render"]))
+        ims = []
+        for label, img in tiles:
+            u8 = (np.clip(linear_to_srgb(np.clip(img * k, 0.0, 1.0)), 0, 1) * 255 + 0.5).astype(np.uint8)
+            im = Image.fromarray(u8, "RGB")
+            ImageDraw.Draw(im).text((2, 1), f"{sc.name} {label}" if label == "truth" else label, fill=(255, 0, 0))
+            ims.append(im)
+        lines.append(ims)
+    if not lines:
+        return None
+    tw, th = lines[0][0].size
+    ncol = max(len(l) for l in lines)
+    sheet = Image.new("RGB", (tw * ncol, th * len(lines)), (40, 40, 40))
+    for i, ims in enumerate(lines):
+        for j, im in enumerate(ims):
+            sheet.paste(im, (j * tw, i * th))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.png")
+    sheet.save(tmp)
+    os.replace(tmp, path)
+    return path
 
 
 def core_description() -> str:
@@ -716,7 +774,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     write_atomic(args.out / f"{args.name}.md", text)
     keys = ["scene", "family", "row", *[k for k, _ in COLUMNS], "scale", "exposure_t", "clipped_fraction", "shadow_pixels",
-            "lit_pixels", "map_seconds", *[f"target_{k}" for k in TARGET_KEYS], "sun"]
+            "lit_pixels", "map_seconds", *[f"target_{k}" for k in TARGET_KEYS], "sun", "error"]
     tmp = args.out / f"{args.name}.csv.tmp"
     with open(tmp, "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=keys)
@@ -727,8 +785,9 @@ def main(argv: list[str] | None = None) -> int:
             d["sun"] = json.dumps(r["sun"]) if r["sun"] is not None else ""
             w.writerow(d)
     os.replace(tmp, args.out / f"{args.name}.csv")
+    sheet = contact_sheet(scenes, rows, args.out / f"{args.name}_sheet.png")
     print(tables)
-    print(f"wrote {args.out / (args.name + '.md')} and .csv ({took:.0f} s)")
+    print(f"wrote {args.out / (args.name + '.md')}, .csv{' and ' + sheet.name if sheet else ''} ({took:.0f} s)")
     return 0
 
 

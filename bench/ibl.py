@@ -712,6 +712,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", type=Path, default=HERE / "out")
     ap.add_argument("--name", default="ibl", help="output file stem under --out (default ibl)")
+    ap.add_argument("--label", default="", help="words added to the description of the core measured (e.g. which branch a snapshot is)")
     args = ap.parse_args(argv)
     t_start = time.perf_counter()
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
@@ -756,7 +757,7 @@ def main(argv: list[str] | None = None) -> int:
         "# Image-based lighting: renders lit by the true HDR vs by each reconstruction",
         "",
         f"Command: `{cmd}`",
-        f"Core measured: {core_description()}.",
+        f"Core measured: {core_description()}{' -- ' + args.label if args.label else ''}.",
         f"Device: {device_description(args.threads)}.",
         f"Scenes: {', '.join(f'{s.name} ({s.family})' for s in scenes)}; maps {MAP_WIDTH}x{MAP_WIDTH // 2}; "
         f"renders {spec.width}x{spec.height}, {spec.samples} samples, yaws {', '.join(f'{y:g}' for y in spec.yaws)} deg.",

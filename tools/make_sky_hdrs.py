@@ -35,7 +35,10 @@ held-out bundled HDRIs ``courtyard.exr`` and ``sunset.exr`` are bench/ibl.py's
 evaluation set.  ``manifest.json`` lists every sky's parameters, split,
 family, the sun direction (house convention, +Y up, -Z forward, and Blender's
 Z-up frame) and the SHA-256 of its file.  Existing files whose parameters
-match the manifest are kept (re-running costs nothing).
+match the manifest are kept (re-running costs nothing).  Every sky is
+checked: a physical sky whose brightest pixel lies more than 1 deg from the
+sun asked for stops the run; the offset is in the manifest
+(``peak_offset_deg``; Preetham / Hosek-Wilkie skies may peak at the horizon).
 
 Blender's sun direction (measured with Cycles, checked in
 tests/hosts/test_ibl_render.py): a sky with ``sun_rotation`` r and
@@ -297,6 +300,25 @@ def render_sky(params: dict, path: Path, width: int, height: int, samples: int, 
     return write_hdr(path, hdr, half=False, attributes=attrs, overwrite=True)
 
 
+#: a physical sky's brightest pixel must lie within this angle of its sun (one 512-px pixel is 0.7 deg)
+SUN_CHECK_DEG = 1.0
+
+
+def peak_offset_deg(path: Path, sun_house) -> float:
+    """Angle in degrees between the centre of a map's brightest pixel (luminance) and the sun direction."""
+    import numpy as np
+
+    from singlehdr.io import read_hdr
+
+    hdr, _ = read_hdr(path)
+    y = hdr.astype(np.float64) @ np.array([0.2126, 0.7152, 0.0722])
+    h, w = y.shape
+    i, j = np.unravel_index(int(np.argmax(y)), y.shape)
+    az, el = ((j + 0.5) / w - 0.5) * 2 * np.pi, (0.5 - (i + 0.5) / h) * np.pi
+    d = np.array([np.cos(el) * np.sin(az), np.sin(el), -np.cos(el) * np.cos(az)])
+    return float(np.degrees(np.arccos(np.clip(d @ np.asarray(sun_house, dtype=np.float64), -1.0, 1.0))))
+
+
 def make_skies(out: Path = DEFAULT_OUT, count: int = 24, split: str = "all", width: int = 512, height: int = 256,
                samples: int = 64, threads: int = 0, log=print) -> list[dict]:
     """Render (or keep) skies 0..count-1 of ``split`` ("all", "train", "heldout"); write manifest.json; return records."""
@@ -320,8 +342,14 @@ def make_skies(out: Path = DEFAULT_OUT, count: int = 24, split: str = "all", wid
             render_sky(p, path, width, height, samples, threads)
             log(f"{path.name}: {p['sky_type']} {p['family']} sun el {p['sun_elevation_deg']:.1f} "
                 f"rot {p['sun_rotation_deg']:.1f} ({time.perf_counter() - t0:.1f} s)")
+        sun = sun_direction(p)
+        offset = peak_offset_deg(path, sun["house"])
+        if p["sky_type"] in PHYSICAL and offset > SUN_CHECK_DEG:
+            raise SystemExit(f"{path.name}: the brightest pixel is {offset:.2f} deg from the sun that was asked for "
+                             f"(more than {SUN_CHECK_DEG} deg); the sky or the camera convention is wrong")
         rec = {"name": p["name"], "file": path.name, "split": p["split"], "family": p["family"], "params": p,
-               "render": settings, "sun": sun_direction(p), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+               "render": settings, "sun": sun, "peak_offset_deg": round(offset, 3),
+               "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
         records.append(rec)
     records.sort(key=lambda r: r["params"]["index"])
     tmp = index.with_suffix(".json.tmp")

@@ -735,6 +735,11 @@ CSV_KEYS = ["scene", "family", "row", "sky_type", *[k for k, _ in COLUMNS], "sca
 TITLE = "# Image-based lighting: renders lit by the true HDR vs by each reconstruction"
 
 
+def _cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def _repo_relative(pythonpath: str) -> str:
     parts = []
     for p in pythonpath.split(os.pathsep):
@@ -860,7 +865,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Device: {device_description(args.threads)}.",
         f"Scenes: {', '.join(f'{s.name} ({s.family})' for s in scenes)}; maps {MAP_WIDTH}x{MAP_WIDTH // 2}; "
         f"renders {spec.width}x{spec.height}, {spec.samples} samples, yaws {', '.join(f'{y:g}' for y in spec.yaws)} deg.",
-        f"Run time {took:.0f} s (test set ready after {t_set:.0f} s).",
+        f"Run time {took:.0f} s wall, {_cpu_seconds():.0f} s of CPU (user + system; the machine is shared) "
+        f"(test set ready after {t_set:.0f} s).",
     ]
     write_outputs(args.out, args.name, header, records, tables)
     sheet = contact_sheet(scenes, rows, args.out / f"{args.name}_sheet.png")

@@ -1,0 +1,378 @@
+"""Physically based sky panoramas for the image-based-lighting evaluation (bench/ibl.py).
+
+    python tools/make_sky_hdrs.py                      # all 24 skies -> build/ibl/skies/
+    python tools/make_sky_hdrs.py --split heldout      # only the 8 held-out skies (what bench/ibl.py needs)
+    python tools/make_sky_hdrs.py --count 48 --width 1024 --samples 128 --out DIR
+
+Each sky is rendered by Cycles (bpy 5.0.1) through an equirectangular
+panoramic camera and written as a float32 OpenEXR with singlehdr's own writer
+(``singlehdr.io.write_hdr``; never ``Image.save``), lin Rec.709, in the
+project's map convention: the image centre looks along Blender's +X, u = 0.25
+along +Y, the top row is the zenith (= :mod:`singlehdr.envmap.projections`,
+so a map loads as a Blender World with no rotation).
+
+Parameters come from the sky's index ``i`` alone (same index -> same sky;
+nothing random at run time):
+
+* sky model by ``(i // 6) % 4``: MULTIPLE_SCATTERING, SINGLE_SCATTERING (both
+  with Blender's physical sun disc, 0.53 deg), PREETHAM, HOSEK_WILKIE (no disc
+  in Blender: the sun is their circumsolar peak);
+* sun elevation 2-70 deg and azimuth 0-360 deg from low-discrepancy
+  sequences (golden ratio and plastic number), air 0.5-2, aerosol (dust)
+  0.2-6, ozone 0-3 (physical skies), turbidity 2-7 (Preetham/Hosek-Wilkie),
+  ground albedo 0.1-0.6;
+* ``(i // 3) % 2 == 1``: "ground" family -- a ground plane of that albedo and
+  3-6 boxes (buildings, 3-12 m tall, 10-40 m away, never within 35 deg of the
+  sun's azimuth so the sun stays in view) rendered by path tracing under the
+  sky, camera 1.6 m above the ground; otherwise "sky" family (the sky texture
+  alone; the physical skies show their own dark ground below the horizon,
+  Preetham and Hosek-Wilkie, which mirror the sky there, get a Lambertian
+  ground of the ground albedo lit by the sky above: :func:`lambertian_ground`).
+
+**Split (fixed rule): a sky is held out iff ``i % 3 == 2``** (i = 2, 5, 8,
+...); the others are for training.  The held-out skies plus Blender's
+held-out bundled HDRIs ``courtyard.exr`` and ``sunset.exr`` are bench/ibl.py's
+evaluation set.  ``manifest.json`` lists every sky's parameters, split,
+family, the sun direction (house convention, +Y up, -Z forward, and Blender's
+Z-up frame) and the SHA-256 of its file.  Existing files whose parameters
+match the manifest are kept (re-running costs nothing).  Every sky is
+checked: a physical sky whose brightest pixel lies more than 1 deg from the
+sun asked for stops the run; the offset is in the manifest
+(``peak_offset_deg``; Preetham / Hosek-Wilkie skies may peak at the horizon).
+
+Blender's sun direction (measured with Cycles, checked in
+tests/hosts/test_ibl_render.py): a sky with ``sun_rotation`` r and
+``sun_elevation`` e puts the sun at (sin r cos e, cos r cos e, sin e) in
+Blender's frame (r = 0 towards +Y, r = 90 deg towards +X); Preetham and
+Hosek-Wilkie take that vector as ``sun_direction``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_OUT = ROOT / "build" / "ibl" / "skies"
+SKY_TYPES = ("MULTIPLE_SCATTERING", "SINGLE_SCATTERING", "PREETHAM", "HOSEK_WILKIE")
+PHYSICAL = ("MULTIPLE_SCATTERING", "SINGLE_SCATTERING")
+SUN_DIAMETER_DEG = 0.53
+CAMERA_HEIGHT = 1.6
+#: version of the recipe: bump when the rendering changes so cached files are redone
+RECIPE = 1
+
+
+def is_held_out(index: int) -> bool:
+    """The fixed split rule: sky ``index`` is held out (evaluation only) iff index % 3 == 2."""
+    return index % 3 == 2
+
+
+def _frac(x: float) -> float:
+    return x - math.floor(x)
+
+
+def sky_params(index: int) -> dict:
+    """Every parameter of sky ``index`` (deterministic, see the module doc)."""
+    i = int(index)
+    sky_type = SKY_TYPES[(i // 6) % 4]
+    family = "ground" if (i // 3) % 2 == 1 else "sky"
+    elevation = 2.0 + 68.0 * _frac(0.5 + i * 0.6180339887498949)
+    rotation = 360.0 * _frac(0.25 + i * 0.7548776662466927)
+    rng = random.Random(1000 + i)
+    p = {
+        "index": i,
+        "name": f"sky_{i:03d}",
+        "split": "heldout" if is_held_out(i) else "train",
+        "family": family,
+        "sky_type": sky_type,
+        "sun_elevation_deg": round(elevation, 4),
+        "sun_rotation_deg": round(rotation, 4),
+        "sun_diameter_deg": SUN_DIAMETER_DEG if sky_type in PHYSICAL else None,
+        "air_density": round(rng.uniform(0.5, 2.0), 3),
+        "aerosol_density": round(math.exp(rng.uniform(math.log(0.2), math.log(6.0))), 3),
+        "ozone_density": round(rng.uniform(0.0, 3.0), 3),
+        "turbidity": round(rng.uniform(2.0, 7.0), 3),
+        "ground_albedo": round(rng.uniform(0.1, 0.6), 3),
+        "recipe": RECIPE,
+    }
+    if family == "ground":
+        sun_az = rotation
+        boxes = []
+        for _ in range(rng.randint(3, 6)):
+            for _try in range(50):
+                az = rng.uniform(0.0, 360.0)
+                if abs((az - sun_az + 180.0) % 360.0 - 180.0) > 35.0:
+                    break
+            dist = rng.uniform(10.0, 40.0)
+            boxes.append({
+                "azimuth_deg": round(az, 3),  # measured like sun_rotation (0 = +Y, 90 = +X)
+                "distance": round(dist, 3),
+                "width": round(rng.uniform(3.0, 12.0), 3),
+                "depth": round(rng.uniform(3.0, 10.0), 3),
+                "height": round(rng.uniform(3.0, 12.0), 3),
+                "albedo": [round(rng.uniform(0.15, 0.7), 3) for _ in range(3)],
+                "spin_deg": round(rng.uniform(0.0, 90.0), 3),
+            })
+        p["boxes"] = boxes
+    return p
+
+
+def sun_direction_blender(rotation_deg: float, elevation_deg: float) -> list[float]:
+    """Blender (Z up) unit vector of a sky's sun: (sin r cos e, cos r cos e, sin e)."""
+    r, e = math.radians(rotation_deg), math.radians(elevation_deg)
+    return [math.sin(r) * math.cos(e), math.cos(r) * math.cos(e), math.sin(e)]
+
+
+def blender_to_house(d: list[float]) -> list[float]:
+    """Blender (x_b, y_b, z_b) -> house (x, y, z) = (-y_b, z_b, -x_b) (inverse of projections.to_blender)."""
+    return [-d[1], d[2], -d[0]]
+
+
+def sun_direction(params: dict) -> dict:
+    """The sun of a sky: Blender and house unit vectors, house azimuth/elevation in degrees."""
+    db = sun_direction_blender(params["sun_rotation_deg"], params["sun_elevation_deg"])
+    dh = blender_to_house(db)
+    az = math.degrees(math.atan2(dh[0], -dh[2]))
+    el = math.degrees(math.asin(max(-1.0, min(1.0, dh[1]))))
+    return {"blender": db, "house": dh, "azimuth_deg": az, "elevation_deg": el}
+
+
+def _import_bpy():
+    os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="singlehdr_bur_"))
+    import bpy  # noqa: PLC0415  (tools only; core never imports bpy)
+
+    return bpy
+
+
+def _diffuse(bpy, name: str, rgb) -> object:
+    mat = bpy.data.materials.new(name)
+    if mat.node_tree is None:
+        mat.use_nodes = True
+    bsdf = next(n for n in mat.node_tree.nodes if n.type == "BSDF_PRINCIPLED")
+    bsdf.inputs["Base Color"].default_value = (*rgb, 1.0)
+    bsdf.inputs["Roughness"].default_value = 1.0
+    bsdf.inputs["Specular IOR Level"].default_value = 0.0
+    return mat
+
+
+def add_sky_world(bpy, scene, params: dict, strength: float = 1.0):
+    """A World whose Background is Blender's Sky Texture with ``params``; returns the sky node."""
+    world = bpy.data.worlds.new(params.get("name", "sky"))
+    scene.world = world
+    nt = world.node_tree
+    bg = next(n for n in nt.nodes if n.type == "BACKGROUND")
+    bg.inputs["Strength"].default_value = strength
+    sky = nt.nodes.new("ShaderNodeTexSky")
+    sky.sky_type = params["sky_type"]
+    sky.sun_elevation = math.radians(params["sun_elevation_deg"])
+    sky.sun_rotation = math.radians(params["sun_rotation_deg"])
+    sky.sun_direction = sun_direction_blender(params["sun_rotation_deg"], params["sun_elevation_deg"])
+    if params["sky_type"] in PHYSICAL:
+        sky.sun_disc = True
+        sky.sun_size = math.radians(SUN_DIAMETER_DEG)
+        sky.sun_intensity = 1.0
+        sky.air_density = params["air_density"]
+        sky.aerosol_density = params["aerosol_density"]
+        sky.ozone_density = params["ozone_density"]
+    else:
+        sky.turbidity = params["turbidity"]
+        sky.ground_albedo = params["ground_albedo"]
+    nt.links.new(sky.outputs["Color"], bg.inputs["Color"])
+    return sky
+
+
+def setup_cycles(scene, width: int, height: int, samples: int, threads: int = 0, seed: int = 0) -> None:
+    """Deterministic Cycles CPU settings: fixed seed, no denoiser, no clamping, float EXR output."""
+    scene.render.engine = "CYCLES"
+    scene.cycles.device = "CPU"
+    scene.cycles.samples = samples
+    scene.cycles.seed = seed
+    scene.cycles.use_animated_seed = False
+    scene.cycles.use_denoising = False
+    scene.cycles.use_adaptive_sampling = False
+    scene.cycles.sample_clamp_direct = 0.0
+    scene.cycles.sample_clamp_indirect = 0.0
+    scene.render.resolution_x, scene.render.resolution_y = width, height
+    scene.render.resolution_percentage = 100
+    scene.render.film_transparent = False
+    scene.render.image_settings.file_format = "OPEN_EXR"
+    scene.render.image_settings.color_depth = "32"
+    scene.render.image_settings.exr_codec = "ZIP"
+    if threads:
+        scene.render.threads_mode = "FIXED"
+        scene.render.threads = threads
+
+
+def add_pano_camera(bpy, scene, height: float = 0.0):
+    """An equirect panoramic camera looking along Blender +X, Z up: the house map convention."""
+    cam = bpy.data.cameras.new("pano")
+    cam.type = "PANO"
+    cam.panorama_type = "EQUIRECTANGULAR"
+    obj = bpy.data.objects.new("pano", cam)
+    scene.collection.objects.link(obj)
+    obj.location = (0.0, 0.0, height)
+    obj.rotation_euler = (math.pi / 2, 0.0, -math.pi / 2)
+    scene.camera = obj
+    return obj
+
+
+def build_sky_scene(params: dict, width: int, height: int, samples: int, threads: int = 0):
+    """Reset bpy and build the panorama scene of one sky (world, optional ground + boxes, pano camera)."""
+    bpy = _import_bpy()
+    bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
+    scene = bpy.context.scene
+    setup_cycles(scene, width, height, samples, threads, seed=params["index"])
+    scene.view_settings.view_transform = "Standard"
+    add_sky_world(bpy, scene, params)
+    cam_h = 0.0
+    if params["family"] == "ground":
+        cam_h = CAMERA_HEIGHT
+        a = params["ground_albedo"]
+        mesh = bpy.data.meshes.new("ground")
+        s = 2000.0
+        mesh.from_pydata([(-s, -s, 0), (s, -s, 0), (s, s, 0), (-s, s, 0)], [], [(0, 1, 2, 3)])
+        ground = bpy.data.objects.new("ground", mesh)
+        scene.collection.objects.link(ground)
+        ground.data.materials.append(_diffuse(bpy, "ground", (a, a * 0.95, a * 0.85)))
+        for k, b in enumerate(params["boxes"]):
+            r = math.radians(b["azimuth_deg"])
+            cx, cy = b["distance"] * math.sin(r), b["distance"] * math.cos(r)
+            w2, d2, h = b["width"] / 2, b["depth"] / 2, b["height"]
+            verts = [(x, y, z) for z in (0.0, h) for (x, y) in ((-w2, -d2), (w2, -d2), (w2, d2), (-w2, d2))]
+            faces = [(0, 3, 2, 1), (4, 5, 6, 7), (0, 1, 5, 4), (1, 2, 6, 5), (2, 3, 7, 6), (3, 0, 4, 7)]
+            m = bpy.data.meshes.new(f"box{k}")
+            m.from_pydata(verts, [], faces)
+            obj = bpy.data.objects.new(f"box{k}", m)
+            obj.location = (cx, cy, 0.0)
+            obj.rotation_euler = (0.0, 0.0, math.radians(b["spin_deg"]))
+            scene.collection.objects.link(obj)
+            obj.data.materials.append(_diffuse(bpy, f"box{k}", b["albedo"]))
+    add_pano_camera(bpy, scene, cam_h)
+    return bpy, scene
+
+
+def lambertian_ground(hdr, albedo: float):
+    """Replace the lower hemisphere of an equirect by a Lambertian ground of ``albedo`` lit by the upper one.
+
+    Blender's Preetham and Hosek-Wilkie skies show a mirrored sky below the
+    horizon (brighter than the sky itself); a real ground has radiance
+    albedo * E / pi with E the horizontal irradiance of the sky,
+    E = sum over the upper hemisphere of L sin(elevation) d omega
+    (d omega = (2 pi / W) (pi / H) cos(elevation) per pixel).
+    """
+    import numpy as np
+
+    h, w = hdr.shape[:2]
+    el = (0.5 - (np.arange(h) + 0.5) / h) * np.pi
+    omega = (2 * np.pi / w) * (np.pi / h) * np.cos(el)
+    up = el > 0
+    e = np.einsum("hwc,h->c", hdr[up].astype(np.float64), (omega * np.sin(el))[up])
+    out = hdr.copy()
+    out[~up] = (albedo * e / np.pi).astype(np.float32)
+    return out
+
+
+def render_sky(params: dict, path: Path, width: int, height: int, samples: int, threads: int = 0) -> Path:
+    """Render one sky panorama and write it (float32 EXR, singlehdr's writer) to ``path``."""
+    import numpy as np
+
+    from singlehdr.io import read_hdr, write_hdr
+
+    bpy, scene = build_sky_scene(params, width, height, samples, threads)
+    with tempfile.TemporaryDirectory(prefix="singlehdr_sky_") as tmp:
+        raw = Path(tmp) / "raw.exr"
+        scene.render.filepath = str(raw)
+        bpy.ops.render.render(write_still=True)
+        hdr, _ = read_hdr(raw, allow_nonfinite=True)
+    hdr = np.clip(np.nan_to_num(hdr, nan=0.0, posinf=0.0, neginf=0.0), 0.0, None).astype(np.float32)
+    if params["family"] == "sky" and params["sky_type"] not in PHYSICAL:
+        hdr = lambertian_ground(hdr, params["ground_albedo"])
+    attrs = {f"singlehdr:sky:{k}": (json.dumps(v) if isinstance(v, (list, dict)) else v)
+             for k, v in params.items() if v is not None}
+    return write_hdr(path, hdr, half=False, attributes=attrs, overwrite=True)
+
+
+#: a physical sky's brightest pixel must lie within this angle of its sun (one 512-px pixel is 0.7 deg)
+SUN_CHECK_DEG = 1.0
+
+
+def peak_offset_deg(path: Path, sun_house) -> float:
+    """Angle in degrees between the centre of a map's brightest pixel (luminance) and the sun direction."""
+    import numpy as np
+
+    from singlehdr.io import read_hdr
+
+    hdr, _ = read_hdr(path)
+    y = hdr.astype(np.float64) @ np.array([0.2126, 0.7152, 0.0722])
+    h, w = y.shape
+    i, j = np.unravel_index(int(np.argmax(y)), y.shape)
+    az, el = ((j + 0.5) / w - 0.5) * 2 * np.pi, (0.5 - (i + 0.5) / h) * np.pi
+    d = np.array([np.cos(el) * np.sin(az), np.sin(el), -np.cos(el) * np.cos(az)])
+    return float(np.degrees(np.arccos(np.clip(d @ np.asarray(sun_house, dtype=np.float64), -1.0, 1.0))))
+
+
+def make_skies(out: Path = DEFAULT_OUT, count: int = 24, split: str = "all", width: int = 512, height: int = 256,
+               samples: int = 64, threads: int = 0, log=print) -> list[dict]:
+    """Render (or keep) skies 0..count-1 of ``split`` ("all", "train", "heldout"); write manifest.json; return records."""
+    out.mkdir(parents=True, exist_ok=True)
+    index = out / "manifest.json"
+    known = {r["name"]: r for r in json.loads(index.read_text())} if index.is_file() else {}
+    records = []
+    for i in range(count):
+        p = sky_params(i)
+        if split != "all" and p["split"] != split:
+            if p["name"] in known:
+                records.append(known[p["name"]])
+            continue
+        path = out / f"{p['name']}.exr"
+        settings = {"width": width, "height": height, "samples": samples}
+        old = known.get(p["name"])
+        fresh = (old is not None and path.is_file() and old.get("params") == p and old.get("render") == settings
+                 and old.get("sha256") == hashlib.sha256(path.read_bytes()).hexdigest())
+        if not fresh:
+            t0 = time.perf_counter()
+            render_sky(p, path, width, height, samples, threads)
+            log(f"{path.name}: {p['sky_type']} {p['family']} sun el {p['sun_elevation_deg']:.1f} "
+                f"rot {p['sun_rotation_deg']:.1f} ({time.perf_counter() - t0:.1f} s)")
+        sun = sun_direction(p)
+        offset = peak_offset_deg(path, sun["house"])
+        if p["sky_type"] in PHYSICAL and offset > SUN_CHECK_DEG:
+            raise SystemExit(f"{path.name}: the brightest pixel is {offset:.2f} deg from the sun that was asked for "
+                             f"(more than {SUN_CHECK_DEG} deg); the sky or the camera convention is wrong")
+        rec = {"name": p["name"], "file": path.name, "split": p["split"], "family": p["family"], "params": p,
+               "render": settings, "sun": sun, "peak_offset_deg": round(offset, 3),
+               "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+        records.append(rec)
+    records.sort(key=lambda r: r["params"]["index"])
+    tmp = index.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(records, indent=1))
+    os.replace(tmp, index)
+    return records
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument("--count", type=int, default=24, help="skies 0..COUNT-1 (default 24: 16 train, 8 held out)")
+    ap.add_argument("--split", choices=("all", "train", "heldout"), default="all")
+    ap.add_argument("--width", type=int, default=512)
+    ap.add_argument("--height", type=int, default=None, help="default width / 2")
+    ap.add_argument("--samples", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=0, help="Cycles threads (0 = all)")
+    args = ap.parse_args(argv)
+    recs = make_skies(args.out, args.count, args.split, args.width, args.height or args.width // 2, args.samples, args.threads,
+                      log=lambda s: print(s, file=sys.stderr, flush=True))
+    print(f"{len(recs)} skies in {args.out} (manifest.json)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

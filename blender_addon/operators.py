@@ -19,7 +19,7 @@ from pathlib import Path
 import bpy
 from bpy_extras.io_utils import ImportHelper
 
-from .convert import KIND_ITEMS, METHOD_ITEMS, make_options, make_world_hdr, output_name, working_space_key
+from .convert import KIND_ITEMS, METHOD_ITEMS, make_options, working_space_key
 from .prefs import settings
 
 PHOTO_GLOB = "*.jpg;*.jpeg;*.png;*.tif;*.tiff;*.webp;*.heic;*.heif"
@@ -27,6 +27,10 @@ PHOTO_GLOB = "*.jpg;*.jpeg;*.png;*.tif;*.tiff;*.webp;*.heic;*.heif"
 
 def _user_error(exc: BaseException) -> str | None:
     """The one-line message of an error the user can fix, else None."""
+    from .runner import BakeError
+
+    if isinstance(exc, BakeError):
+        return str(exc)
     try:
         from singlehdr.errors import SingleHDRError
     except ImportError:
@@ -120,57 +124,117 @@ class SINGLEHDR_OT_bake_hdr(bpy.types.Operator):
         return _run_reporting(self, context, work)
 
 
-def _output_folder(directory: str) -> Path:
-    """Where the world's EXR goes: the chosen folder, else next to the .blend, else Blender's temp dir."""
-    if directory:
-        return Path(bpy.path.abspath(directory))
-    if bpy.data.filepath:
-        return Path(bpy.data.filepath).parent / "singlehdr"
-    return Path(bpy.app.tempdir or os.path.join(os.path.expanduser("~"), "singlehdr"))
+EXPOSURE_ITEMS = (
+    ("relative", "Relative", "LDR white = 1.0 (the photo's own exposure)"),
+    ("absolute", "Absolute", "Physical units from the photo's EXIF exposure (cd/m^2; a Sun lamp in W/m^2 to match)"),
+    ("median", "Median", "Scale so the map's median luminance is 0.18"),
+)
+SUN_ITEMS = (
+    ("LAMP", "Sun lamp", "Recover the sun and light it with a Sun lamp (crisp shadows, no fireflies); "
+     "the World shows the map with the sun painted out"),
+    ("MAP", "In the map", "Recover the sun and keep it in the World texture"),
+    ("NONE", "No sun", "Do not recover a sun (overcast skies, interiors)"),
+)
+STORAGE_ITEMS = (
+    ("AUTO", "Auto", "Next to the .blend (// path) when it is saved, else packed"),
+    ("RELATIVE", "Next to .blend", "Write the map to //singlehdr/ beside the .blend and use a relative path"),
+    ("PACK", "Pack into .blend", "Pack the map into the .blend (no file on disk)"),
+)
 
 
-def _free_path(folder: Path, name: str) -> Path:
-    """``folder/name``, numbered (name_001.exr, ...) if that file exists."""
-    path = folder / name
-    stem, suffix = path.stem, path.suffix
-    n = 0
-    while path.exists():
-        n += 1
-        path = folder / f"{stem}_{n:03d}{suffix}"
-    return path
+def build_world(world, image, *, strength: float, rotation: float) -> None:
+    """World nodes (see world.build_world)."""
+    from .world import build_world as _build
+
+    _build(world, image, strength=strength, rotation=rotation)
 
 
-def build_world(world: bpy.types.World, image: bpy.types.Image, *, strength: float, rotation: float) -> None:
-    """World nodes: Texture Coordinate -> Mapping (rotation Z) -> Environment Texture -> Background -> World Output."""
-    tree = world.node_tree
-    nodes, links = tree.nodes, tree.links
-    nodes.clear()
-    coords = nodes.new("ShaderNodeTexCoord")
-    coords.location = (-900, 0)
-    mapping = nodes.new("ShaderNodeMapping")
-    mapping.name = "SingleHDR Mapping"
-    mapping.location = (-700, 0)
-    mapping.inputs["Rotation"].default_value = (0.0, 0.0, rotation)
-    env = nodes.new("ShaderNodeTexEnvironment")
-    env.name = "SingleHDR Environment"
-    env.location = (-450, 0)
-    env.image = image
-    env.projection = "EQUIRECTANGULAR"
-    env.interpolation = "Linear"
-    background = nodes.new("ShaderNodeBackground")
-    background.name = "SingleHDR Background"
-    background.location = (-150, 0)
-    background.inputs["Strength"].default_value = strength
-    output = nodes.new("ShaderNodeOutputWorld")
-    output.location = (100, 0)
-    links.new(coords.outputs["Generated"], mapping.inputs["Vector"])
-    links.new(mapping.outputs["Vector"], env.inputs["Vector"])
-    links.new(env.outputs["Color"], background.inputs["Color"])
-    links.new(background.outputs["Background"], output.inputs["Surface"])
+class _ModalBake:
+    """Runs a bake job (start/poll/progress/cancel) without blocking Blender.
+
+    With a window: a timer polls the child; the status bar shows progress;
+    Esc cancels (the job removes its private files; nothing in the scene has
+    changed).  Without a window (background, scripts) or with ``blocking``:
+    waits for the child.  The scene is changed only in ``_apply`` after a
+    successful run, so the whole action is one undo step.
+    """
+
+    _job = None
+    _timer = None
+    _label = "SingleHDR"
+
+    def _run_job(self, context, job) -> set[str]:
+        wm = context.window_manager
+        self._job = job
+        if bpy.app.background or context.window is None or getattr(self, "blocking", False):
+            job_state = job.run.wait() if job.run is not None else "failed"
+            return self._end(context, job_state)
+        self._timer = wm.event_timer_add(0.1, window=context.window)
+        wm.modal_handler_add(self)
+        wm.progress_begin(0, 100)
+        self._status(context)
+        return {"RUNNING_MODAL"}
+
+    def _status(self, context) -> None:
+        job = self._job
+        pct = int(100 * job.progress())
+        text = f"{self._label}: {pct}% ({job.run.elapsed:.0f} s) - Esc to cancel"
+        if context.workspace is not None:
+            context.workspace.status_text_set(text)
+        context.window_manager.progress_update(pct)
+
+    def _cleanup(self, context) -> None:
+        wm = context.window_manager
+        if self._timer is not None:
+            wm.event_timer_remove(self._timer)
+            self._timer = None
+            wm.progress_end()
+            if context.workspace is not None:
+                context.workspace.status_text_set(None)
+
+    def modal(self, context, event):
+        if event.type == "ESC" and event.value == "PRESS":
+            self._job.cancel()
+            self._cleanup(context)
+            self.report({"WARNING"}, f"{self._label} cancelled: nothing was changed")
+            return {"CANCELLED"}
+        if event.type != "TIMER":
+            return {"PASS_THROUGH"}
+        state = self._job.poll()
+        if state == "running":
+            self._status(context)
+            return {"PASS_THROUGH"}
+        self._cleanup(context)
+        return self._end(context, state)
+
+    def cancel(self, context):  # Blender calls this when it ends the modal operator itself (file closed ...)
+        if self._job is not None:
+            self._job.cancel()
+        self._cleanup(context)
+
+    def _end(self, context, state: str) -> set[str]:
+        job = self._job
+        if state == "cancelled":
+            job.cancel()
+            self.report({"WARNING"}, f"{self._label} cancelled: nothing was changed")
+            return {"CANCELLED"}
+        if state != "done":
+            job.cancel()
+            self.report({"ERROR"}, job.run.error if job.run is not None and job.run.error else f"{self._label} failed")
+            return {"CANCELLED"}
+        try:
+            return self._apply(context)
+        except Exception as exc:  # noqa: BLE001 - every failure is reported in the UI
+            message = _user_error(exc)
+            if message is None:
+                traceback.print_exc()
+                message = f"SingleHDR failed unexpectedly ({type(exc).__name__}: {exc}); see the system console"
+            self.report({"ERROR"}, message)
+            return {"CANCELLED"}
 
 
-class SINGLEHDR_OT_world_from_photo(bpy.types.Operator, ImportHelper):
-    """Make the scene's World from one photo, 360 panorama or chrome-ball shot (reconstructed to linear HDR)"""
+class SINGLEHDR_OT_world_from_photo(_ModalBake, bpy.types.Operator, ImportHelper):
+    """Make the scene's World from one photo, 360 panorama or chrome-ball shot (reconstructed to linear HDR); Esc cancels"""
 
     bl_idname = "singlehdr.world_from_photo"
     bl_label = "Create World from Photo"
@@ -179,6 +243,8 @@ class SINGLEHDR_OT_world_from_photo(bpy.types.Operator, ImportHelper):
     filter_glob: bpy.props.StringProperty(default=PHOTO_GLOB, options={"HIDDEN"})
     kind: bpy.props.EnumProperty(name="Input", items=KIND_ITEMS, default="auto")
     method: bpy.props.EnumProperty(name="Method", items=METHOD_ITEMS, default="singlehdr")
+    exposure: bpy.props.EnumProperty(name="Exposure", items=EXPOSURE_ITEMS, default="relative")
+    sun: bpy.props.EnumProperty(name="Sun", items=SUN_ITEMS, default="LAMP")
     strength: bpy.props.FloatProperty(name="Strength", default=1.0, min=0.0, soft_max=10.0)
     width: bpy.props.IntProperty(
         name="Width", description="Width of the equirectangular map in pixels (height = width / 2)",
@@ -195,73 +261,62 @@ class SINGLEHDR_OT_world_from_photo(bpy.types.Operator, ImportHelper):
         default=0.0,
         subtype="ANGLE",
     )
+    storage: bpy.props.EnumProperty(name="Store map", items=STORAGE_ITEMS, default="AUTO")
     directory_out: bpy.props.StringProperty(
         name="Output folder",
-        description="Where to write the HDR EXR; empty = a 'singlehdr' folder next to the .blend",
+        description="Write the map to this folder instead (absolute path); empty = as 'Store map' says",
         subtype="DIR_PATH",
         default="",
     )
-    pack: bpy.props.BoolProperty(
-        name="Pack into .blend", description="Also pack the EXR into the .blend (always done for unsaved files)", default=False
+    blocking: bpy.props.BoolProperty(
+        name="Wait", description="Wait for the bake (scripts); the UI otherwise stays live", default=False,
+        options={"HIDDEN", "SKIP_SAVE"},
     )
 
-    def execute(self, context):
-        source = Path(bpy.path.abspath(self.filepath))
-        if not source.is_file():
-            self.report({"ERROR"}, f"no such photo: {source}")
-            return {"CANCELLED"}
+    def draw(self, context):
+        layout = self.layout
+        for prop in ("kind", "method", "exposure", "sun", "strength", "width", "fov", "rotation", "storage", "directory_out"):
+            layout.prop(self, prop)
+
+    def make_job(self, context):
+        from .prefs import python_setting
+        from .runner import find_python
+        from .world import WorldBake
+
         model_path, device = settings(context)
-        scene = context.scene
+        colorspace_name = bpy.data.colorspace.working_space
+        storage = "FOLDER" if self.directory_out else self.storage
+        if storage == "AUTO":
+            storage = "RELATIVE" if bpy.data.filepath else "PACK"
+        return WorldBake(
+            source=Path(bpy.path.abspath(self.filepath)),
+            python=find_python(python_setting(context)),
+            storage=storage, directory=self.directory_out, kind=self.kind, width=self.width - self.width % 2,
+            method=self.method, model=model_path, device=device, exposure=self.exposure, fov=self.fov, sun=self.sun,
+            strength=self.strength, rotation=self.rotation, colorspace_name=colorspace_name,
+            colorspace_key=working_space_key(colorspace_name),
+        )
 
-        def work(progress):
-            from singlehdr.io import write_hdr
+    def execute(self, context):
+        self._label = f"SingleHDR world from {bpy.path.basename(self.filepath)}"
+        try:
+            job = self.make_job(context).start()
+        except Exception as exc:  # noqa: BLE001
+            message = _user_error(exc)
+            if message is None:
+                traceback.print_exc()
+                message = f"SingleHDR failed unexpectedly ({type(exc).__name__}: {exc}); see the system console"
+            self.report({"ERROR"}, message)
+            return {"CANCELLED"}
+        return self._run_job(context, job)
 
-            colorspace_name = bpy.data.colorspace.working_space
-            key = working_space_key(colorspace_name)
-            progress(5)
-            hdr_linear, alpha, meta = make_world_hdr(
-                str(source),
-                method=self.method,
-                model_path=model_path,
-                device=device,
-                kind=self.kind,
-                colorspace=key,
-                width=self.width - self.width % 2,
-                fov=self.fov,
-            )
-            progress(80)
-            folder = _output_folder(self.directory_out)
-            folder.mkdir(parents=True, exist_ok=True)
-            path = write_hdr(
-                _free_path(folder, output_name(source.stem)),
-                hdr_linear,
-                alpha=alpha,
-                half=False,
-                colorspace=key,
-                attributes={f"singlehdr:{k}": v for k, v in meta.items() if isinstance(v, (str, int, float))},
-                inputs=(source,),
-            )
-            image = bpy.data.images.load(str(path), check_existing=False)
-            image.colorspace_settings.name = colorspace_name
-            # alpha is singlehdr's reliability mask (0 = filled in): keep it, but never let
-            # Blender premultiply the colours with it
-            image.alpha_mode = "CHANNEL_PACKED"
-            if bpy.data.filepath and not self.directory_out:
-                try:
-                    image.filepath = bpy.path.relpath(str(path))
-                except ValueError:  # another drive on Windows
-                    pass
-            if self.pack or not bpy.data.filepath:
-                image.pack()
-            world = bpy.data.worlds.new(f"SingleHDR {source.stem}")
-            build_world(world, image, strength=self.strength, rotation=self.rotation)
-            world["singlehdr_source"] = str(source)
-            world["singlehdr_exr"] = str(path)
-            scene.world = world
-            progress(100)
-            self.report({"INFO"}, f"world from {source.name}: {path}")
-
-        return _run_reporting(self, context, work)
+    def _apply(self, context) -> set[str]:
+        world, lamp, path = self._job.apply(context)
+        for message in self._job.messages:
+            self.report({"WARNING"}, message)
+        extra = f", Sun lamp {lamp.data.energy:.4g} W/m^2" if lamp is not None else ""
+        self.report({"INFO"}, f"world from {self._job.source.name}: {path}{extra}")
+        return {"FINISHED"}
 
 
 def _import_menu(self, context):

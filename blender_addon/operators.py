@@ -65,65 +65,6 @@ def _provenance(metadata: dict) -> str:
     return json.dumps(plain, sort_keys=True)
 
 
-class SINGLEHDR_OT_bake_hdr(bpy.types.Operator):
-    """Reconstruct the node's source image as linear HDR and store it in the .blend"""
-
-    bl_idname = "singlehdr.bake_hdr"
-    bl_label = "Bake HDR"
-    bl_options = {"REGISTER"}
-
-    tree_name: bpy.props.StringProperty(name="Node tree", options={"HIDDEN", "SKIP_SAVE"})
-    node_name: bpy.props.StringProperty(name="Node", options={"HIDDEN", "SKIP_SAVE"})
-
-    def _node(self, context):
-        from .nodes import NODE_IDNAME
-
-        if self.tree_name:
-            tree = bpy.data.node_groups.get(self.tree_name)
-            node = tree.nodes.get(self.node_name) if tree is not None else None
-        else:
-            node = getattr(context, "active_node", None)
-        return node if node is not None and node.bl_idname == NODE_IDNAME else None
-
-    def execute(self, context):
-        node = self._node(context)
-        if node is None:
-            self.report({"ERROR"}, "select a SingleHDR Reconstruct node in the compositor first")
-            return {"CANCELLED"}
-        source = node.source_image
-        if source is None:
-            self.report({"ERROR"}, "choose a source image on the SingleHDR node first")
-            return {"CANCELLED"}
-        model_path, device = settings(context)
-
-        def work(progress):
-            import singlehdr
-
-            from .blender_io import read_ldr, write_float_image
-
-            colorspace_name = bpy.data.colorspace.working_space
-            options = make_options(
-                node.method,
-                model_path=model_path,
-                device=device,
-                input_kind=node.input_kind,
-                colorspace=working_space_key(colorspace_name),
-            )
-            ldr = read_ldr(source)
-            progress(10)
-            result = singlehdr.reconstruct(ldr, options)
-            progress(90)
-            image = write_float_image(f"{source.name} HDR", result.hdr_linear, colorspace_name, existing=node.baked_image)
-            image["singlehdr"] = _provenance(result.metadata)
-            node.set_baked_image(image)
-            node.baked_colorspace = colorspace_name
-            node.baked_info = str(result.metadata.get("model_id", node.method))
-            progress(100)
-            self.report({"INFO"}, f"baked {image.name} ({image.size[0]}x{image.size[1]}, peak {float(result.hdr_linear.max()):.3g})")
-
-        return _run_reporting(self, context, work)
-
-
 EXPOSURE_ITEMS = (
     ("relative", "Relative", "LDR white = 1.0 (the photo's own exposure)"),
     ("absolute", "Absolute", "Physical units from the photo's EXIF exposure (cd/m^2; a Sun lamp in W/m^2 to match)"),
@@ -231,6 +172,125 @@ class _ModalBake:
                 message = f"SingleHDR failed unexpectedly ({type(exc).__name__}: {exc}); see the system console"
             self.report({"ERROR"}, message)
             return {"CANCELLED"}
+
+
+class SINGLEHDR_OT_bake_hdr(_ModalBake, bpy.types.Operator):
+    """Reconstruct the node's source (a photo, an image sequence or a movie) as linear HDR; Esc cancels a plate"""
+
+    bl_idname = "singlehdr.bake_hdr"
+    bl_label = "Bake HDR"
+    bl_options = {"REGISTER", "UNDO"}
+
+    tree_name: bpy.props.StringProperty(name="Node tree", options={"HIDDEN", "SKIP_SAVE"})
+    node_name: bpy.props.StringProperty(name="Node", options={"HIDDEN", "SKIP_SAVE"})
+    blocking: bpy.props.BoolProperty(name="Wait", default=False, options={"HIDDEN", "SKIP_SAVE"})
+
+    def _node(self, context):
+        from .nodes import NODE_IDNAME
+
+        if self.tree_name:
+            tree = bpy.data.node_groups.get(self.tree_name)
+            node = tree.nodes.get(self.node_name) if tree is not None else None
+        else:
+            node = getattr(context, "active_node", None)
+        return node if node is not None and node.bl_idname == NODE_IDNAME else None
+
+    def execute(self, context):
+        node = self._node(context)
+        if node is None:
+            self.report({"ERROR"}, "select a SingleHDR Reconstruct node in the compositor first")
+            return {"CANCELLED"}
+        clip, source = node.source_clip, node.source_image
+        if source is None and clip is None:
+            self.report({"ERROR"}, "choose a source image, sequence or movie clip on the SingleHDR node first")
+            return {"CANCELLED"}
+        if clip is not None or source.source in ("SEQUENCE", "MOVIE"):
+            return self._start_plate(context, node)
+        return self._bake_still(context, node, source)
+
+    # -- plates: a child process, modal, cached ----------------------------------------
+
+    def _start_plate(self, context, node):
+        from .nodes import plate_cache_folder
+        from .plates import PlateBake
+        from .prefs import python_setting
+        from .runner import find_python
+
+        try:
+            model_path, device = settings(context)
+            colorspace_name = bpy.data.colorspace.working_space
+            clip, image = node.source_clip, node.source_image
+            data = clip if clip is not None else image
+            kind = "MOVIE" if clip is not None or image.source == "MOVIE" else "SEQUENCE"
+            source_path = Path(bpy.path.abspath(data.filepath))
+            job = PlateBake(
+                source=source_path, kind=kind,
+                cache=plate_cache_folder(node, str(source_path), model_path), python=find_python(python_setting(context)),
+                name=Path(bpy.path.abspath(data.filepath)).stem.rstrip("0123456789._-") or data.name,
+                movie_frames=int(data.frame_duration) if kind == "MOVIE" else 0,
+                method=node.method, model=model_path, device=device, input_kind=node.input_kind,
+                colorspace_key=working_space_key(colorspace_name),
+            ).start()
+        except Exception as exc:  # noqa: BLE001
+            message = _user_error(exc)
+            if message is None:
+                traceback.print_exc()
+                message = f"SingleHDR failed unexpectedly ({type(exc).__name__}: {exc}); see the system console"
+            self.report({"ERROR"}, message)
+            return {"CANCELLED"}
+        self._label = f"SingleHDR plate {job.source.name} ({len(job.todo)} of {len(job.frames)} frames to bake)"
+        self._node_ref = (node.id_data.name, node.name)
+        return self._run_job(context, job)
+
+    def _apply(self, context) -> set[str]:
+        from .nodes import set_baked_sequence
+
+        job = self._job
+        missing = job.missing()
+        if missing:
+            self.report({"ERROR"}, f"singlehdr finished but {len(missing)} frames are missing from the cache (first: {missing[0]})")
+            return {"CANCELLED"}
+        tree = bpy.data.node_groups.get(self._node_ref[0])
+        node = tree.nodes.get(self._node_ref[1]) if tree is not None else None
+        if node is None:
+            self.report({"ERROR"}, "the SingleHDR node was deleted while baking; the frames stay in the cache")
+            return {"CANCELLED"}
+        set_baked_sequence(node, job.output.path(job.frames[0]), job.frames, bpy.data.colorspace.working_space)
+        node.baked_info = f"{node.method}: {len(job.frames)} frames" + (", one camera response per shot" if job.shot_locked else "")
+        self.report({"INFO"}, f"baked {len(job.todo)} frames ({len(job.frames) - len(job.todo)} from the cache) into {job.cache}")
+        return {"FINISHED"}
+
+    # -- a single image: in Blender's Python (needs singlehdr there) --------------------
+
+    def _bake_still(self, context, node, source):
+        model_path, device = settings(context)
+
+        def work(progress):
+            import singlehdr
+
+            from .blender_io import read_ldr, write_float_image
+
+            colorspace_name = bpy.data.colorspace.working_space
+            options = make_options(
+                node.method,
+                model_path=model_path,
+                device=device,
+                input_kind=node.input_kind,
+                colorspace=working_space_key(colorspace_name),
+            )
+            ldr = read_ldr(source)
+            progress(10)
+            result = singlehdr.reconstruct(ldr, options)
+            progress(90)
+            image = write_float_image(f"{source.name} HDR", result.hdr_linear, colorspace_name, existing=node.baked_image)
+            image["singlehdr"] = _provenance(result.metadata)
+            node.set_baked_image(image)
+            node.baked_colorspace = colorspace_name
+            node.baked_info = str(result.metadata.get("model_id", node.method))
+            progress(100)
+            self.report({"INFO"}, f"baked {image.name} ({image.size[0]}x{image.size[1]}, peak {float(result.hdr_linear.max()):.3g})")
+
+        return _run_reporting(self, context, work)
 
 
 class SINGLEHDR_OT_world_from_photo(_ModalBake, bpy.types.Operator, ImportHelper):

@@ -60,6 +60,20 @@ def _run_reporting(op: bpy.types.Operator, context, work) -> set[str]:
     return {"FINISHED"}
 
 
+def _photo_file(image) -> Path | None:
+    """The 8-bit sRGB photo file behind a Blender image, when singlehdr can read that file as Blender shows it.
+
+    Only unpacked, unmodified byte images from a file, tagged sRGB; anything else
+    (generated, packed, edited, float, other colour spaces) is baked from Blender's pixels.
+    """
+    if image.source != "FILE" or image.packed_file is not None or image.is_dirty or image.is_float:
+        return None
+    if image.colorspace_settings.name != "sRGB" or not image.filepath:
+        return None
+    path = Path(bpy.path.abspath(image.filepath))
+    return path if path.is_file() and path.suffix.lower() in PHOTO_GLOB.replace("*", "").split(";") else None
+
+
 def _provenance(metadata: dict) -> str:
     plain = {k: v for k, v in metadata.items() if isinstance(v, (str, int, float, bool))}
     return json.dumps(plain, sort_keys=True)
@@ -206,7 +220,35 @@ class SINGLEHDR_OT_bake_hdr(_ModalBake, bpy.types.Operator):
             return {"CANCELLED"}
         if clip is not None or source.source in ("SEQUENCE", "MOVIE"):
             return self._start_plate(context, node)
+        if _photo_file(source) is not None:
+            return self._start_still(context, node, source)
         return self._bake_still(context, node, source)
+
+    # -- a photo file: a child process, modal ------------------------------------------
+
+    def _start_still(self, context, node, source):
+        from .plates import StillBake
+        from .prefs import python_setting
+        from .runner import find_python, private_folder
+
+        try:
+            model_path, device = settings(context)
+            job = StillBake(
+                source=_photo_file(source), private=private_folder(Path(bpy.app.tempdir or ".") / "singlehdr"),
+                python=find_python(python_setting(context)), method=node.method, model=model_path, device=device,
+                input_kind=node.input_kind, colorspace_key=working_space_key(bpy.data.colorspace.working_space),
+            ).start()
+        except Exception as exc:  # noqa: BLE001
+            message = _user_error(exc)
+            if message is None:
+                traceback.print_exc()
+                message = f"SingleHDR failed unexpectedly ({type(exc).__name__}: {exc}); see the system console"
+            self.report({"ERROR"}, message)
+            return {"CANCELLED"}
+        self._label = f"SingleHDR {source.name}"
+        self._node_ref = (node.id_data.name, node.name)
+        self._source_name = source.name
+        return self._run_job(context, job)
 
     # -- plates: a child process, modal, cached ----------------------------------------
 
@@ -244,8 +286,11 @@ class SINGLEHDR_OT_bake_hdr(_ModalBake, bpy.types.Operator):
 
     def _apply(self, context) -> set[str]:
         from .nodes import set_baked_sequence
+        from .plates import StillBake
 
         job = self._job
+        if isinstance(job, StillBake):
+            return self._apply_still(context)
         missing = job.missing()
         if missing:
             self.report({"ERROR"}, f"singlehdr finished but {len(missing)} frames are missing from the cache (first: {missing[0]})")
@@ -260,7 +305,33 @@ class SINGLEHDR_OT_bake_hdr(_ModalBake, bpy.types.Operator):
         self.report({"INFO"}, f"baked {len(job.todo)} frames ({len(job.frames) - len(job.todo)} from the cache) into {job.cache}")
         return {"FINISHED"}
 
-    # -- a single image: in Blender's Python (needs singlehdr there) --------------------
+    def _apply_still(self, context) -> set[str]:
+        from .blender_io import read_pixels, write_float_image
+        from .runner import remove_private
+
+        job = self._job
+        tree = bpy.data.node_groups.get(self._node_ref[0])
+        node = tree.nodes.get(self._node_ref[1]) if tree is not None else None
+        try:
+            if node is None:
+                self.report({"ERROR"}, "the SingleHDR node was deleted while baking")
+                return {"CANCELLED"}
+            colorspace_name = bpy.data.colorspace.working_space
+            loaded = bpy.data.images.load(str(job.output), check_existing=False)
+            loaded.colorspace_settings.name = colorspace_name
+            hdr = read_pixels(loaded)[..., :3]
+            bpy.data.images.remove(loaded)
+        finally:
+            remove_private(job.private)
+        image = write_float_image(f"{self._source_name} HDR", hdr, colorspace_name, existing=node.baked_image)
+        image["singlehdr"] = json.dumps({"method": node.method, "via": "singlehdr reconstruct (child process)"})
+        node.set_baked_image(image)
+        node.baked_colorspace = colorspace_name
+        node.baked_info = f"{node.method} (singlehdr CLI)"
+        self.report({"INFO"}, f"baked {image.name} ({image.size[0]}x{image.size[1]}, peak {float(hdr.max()):.3g})")
+        return {"FINISHED"}
+
+    # -- an image in memory: in Blender's Python (needs singlehdr there) -----------------
 
     def _bake_still(self, context, node, source):
         model_path, device = settings(context)

@@ -151,3 +151,48 @@ class PlateBake:
 
     def missing(self) -> list[int]:
         return [f for f in self.frames if not self.output.path(f).is_file()]
+
+
+@dataclass
+class StillBake:
+    """One photo file -> one EXR in a private folder, by ``singlehdr reconstruct`` in a child process."""
+
+    source: Path
+    private: Path
+    python: str
+    method: str = "singlehdr"
+    model: str = ""
+    device: str = "auto"
+    input_kind: str = "auto"
+    colorspace_key: str = "lin_rec709"
+    run: runner.ChildRun | None = None
+
+    @property
+    def output(self) -> Path:
+        return self.private / "baked.exr"
+
+    def start(self) -> "StillBake":
+        if self.method == "singlehdr" and self.model and not Path(self.model).is_file():
+            raise runner.BakeError(f"the model file {self.model} does not exist; fix Preferences > Add-ons > SingleHDR > Model")
+        argv = runner.reconstruct_argv(self.python, str(self.source), str(self.output), None, method=self.method,
+                                       model=self.model, device=self.device, input_kind=self.input_kind,
+                                       colorspace=self.colorspace_key)
+        self.run = runner.ChildRun([argv], expected_s=8.0 if self.method == "singlehdr" else 1.0).start()
+        return self
+
+    def poll(self) -> str:
+        state = self.run.poll() if self.run is not None else "failed"
+        if state in ("failed", "cancelled"):
+            runner.remove_private(self.private)
+        return state
+
+    def progress(self) -> float:
+        return self.run.progress() if self.run is not None else 0.0
+
+    def cancel(self) -> None:
+        if self.run is not None:
+            self.run.cancel()
+        runner.remove_private(self.private)
+
+    def missing(self) -> list[int]:
+        return [] if self.output.is_file() else [1]

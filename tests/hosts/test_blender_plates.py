@@ -161,3 +161,31 @@ def test_movie_clip_is_baked_frame_by_frame(blender, addon, tmp_path):
     bpy.context.scene.frame_set(2)
     rendered = render_compositor(bpy, tmp_path / "m2.exr")
     np.testing.assert_allclose(rendered[..., :3], exr_pixels(cache / "clip.0002.exr"), rtol=1e-3, atol=1e-3)
+
+
+def test_a_photo_file_is_baked_by_the_cli_in_a_child_and_packed(blender, addon, tmp_path):
+    """A still from a file goes through `singlehdr reconstruct` in a child (never blocking Blender);
+    the packed float image holds the CLI's EXR, which equals singlehdr.reconstruct of the file."""
+    import singlehdr
+    from singlehdr import ReconstructOptions
+
+    bpy = blender
+    frames = plate_frames(tmp_path / "photo", frames=(7,))
+    path = tmp_path / "photo" / "plate.0007.png"
+    source = bpy.data.images.load(str(path))
+    assert addon.operators._photo_file(source) == path
+    tree, node = compositor_with_node(bpy, source)
+    node.method = "akyuz"
+    before = set(Path(bpy.app.tempdir, "singlehdr").glob(".singlehdr-*")) if Path(bpy.app.tempdir, "singlehdr").is_dir() else set()
+    assert bpy.ops.singlehdr.bake_hdr(tree_name=tree.name, node_name=node.name) == {"FINISHED"}
+    baked = node.baked_image
+    assert baked.packed_file is not None and baked.is_float and node.baked_info == "akyuz (singlehdr CLI)"
+    expected = singlehdr.reconstruct(str(path), ReconstructOptions(method="akyuz")).hdr_linear
+    np.testing.assert_allclose(addon.blender_io.read_pixels(baked)[..., :3], expected, rtol=1e-6, atol=1e-5)
+    np.testing.assert_allclose(expected, singlehdr.reconstruct(frames[7], ReconstructOptions(method="akyuz")).hdr_linear,
+                               atol=1e-6)
+    assert set(Path(bpy.app.tempdir, "singlehdr").glob(".singlehdr-*")) == before  # the private folder is gone
+    assert [i.name for i in bpy.data.images if i.filepath.endswith("baked.exr")] == []  # the loaded EXR is not kept
+    # an edited (dirty) or packed image is baked from Blender's pixels instead
+    source.pack()
+    assert addon.operators._photo_file(source) is None

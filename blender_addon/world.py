@@ -114,14 +114,19 @@ def build_world(world: bpy.types.World, image: bpy.types.Image, *, strength: flo
     links.new(background.outputs["Background"], output.inputs["Surface"])
 
 
-def set_sun_lamp(scene: bpy.types.Scene, sun: dict[str, Any], *, rotation: float = 0.0, world_strength: float = 1.0) -> bpy.types.Object:
-    """Create or update the scene's "SingleHDR Sun" lamp from a recovered sun."""
+def set_sun_lamp(
+    scene: bpy.types.Scene, sun: dict[str, Any], *, rotation: float = 0.0, world_strength: float = 1.0,
+    world: bpy.types.World | None = None,
+) -> bpy.types.Object:
+    """Create or update the scene's "SingleHDR Sun" lamp from a recovered sun (following ``world`` if given)."""
     obj = scene.objects.get(SUN_OBJECT)
     if obj is None or obj.type != "LIGHT" or obj.data.type != "SUN":
         light = bpy.data.lights.new(SUN_OBJECT, "SUN")
         obj = bpy.data.objects.new(SUN_OBJECT, light)
         scene.collection.objects.link(obj)
     light = obj.data
+    obj.driver_remove("rotation_euler", 2)
+    light.driver_remove("energy")
     colour, strength = lamp_colour_strength(sun["irradiance_rgb"], world_strength)
     light.color = colour
     light.energy = strength
@@ -129,7 +134,35 @@ def set_sun_lamp(scene: bpy.types.Scene, sun: dict[str, Any], *, rotation: float
     obj.rotation_mode = "XYZ"
     obj.rotation_euler = sun_rotation(blender_direction(sun["direction"], rotation))
     obj["singlehdr_sun"] = json.dumps({k: v for k, v in sun.items() if isinstance(v, (int, float, str, list))})
+    if world is not None:
+        follow_world(obj, world, rotation=rotation, world_strength=world_strength)
     return obj
+
+
+def follow_world(obj: bpy.types.Object, world: bpy.types.World, *, rotation: float, world_strength: float) -> None:
+    """Drivers so the lamp follows the World's Rotation and Strength set later (World panel).
+
+    The lamp's XYZ Euler applies Z last, about the world Z axis, so turning the
+    World by d turns the lamp by -d about Z: rotation_euler.z = z0 - (rot - rot0).
+    Its strength scales with the Background strength.  Simple expressions only
+    (they run even with Python auto-execution off).
+    """
+    obj.driver_remove("rotation_euler", 2)
+    obj.data.driver_remove("energy")
+    z0 = obj.rotation_euler.z + rotation
+    fc = obj.driver_add("rotation_euler", 2)
+    var = fc.driver.variables.new()
+    var.name, var.type = "rot", "SINGLE_PROP"
+    var.targets[0].id_type, var.targets[0].id = "WORLD", world
+    var.targets[0].data_path = 'node_tree.nodes["SingleHDR Mapping"].inputs["Rotation"].default_value[2]'
+    fc.driver.expression = f"{z0!r} - rot"
+    base = obj.data.energy / world_strength if world_strength > 0 else obj.data.energy
+    fc = obj.data.driver_add("energy")
+    var = fc.driver.variables.new()
+    var.name, var.type = "strength", "SINGLE_PROP"
+    var.targets[0].id_type, var.targets[0].id = "WORLD", world
+    var.targets[0].data_path = 'node_tree.nodes["SingleHDR Background"].inputs["Strength"].default_value'
+    fc.driver.expression = f"{base!r} * strength"
 
 
 def remove_sun_lamp(scene: bpy.types.Scene) -> None:
@@ -281,8 +314,10 @@ class WorldBake:
         scene.world = world
         lamp = None
         if split:
-            lamp = set_sun_lamp(scene, sun, rotation=self.rotation, world_strength=self.strength)
+            lamp = set_sun_lamp(scene, sun, rotation=self.rotation, world_strength=self.strength, world=world)
             world["singlehdr_sun"] = json.dumps(sun)
-        elif self.sun == "LAMP" and sun is None and not self.messages:
-            self.messages.append("no sun found in the photo: no Sun lamp added")
+        else:
+            remove_sun_lamp(scene)  # a lamp from an earlier bake would light the new World twice
+            if self.sun == "LAMP" and sun is None and not self.messages:
+                self.messages.append("no sun found in the photo: no Sun lamp added")
         return world, lamp, final

@@ -194,6 +194,24 @@ def test_apply_splits_the_sun_into_a_lamp_and_shows_the_sun_free_map(blender, ad
     shine = lamp.rotation_euler.to_matrix() @ mathutils.Vector((0.0, 0.0, -1.0))
     np.testing.assert_allclose(tuple(shine), (0.0, -1.0, 0.0), atol=1e-6)
     assert json.loads(world["singlehdr_sun"])["irradiance_rgb"] == [3.0, 2.0, 1.0]
+    # the lamp follows the World's Rotation and Strength changed later in the World panel
+    nodes = world.node_tree.nodes
+    nodes["SingleHDR Mapping"].inputs["Rotation"].default_value[2] = 0.0
+    nodes["SingleHDR Background"].inputs["Strength"].default_value = 1.0
+    bpy.context.scene.frame_set(bpy.context.scene.frame_current)  # evaluates the drivers
+    shine = lamp.rotation_euler.to_matrix() @ mathutils.Vector((0.0, 0.0, -1.0))
+    np.testing.assert_allclose(tuple(shine), (-1.0, 0.0, 0.0), atol=1e-6)  # rotation 0: from +X
+    assert lamp.data.energy == pytest.approx(3.0)
+    # a later bake without a sun removes the lamp (it would light the new World twice)
+    job2 = addon.world.WorldBake(source=tmp_path / "sky.jpg", python=sys.executable, storage="FOLDER", directory=str(out))
+    job2.folder, job2.private = out, addon.runner.private_folder(out)
+    write_hdr(job2.private / "sky_singlehdr.exr", sky, half=False)
+    (job2.private / "report.json").write_text(json.dumps({"sun": None}))
+    job2.run = addon.runner.ChildRun([[sys.executable, "-c", "pass"]]).start()
+    assert job2.run.wait() == "done"
+    job2.apply(bpy.context)
+    assert addon.world.SUN_OBJECT not in bpy.context.scene.objects and not bpy.data.lights
+    assert "no sun found" in " ".join(job2.messages)
 
 
 def test_user_flow_from_the_zip_to_a_cycles_render(blender, addon, tmp_path):

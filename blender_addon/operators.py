@@ -1,18 +1,20 @@
 """Operators: one per action.
 
-- ``singlehdr.bake_hdr``: reconstruct a SingleHDR node's source image into its
-  packed float image.
+- ``singlehdr.bake_hdr``: a SingleHDR node's source -> linear HDR.  Plates
+  (image sequences, movie clips) and photo files run ``singlehdr reconstruct``
+  in a child process (modal, Esc cancels; plates into an EXR cache the node
+  shows); images that exist only in memory are reconstructed in Blender's
+  Python with ``singlehdr.reconstruct``.
 - ``singlehdr.world_from_photo``: photo / 360 panorama / chrome ball ->
-  HDR EXR on disk -> World with an Environment Texture.
+  ``singlehdr envmap`` in a child process -> EXR on disk (or packed) ->
+  World with an Environment Texture, and the recovered sun as a Sun lamp.
 
-Both are thin over singlehdr's public API (``singlehdr.reconstruct`` and
-``singlehdr.envmap.make_envmap``); no step is re-implemented here.
+No step of singlehdr is re-implemented here; see runner.py, world.py, plates.py.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import traceback
 from pathlib import Path
 

@@ -145,9 +145,16 @@ class PlateBake:
         return self.run.progress() if self.run is not None else 0.0
 
     def cancel(self) -> None:
-        """Stop the child.  Frames already finished stay in the cache (each was written atomically)."""
+        """Stop the child.  Frames already finished stay in the cache (each was written atomically);
+        a temporary file of a frame that was being written when the child was killed is removed."""
         if self.run is not None:
             self.run.cancel()
+        for folder in (self.cache, self.cache / "frames"):
+            if folder.is_dir():
+                for p in folder.glob(".*.tmp-*"):
+                    p.unlink(missing_ok=True)
+                for p in folder.glob("*.part.png"):
+                    p.unlink(missing_ok=True)
 
     def missing(self) -> list[int]:
         return [f for f in self.frames if not self.output.path(f).is_file()]

@@ -321,11 +321,14 @@ class ChildRun:
         """Stop the child and everything it started; the state becomes 'cancelled'."""
         proc = self._proc
         if proc is not None and proc.poll() is None:
-            for sig, wait_s in ((signal.SIGTERM, 5.0), (getattr(signal, "SIGKILL", signal.SIGTERM), 5.0)):
+            # SIGINT first: singlehdr's CLI turns it into KeyboardInterrupt, so its atomic writers
+            # remove their temporary files; then SIGTERM / SIGKILL for a child that does not stop.
+            steps = ((signal.SIGINT, 1.0), (signal.SIGTERM, 5.0), (getattr(signal, "SIGKILL", signal.SIGTERM), 5.0))
+            for sig, wait_s in steps:
                 try:
                     if os.name == "posix":
                         os.killpg(proc.pid, sig)
-                    elif sig == signal.SIGTERM:
+                    elif sig != getattr(signal, "SIGKILL", None):
                         proc.terminate()
                     else:
                         proc.kill()

@@ -8,6 +8,7 @@ reads the cache (nothing recomputed), a lost frame is the only one redone.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +69,9 @@ def test_sequence_bakes_frame_by_frame_into_a_cache_the_compositor_reads(blender
 
     baked = node.baked_image
     assert baked.source == "SEQUENCE" and baked.filepath.startswith("//singlehdr_cache/")
+    # with a shot-locked CLI (reconstruct --skip-existing) the whole shot went on one command line
+    shot_locked = addon.runner.has_flag(addon.runner.cli_help(sys.executable, "reconstruct"), "--skip-existing")
+    assert node.baked_info == "akyuz: 3 frames" + (", one camera response per shot" if shot_locked else "")
     assert baked.colorspace_settings.name == "Linear Rec.709"
     # scene frame 2 shows the plate's second frame (1002), through the compositor
     bpy.context.scene.frame_set(2)

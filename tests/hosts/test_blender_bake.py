@@ -269,3 +269,21 @@ def test_user_flow_from_the_zip_to_a_cycles_render(blender, addon, tmp_path):
     image = bpy.context.scene.world.node_tree.nodes["SingleHDR Environment"].image
     assert image.filepath == "//singlehdr/pano_singlehdr.exr" and image.packed_file is None
     np.testing.assert_allclose(addon.blender_io.read_pixels(image)[..., :3], env, rtol=1e-6, atol=1e-6)
+
+
+def test_the_whole_bake_is_one_undo_step(blender, addon, tmp_path):
+    """One Ctrl+Z takes back the World, its image and nothing else; Ctrl+Shift+Z brings them back."""
+    bpy = blender
+    png, _ = ldr_pano_from_studiolight(bpy, tmp_path / "pano.png")
+    scene = bpy.context.scene
+    scene.world = bpy.data.worlds.new("the artist's world")
+    bpy.ops.ed.undo_push(message="before the bake")
+    # 'EXEC_DEFAULT', True: called as from the UI, with an undo push
+    assert bpy.ops.singlehdr.world_from_photo("EXEC_DEFAULT", True, filepath=str(png), kind="equirect", method="akyuz",
+                                              width=64, sun="NONE", directory_out=str(tmp_path / "out")) == {"FINISHED"}
+    assert bpy.context.scene.world.name == "SingleHDR pano" and len(bpy.data.images) == 1
+    assert bpy.ops.ed.undo() == {"FINISHED"}
+    assert bpy.context.scene.world.name == "the artist's world"
+    assert sorted(bpy.data.worlds.keys()) == ["the artist's world"] and len(bpy.data.images) == 0
+    assert bpy.ops.ed.redo() == {"FINISHED"}
+    assert bpy.context.scene.world.name == "SingleHDR pano" and len(bpy.data.images) == 1

@@ -119,6 +119,7 @@ class SingleHDRReconstructNode(bpy.types.CompositorNodeCustomGroup):
 
     def draw_buttons(self, context, layout):
         layout.template_ID(self, "source_image", open="image.open")
+        layout.template_ID(self, "source_clip", open="clip.open")
         layout.prop(self, "method")
         layout.prop(self, "exposure")
         op = layout.operator("singlehdr.bake_hdr", icon="RENDER_STILL")

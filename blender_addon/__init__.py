@@ -7,7 +7,7 @@ File > Import).  singlehdr itself is imported only when an operator runs, so
 the add-on registers, and says what is missing, even without it.
 """
 
-from . import blender_io, convert, nodes, operators, panels, prefs  # noqa: F401
+from . import blender_io, convert, nodes, operators, panels, plates, prefs, runner, world  # noqa: F401
 
 _modules = (prefs, nodes, operators, panels)
 

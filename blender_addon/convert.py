@@ -166,30 +166,3 @@ def output_name(stem: str) -> str:
     """File name of the HDR written for a source photo ``stem``."""
     safe = "".join(c if (c.isalnum() or c in "-_.") else "_" for c in stem) or "photo"
     return f"{safe}_singlehdr.exr"
-
-
-def make_world_hdr(
-    path: str,
-    *,
-    method: str,
-    model_path: str = "",
-    device: str = "auto",
-    kind: str = "auto",
-    colorspace: str = "lin_rec709",
-    width: int = 2048,
-    fov: float = 0.0,
-) -> tuple[np.ndarray, np.ndarray | None, dict[str, Any]]:
-    """An equirectangular linear HDR environment map from one photo file.
-
-    Runs singlehdr.envmap.make_envmap (360 panorama, chrome ball or ordinary
-    photo; output ``width`` x ``width / 2``).  fov: horizontal field of view of
-    an ordinary photo in degrees; 0 = from its EXIF.
-    Returns (hdr_linear (H, W, 3) float32 in ``colorspace``, alpha (H, W)
-    reliability mask, metadata dict for the EXR header).
-    """
-    from singlehdr.envmap import EnvmapOptions, make_envmap
-
-    options = make_options(method, model_path=model_path, device=device, colorspace=colorspace)
-    env_options = EnvmapOptions(kind=kind, width=int(width), reconstruct=options, fov=float(fov) if fov > 0 else None)
-    result = make_envmap(path, env_options)
-    return np.asarray(result.hdr_linear, dtype=np.float32), result.alpha, dict(result.metadata)

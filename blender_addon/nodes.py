@@ -9,6 +9,9 @@ computed pixels in Python would stall or crash the compositor).
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import bpy
 
 from .convert import METHOD_ITEMS, KIND_ITEMS
@@ -33,7 +36,17 @@ class SingleHDRReconstructNode(bpy.types.CompositorNodeCustomGroup):
     bl_width_default = 240
 
     source_image: bpy.props.PointerProperty(
-        type=bpy.types.Image, name="Source", description="The LDR photo or plate (8-bit sRGB, or any image Blender reads)"
+        type=bpy.types.Image, name="Source",
+        description="The LDR photo, image sequence or movie (8-bit sRGB, or any image Blender reads)",
+    )
+    source_clip: bpy.props.PointerProperty(
+        type=bpy.types.MovieClip, name="Clip", description="A movie clip to bake frame by frame (instead of the image)"
+    )
+    scene_start: bpy.props.IntProperty(
+        name="Start frame",
+        description="Scene frame at which a plate's first frame is shown",
+        default=1,
+        update=lambda self, context: _update_frames(self),
     )
     method: bpy.props.EnumProperty(name="Method", items=METHOD_ITEMS, default="singlehdr")
     input_kind: bpy.props.EnumProperty(
@@ -102,9 +115,11 @@ class SingleHDRReconstructNode(bpy.types.CompositorNodeCustomGroup):
 
     def set_baked_image(self, image) -> None:
         self.node_tree.nodes[IMAGE_NODE].image = image
+        _update_frames(self)
 
     def draw_buttons(self, context, layout):
         layout.template_ID(self, "source_image", open="image.open")
+        layout.template_ID(self, "source_clip", open="clip.open")
         layout.prop(self, "method")
         layout.prop(self, "exposure")
         op = layout.operator("singlehdr.bake_hdr", icon="RENDER_STILL")
@@ -118,16 +133,70 @@ class SingleHDRReconstructNode(bpy.types.CompositorNodeCustomGroup):
         return self.bl_label
 
 
+def _update_frames(node) -> None:
+    """Show the baked plate's first frame at the node's start frame (a still: nothing to do)."""
+    tree = node.node_tree
+    if tree is None or IMAGE_NODE not in tree.nodes:
+        return
+    inner = tree.nodes[IMAGE_NODE]
+    image = inner.image
+    if image is None or image.source != "SEQUENCE" or "singlehdr_frames" not in image:
+        return
+    first, last = image["singlehdr_frames"]
+    # Blender shows file frame (scene frame - frame_start + 1 + frame_offset)
+    inner.frame_start = node.scene_start
+    inner.frame_offset = int(first) - 1
+    inner.frame_duration = int(last) - int(first) + 1
+
+
+def plate_cache_folder(node, source: str, model_path: str = "") -> Path:
+    """``//singlehdr_cache/<node>-<hash>/`` next to the saved .blend (else Blender's temp folder).
+
+    The hash covers the source file and what changes the pixels (method, model, input kind,
+    working space), so another plate or new settings never reuse frames baked for the old ones.
+    """
+    key = "|".join((source, node.method, model_path if node.method == "singlehdr" else "", node.input_kind,
+                    bpy.data.colorspace.working_space))
+    digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:8]
+    base = Path(bpy.data.filepath).parent if bpy.data.filepath else Path(bpy.app.tempdir or ".")
+    name = "".join(c if (c.isalnum() or c in "-_") else "_" for c in f"{node.id_data.name}_{node.name}")
+    return base / "singlehdr_cache" / f"{name}-{digest}"
+
+
+def set_baked_sequence(node, first_file: Path, frames: list[int], colorspace_name: str):
+    """Point the node's inner Image node at the cached EXR sequence (// path when the .blend is saved)."""
+    image = node.baked_image
+    if image is None or image.source != "SEQUENCE" or bpy.path.abspath(image.filepath) != str(first_file):
+        image = bpy.data.images.load(str(first_file), check_existing=False)
+        image.name = f"{node.name} HDR"
+    image.source = "SEQUENCE"
+    image.colorspace_settings.name = colorspace_name
+    if bpy.data.filepath:
+        try:
+            image.filepath = bpy.path.relpath(str(first_file))
+        except ValueError:
+            pass
+    image["singlehdr_frames"] = [int(min(frames)), int(max(frames))]
+    image.reload()
+    node.baked_colorspace = colorspace_name
+    node.set_baked_image(image)
+    return image
+
+
 def draw_node_settings(node, layout) -> None:
     """Full settings of a node (sidebar); draws only."""
     from .convert import singlehdr_status
 
-    ok, message = singlehdr_status(node.method)
+    plate = node.source_clip is not None or (node.source_image is not None and node.source_image.source in ("SEQUENCE", "MOVIE"))
+    # plates bake in a child process (its Python is checked when the bake starts); stills in Blender's Python
+    ok, message = (True, "") if plate else singlehdr_status(node.method)
     if not ok:
         layout.label(text=message, icon="ERROR")
     layout.template_ID(node, "source_image", open="image.open")
+    layout.template_ID(node, "source_clip", open="clip.open")
     layout.prop(node, "method")
     layout.prop(node, "input_kind")
+    layout.prop(node, "scene_start")
     layout.prop(node, "exposure")
     row = layout.row()
     row.enabled = ok

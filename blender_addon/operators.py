@@ -1,25 +1,27 @@
 """Operators: one per action.
 
-- ``singlehdr.bake_hdr``: reconstruct a SingleHDR node's source image into its
-  packed float image.
+- ``singlehdr.bake_hdr``: a SingleHDR node's source -> linear HDR.  Plates
+  (image sequences, movie clips) and photo files run ``singlehdr reconstruct``
+  in a child process (modal, Esc cancels; plates into an EXR cache the node
+  shows); images that exist only in memory are reconstructed in Blender's
+  Python with ``singlehdr.reconstruct``.
 - ``singlehdr.world_from_photo``: photo / 360 panorama / chrome ball ->
-  HDR EXR on disk -> World with an Environment Texture.
+  ``singlehdr envmap`` in a child process -> EXR on disk (or packed) ->
+  World with an Environment Texture, and the recovered sun as a Sun lamp.
 
-Both are thin over singlehdr's public API (``singlehdr.reconstruct`` and
-``singlehdr.envmap.make_envmap``); no step is re-implemented here.
+No step of singlehdr is re-implemented here; see runner.py, world.py, plates.py.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import traceback
 from pathlib import Path
 
 import bpy
 from bpy_extras.io_utils import ImportHelper
 
-from .convert import KIND_ITEMS, METHOD_ITEMS, make_options, make_world_hdr, output_name, working_space_key
+from .convert import KIND_ITEMS, METHOD_ITEMS, make_options, working_space_key
 from .prefs import settings
 
 PHOTO_GLOB = "*.jpg;*.jpeg;*.png;*.tif;*.tiff;*.webp;*.heic;*.heif"
@@ -27,6 +29,10 @@ PHOTO_GLOB = "*.jpg;*.jpeg;*.png;*.tif;*.tiff;*.webp;*.heic;*.heif"
 
 def _user_error(exc: BaseException) -> str | None:
     """The one-line message of an error the user can fix, else None."""
+    from .runner import BakeError
+
+    if isinstance(exc, BakeError):
+        return str(exc)
     try:
         from singlehdr.errors import SingleHDRError
     except ImportError:
@@ -56,20 +62,144 @@ def _run_reporting(op: bpy.types.Operator, context, work) -> set[str]:
     return {"FINISHED"}
 
 
+def _photo_file(image) -> Path | None:
+    """The 8-bit sRGB photo file behind a Blender image, when singlehdr can read that file as Blender shows it.
+
+    Only unpacked, unmodified byte images from a file, tagged sRGB; anything else
+    (generated, packed, edited, float, other colour spaces) is baked from Blender's pixels.
+    """
+    if image.source != "FILE" or image.packed_file is not None or image.is_dirty or image.is_float:
+        return None
+    if image.colorspace_settings.name != "sRGB" or not image.filepath:
+        return None
+    path = Path(bpy.path.abspath(image.filepath))
+    return path if path.is_file() and path.suffix.lower() in PHOTO_GLOB.replace("*", "").split(";") else None
+
+
 def _provenance(metadata: dict) -> str:
     plain = {k: v for k, v in metadata.items() if isinstance(v, (str, int, float, bool))}
     return json.dumps(plain, sort_keys=True)
 
 
-class SINGLEHDR_OT_bake_hdr(bpy.types.Operator):
-    """Reconstruct the node's source image as linear HDR and store it in the .blend"""
+EXPOSURE_ITEMS = (
+    ("relative", "Relative", "LDR white = 1.0 (the photo's own exposure)"),
+    ("absolute", "Absolute", "Physical units from the photo's EXIF exposure (cd/m^2; a Sun lamp in W/m^2 to match)"),
+    ("median", "Median", "Scale so the map's median luminance is 0.18"),
+)
+SUN_ITEMS = (
+    ("LAMP", "Sun lamp", "Recover the sun and light it with a Sun lamp (crisp shadows, no fireflies); "
+     "the World shows the map with the sun painted out"),
+    ("MAP", "In the map", "Recover the sun and keep it in the World texture"),
+    ("NONE", "No sun", "Do not recover a sun (overcast skies, interiors)"),
+)
+STORAGE_ITEMS = (
+    ("AUTO", "Auto", "Next to the .blend (// path) when it is saved, else packed"),
+    ("RELATIVE", "Next to .blend", "Write the map to //singlehdr/ beside the .blend and use a relative path"),
+    ("PACK", "Pack into .blend", "Pack the map into the .blend (no file on disk)"),
+)
+
+
+def build_world(world, image, *, strength: float, rotation: float) -> None:
+    """World nodes (see world.build_world)."""
+    from .world import build_world as _build
+
+    _build(world, image, strength=strength, rotation=rotation)
+
+
+class _ModalBake:
+    """Runs a bake job (start/poll/progress/cancel) without blocking Blender.
+
+    With a window: a timer polls the child; the status bar shows progress;
+    Esc cancels (the job removes its private files; nothing in the scene has
+    changed).  Without a window (background, scripts) or with ``blocking``:
+    waits for the child.  The scene is changed only in ``_apply`` after a
+    successful run, so the whole action is one undo step.
+    """
+
+    _job = None
+    _timer = None
+    _label = "SingleHDR"
+
+    def _run_job(self, context, job) -> set[str]:
+        wm = context.window_manager
+        self._job = job
+        if bpy.app.background or context.window is None or getattr(self, "blocking", False):
+            job_state = job.run.wait() if job.run is not None else "failed"
+            return self._end(context, job_state)
+        self._timer = wm.event_timer_add(0.1, window=context.window)
+        wm.modal_handler_add(self)
+        wm.progress_begin(0, 100)
+        self._status(context)
+        return {"RUNNING_MODAL"}
+
+    def _status(self, context) -> None:
+        job = self._job
+        pct = int(100 * job.progress())
+        text = f"{self._label}: {pct}% ({job.run.elapsed:.0f} s) - Esc to cancel"
+        if context.workspace is not None:
+            context.workspace.status_text_set(text)
+        context.window_manager.progress_update(pct)
+
+    def _cleanup(self, context) -> None:
+        wm = context.window_manager
+        if self._timer is not None:
+            wm.event_timer_remove(self._timer)
+            self._timer = None
+            wm.progress_end()
+            if context.workspace is not None:
+                context.workspace.status_text_set(None)
+
+    def modal(self, context, event):
+        if event.type == "ESC" and event.value == "PRESS":
+            self._job.cancel()
+            self._cleanup(context)
+            self.report({"WARNING"}, f"{self._label} cancelled: nothing was changed")
+            return {"CANCELLED"}
+        if event.type != "TIMER":
+            return {"PASS_THROUGH"}
+        state = self._job.poll()
+        if state == "running":
+            self._status(context)
+            return {"PASS_THROUGH"}
+        self._cleanup(context)
+        return self._end(context, state)
+
+    def cancel(self, context):  # Blender calls this when it ends the modal operator itself (file closed ...)
+        if self._job is not None:
+            self._job.cancel()
+        self._cleanup(context)
+
+    def _end(self, context, state: str) -> set[str]:
+        job = self._job
+        if state == "cancelled":
+            job.cancel()
+            self.report({"WARNING"}, f"{self._label} cancelled: nothing was changed")
+            return {"CANCELLED"}
+        if state != "done":
+            job.cancel()
+            self.report({"ERROR"}, job.run.error if job.run is not None and job.run.error else f"{self._label} failed")
+            return {"CANCELLED"}
+        try:
+            return self._apply(context)
+        except Exception as exc:  # noqa: BLE001 - every failure is reported in the UI
+            message = _user_error(exc)
+            if message is None:
+                traceback.print_exc()
+                message = f"SingleHDR failed unexpectedly ({type(exc).__name__}: {exc}); see the system console"
+            self.report({"ERROR"}, message)
+            return {"CANCELLED"}
+
+
+class SINGLEHDR_OT_bake_hdr(_ModalBake, bpy.types.Operator):
+    """Reconstruct the node's source (a photo, an image sequence or a movie) as linear HDR; Esc cancels a plate"""
 
     bl_idname = "singlehdr.bake_hdr"
     bl_label = "Bake HDR"
-    bl_options = {"REGISTER"}
+    bl_options = {"REGISTER", "UNDO"}
 
     tree_name: bpy.props.StringProperty(name="Node tree", options={"HIDDEN", "SKIP_SAVE"})
     node_name: bpy.props.StringProperty(name="Node", options={"HIDDEN", "SKIP_SAVE"})
+    blocking: bpy.props.BoolProperty(name="Wait", default=False, options={"HIDDEN", "SKIP_SAVE"})
 
     def _node(self, context):
         from .nodes import NODE_IDNAME
@@ -86,10 +216,126 @@ class SINGLEHDR_OT_bake_hdr(bpy.types.Operator):
         if node is None:
             self.report({"ERROR"}, "select a SingleHDR Reconstruct node in the compositor first")
             return {"CANCELLED"}
-        source = node.source_image
-        if source is None:
-            self.report({"ERROR"}, "choose a source image on the SingleHDR node first")
+        clip, source = node.source_clip, node.source_image
+        if source is None and clip is None:
+            self.report({"ERROR"}, "choose a source image, sequence or movie clip on the SingleHDR node first")
             return {"CANCELLED"}
+        if clip is not None or source.source in ("SEQUENCE", "MOVIE"):
+            return self._start_plate(context, node)
+        if _photo_file(source) is not None:
+            return self._start_still(context, node, source)
+        return self._bake_still(context, node, source)
+
+    # -- a photo file: a child process, modal ------------------------------------------
+
+    def _start_still(self, context, node, source):
+        from .plates import StillBake
+        from .prefs import python_setting
+        from .runner import find_python, private_folder
+
+        try:
+            model_path, device = settings(context)
+            job = StillBake(
+                source=_photo_file(source), private=private_folder(Path(bpy.app.tempdir or ".") / "singlehdr"),
+                python=find_python(python_setting(context)), method=node.method, model=model_path, device=device,
+                input_kind=node.input_kind, colorspace_key=working_space_key(bpy.data.colorspace.working_space),
+            ).start()
+        except Exception as exc:  # noqa: BLE001
+            message = _user_error(exc)
+            if message is None:
+                traceback.print_exc()
+                message = f"SingleHDR failed unexpectedly ({type(exc).__name__}: {exc}); see the system console"
+            self.report({"ERROR"}, message)
+            return {"CANCELLED"}
+        self._label = f"SingleHDR {source.name}"
+        self._node_ref = (node.id_data.name, node.name)
+        self._source_name = source.name
+        return self._run_job(context, job)
+
+    # -- plates: a child process, modal, cached ----------------------------------------
+
+    def _start_plate(self, context, node):
+        from .nodes import plate_cache_folder
+        from .plates import PlateBake
+        from .prefs import python_setting
+        from .runner import find_python
+
+        try:
+            model_path, device = settings(context)
+            colorspace_name = bpy.data.colorspace.working_space
+            clip, image = node.source_clip, node.source_image
+            data = clip if clip is not None else image
+            kind = "MOVIE" if clip is not None or image.source == "MOVIE" else "SEQUENCE"
+            source_path = Path(bpy.path.abspath(data.filepath))
+            job = PlateBake(
+                source=source_path, kind=kind,
+                cache=plate_cache_folder(node, str(source_path), model_path), python=find_python(python_setting(context)),
+                name=Path(bpy.path.abspath(data.filepath)).stem.rstrip("0123456789._-") or data.name,
+                movie_frames=int(data.frame_duration) if kind == "MOVIE" else 0,
+                method=node.method, model=model_path, device=device, input_kind=node.input_kind,
+                colorspace_key=working_space_key(colorspace_name),
+            ).start()
+        except Exception as exc:  # noqa: BLE001
+            message = _user_error(exc)
+            if message is None:
+                traceback.print_exc()
+                message = f"SingleHDR failed unexpectedly ({type(exc).__name__}: {exc}); see the system console"
+            self.report({"ERROR"}, message)
+            return {"CANCELLED"}
+        self._label = f"SingleHDR plate {job.source.name} ({len(job.todo)} of {len(job.frames)} frames to bake)"
+        self._node_ref = (node.id_data.name, node.name)
+        return self._run_job(context, job)
+
+    def _apply(self, context) -> set[str]:
+        from .nodes import set_baked_sequence
+        from .plates import StillBake
+
+        job = self._job
+        if isinstance(job, StillBake):
+            return self._apply_still(context)
+        missing = job.missing()
+        if missing:
+            self.report({"ERROR"}, f"singlehdr finished but {len(missing)} frames are missing from the cache (first: {missing[0]})")
+            return {"CANCELLED"}
+        tree = bpy.data.node_groups.get(self._node_ref[0])
+        node = tree.nodes.get(self._node_ref[1]) if tree is not None else None
+        if node is None:
+            self.report({"ERROR"}, "the SingleHDR node was deleted while baking; the frames stay in the cache")
+            return {"CANCELLED"}
+        set_baked_sequence(node, job.output.path(job.frames[0]), job.frames, bpy.data.colorspace.working_space)
+        node.baked_info = f"{node.method}: {len(job.frames)} frames" + (", one camera response per shot" if job.shot_locked else "")
+        self.report({"INFO"}, f"baked {len(job.todo)} frames ({len(job.frames) - len(job.todo)} from the cache) into {job.cache}")
+        return {"FINISHED"}
+
+    def _apply_still(self, context) -> set[str]:
+        from .blender_io import read_pixels, write_float_image
+        from .runner import remove_private
+
+        job = self._job
+        tree = bpy.data.node_groups.get(self._node_ref[0])
+        node = tree.nodes.get(self._node_ref[1]) if tree is not None else None
+        try:
+            if node is None:
+                self.report({"ERROR"}, "the SingleHDR node was deleted while baking")
+                return {"CANCELLED"}
+            colorspace_name = bpy.data.colorspace.working_space
+            loaded = bpy.data.images.load(str(job.output), check_existing=False)
+            loaded.colorspace_settings.name = colorspace_name
+            hdr = read_pixels(loaded)[..., :3]
+            bpy.data.images.remove(loaded)
+        finally:
+            remove_private(job.private)
+        image = write_float_image(f"{self._source_name} HDR", hdr, colorspace_name, existing=node.baked_image)
+        image["singlehdr"] = json.dumps({"method": node.method, "via": "singlehdr reconstruct (child process)"})
+        node.set_baked_image(image)
+        node.baked_colorspace = colorspace_name
+        node.baked_info = f"{node.method} (singlehdr CLI)"
+        self.report({"INFO"}, f"baked {image.name} ({image.size[0]}x{image.size[1]}, peak {float(hdr.max()):.3g})")
+        return {"FINISHED"}
+
+    # -- an image in memory: in Blender's Python (needs singlehdr there) -----------------
+
+    def _bake_still(self, context, node, source):
         model_path, device = settings(context)
 
         def work(progress):
@@ -120,57 +366,8 @@ class SINGLEHDR_OT_bake_hdr(bpy.types.Operator):
         return _run_reporting(self, context, work)
 
 
-def _output_folder(directory: str) -> Path:
-    """Where the world's EXR goes: the chosen folder, else next to the .blend, else Blender's temp dir."""
-    if directory:
-        return Path(bpy.path.abspath(directory))
-    if bpy.data.filepath:
-        return Path(bpy.data.filepath).parent / "singlehdr"
-    return Path(bpy.app.tempdir or os.path.join(os.path.expanduser("~"), "singlehdr"))
-
-
-def _free_path(folder: Path, name: str) -> Path:
-    """``folder/name``, numbered (name_001.exr, ...) if that file exists."""
-    path = folder / name
-    stem, suffix = path.stem, path.suffix
-    n = 0
-    while path.exists():
-        n += 1
-        path = folder / f"{stem}_{n:03d}{suffix}"
-    return path
-
-
-def build_world(world: bpy.types.World, image: bpy.types.Image, *, strength: float, rotation: float) -> None:
-    """World nodes: Texture Coordinate -> Mapping (rotation Z) -> Environment Texture -> Background -> World Output."""
-    tree = world.node_tree
-    nodes, links = tree.nodes, tree.links
-    nodes.clear()
-    coords = nodes.new("ShaderNodeTexCoord")
-    coords.location = (-900, 0)
-    mapping = nodes.new("ShaderNodeMapping")
-    mapping.name = "SingleHDR Mapping"
-    mapping.location = (-700, 0)
-    mapping.inputs["Rotation"].default_value = (0.0, 0.0, rotation)
-    env = nodes.new("ShaderNodeTexEnvironment")
-    env.name = "SingleHDR Environment"
-    env.location = (-450, 0)
-    env.image = image
-    env.projection = "EQUIRECTANGULAR"
-    env.interpolation = "Linear"
-    background = nodes.new("ShaderNodeBackground")
-    background.name = "SingleHDR Background"
-    background.location = (-150, 0)
-    background.inputs["Strength"].default_value = strength
-    output = nodes.new("ShaderNodeOutputWorld")
-    output.location = (100, 0)
-    links.new(coords.outputs["Generated"], mapping.inputs["Vector"])
-    links.new(mapping.outputs["Vector"], env.inputs["Vector"])
-    links.new(env.outputs["Color"], background.inputs["Color"])
-    links.new(background.outputs["Background"], output.inputs["Surface"])
-
-
-class SINGLEHDR_OT_world_from_photo(bpy.types.Operator, ImportHelper):
-    """Make the scene's World from one photo, 360 panorama or chrome-ball shot (reconstructed to linear HDR)"""
+class SINGLEHDR_OT_world_from_photo(_ModalBake, bpy.types.Operator, ImportHelper):
+    """Make the scene's World from one photo, 360 panorama or chrome-ball shot (reconstructed to linear HDR); Esc cancels"""
 
     bl_idname = "singlehdr.world_from_photo"
     bl_label = "Create World from Photo"
@@ -179,6 +376,8 @@ class SINGLEHDR_OT_world_from_photo(bpy.types.Operator, ImportHelper):
     filter_glob: bpy.props.StringProperty(default=PHOTO_GLOB, options={"HIDDEN"})
     kind: bpy.props.EnumProperty(name="Input", items=KIND_ITEMS, default="auto")
     method: bpy.props.EnumProperty(name="Method", items=METHOD_ITEMS, default="singlehdr")
+    exposure: bpy.props.EnumProperty(name="Exposure", items=EXPOSURE_ITEMS, default="relative")
+    sun: bpy.props.EnumProperty(name="Sun", items=SUN_ITEMS, default="LAMP")
     strength: bpy.props.FloatProperty(name="Strength", default=1.0, min=0.0, soft_max=10.0)
     width: bpy.props.IntProperty(
         name="Width", description="Width of the equirectangular map in pixels (height = width / 2)",
@@ -195,73 +394,62 @@ class SINGLEHDR_OT_world_from_photo(bpy.types.Operator, ImportHelper):
         default=0.0,
         subtype="ANGLE",
     )
+    storage: bpy.props.EnumProperty(name="Store map", items=STORAGE_ITEMS, default="AUTO")
     directory_out: bpy.props.StringProperty(
         name="Output folder",
-        description="Where to write the HDR EXR; empty = a 'singlehdr' folder next to the .blend",
+        description="Write the map to this folder instead (absolute path); empty = as 'Store map' says",
         subtype="DIR_PATH",
         default="",
     )
-    pack: bpy.props.BoolProperty(
-        name="Pack into .blend", description="Also pack the EXR into the .blend (always done for unsaved files)", default=False
+    blocking: bpy.props.BoolProperty(
+        name="Wait", description="Wait for the bake (scripts); the UI otherwise stays live", default=False,
+        options={"HIDDEN", "SKIP_SAVE"},
     )
 
-    def execute(self, context):
-        source = Path(bpy.path.abspath(self.filepath))
-        if not source.is_file():
-            self.report({"ERROR"}, f"no such photo: {source}")
-            return {"CANCELLED"}
+    def draw(self, context):
+        layout = self.layout
+        for prop in ("kind", "method", "exposure", "sun", "strength", "width", "fov", "rotation", "storage", "directory_out"):
+            layout.prop(self, prop)
+
+    def make_job(self, context):
+        from .prefs import python_setting
+        from .runner import find_python
+        from .world import WorldBake
+
         model_path, device = settings(context)
-        scene = context.scene
+        colorspace_name = bpy.data.colorspace.working_space
+        storage = "FOLDER" if self.directory_out else self.storage
+        if storage == "AUTO":
+            storage = "RELATIVE" if bpy.data.filepath else "PACK"
+        return WorldBake(
+            source=Path(bpy.path.abspath(self.filepath)),
+            python=find_python(python_setting(context)),
+            storage=storage, directory=self.directory_out, kind=self.kind, width=self.width - self.width % 2,
+            method=self.method, model=model_path, device=device, exposure=self.exposure, fov=self.fov, sun=self.sun,
+            strength=self.strength, rotation=self.rotation, colorspace_name=colorspace_name,
+            colorspace_key=working_space_key(colorspace_name),
+        )
 
-        def work(progress):
-            from singlehdr.io import write_hdr
+    def execute(self, context):
+        self._label = f"SingleHDR world from {bpy.path.basename(self.filepath)}"
+        try:
+            job = self.make_job(context).start()
+        except Exception as exc:  # noqa: BLE001
+            message = _user_error(exc)
+            if message is None:
+                traceback.print_exc()
+                message = f"SingleHDR failed unexpectedly ({type(exc).__name__}: {exc}); see the system console"
+            self.report({"ERROR"}, message)
+            return {"CANCELLED"}
+        return self._run_job(context, job)
 
-            colorspace_name = bpy.data.colorspace.working_space
-            key = working_space_key(colorspace_name)
-            progress(5)
-            hdr_linear, alpha, meta = make_world_hdr(
-                str(source),
-                method=self.method,
-                model_path=model_path,
-                device=device,
-                kind=self.kind,
-                colorspace=key,
-                width=self.width - self.width % 2,
-                fov=self.fov,
-            )
-            progress(80)
-            folder = _output_folder(self.directory_out)
-            folder.mkdir(parents=True, exist_ok=True)
-            path = write_hdr(
-                _free_path(folder, output_name(source.stem)),
-                hdr_linear,
-                alpha=alpha,
-                half=False,
-                colorspace=key,
-                attributes={f"singlehdr:{k}": v for k, v in meta.items() if isinstance(v, (str, int, float))},
-                inputs=(source,),
-            )
-            image = bpy.data.images.load(str(path), check_existing=False)
-            image.colorspace_settings.name = colorspace_name
-            # alpha is singlehdr's reliability mask (0 = filled in): keep it, but never let
-            # Blender premultiply the colours with it
-            image.alpha_mode = "CHANNEL_PACKED"
-            if bpy.data.filepath and not self.directory_out:
-                try:
-                    image.filepath = bpy.path.relpath(str(path))
-                except ValueError:  # another drive on Windows
-                    pass
-            if self.pack or not bpy.data.filepath:
-                image.pack()
-            world = bpy.data.worlds.new(f"SingleHDR {source.stem}")
-            build_world(world, image, strength=self.strength, rotation=self.rotation)
-            world["singlehdr_source"] = str(source)
-            world["singlehdr_exr"] = str(path)
-            scene.world = world
-            progress(100)
-            self.report({"INFO"}, f"world from {source.name}: {path}")
-
-        return _run_reporting(self, context, work)
+    def _apply(self, context) -> set[str]:
+        world, lamp, path = self._job.apply(context)
+        for message in self._job.messages:
+            self.report({"WARNING"}, message)
+        extra = f", Sun lamp {lamp.data.energy:.4g} W/m^2" if lamp is not None else ""
+        self.report({"INFO"}, f"world from {self._job.source.name}: {path}{extra}")
+        return {"FINISHED"}
 
 
 def _import_menu(self, context):

@@ -36,8 +36,13 @@ class WORLD_PT_singlehdr(bpy.types.Panel):
     bl_label = "SingleHDR"
 
     def draw(self, context):
+        from .prefs import ADDON_ID, python_status
+        from .world import SUN_OBJECT
+
         layout = self.layout
-        ok, message = singlehdr_status()
+        addon = context.preferences.addons.get(ADDON_ID)
+        configured = addon.preferences.python_path if addon is not None and addon.preferences is not None else ""
+        ok, message = python_status(configured)
         if not ok:
             layout.label(text=message, icon="ERROR")
         row = layout.row()
@@ -53,6 +58,13 @@ class WORLD_PT_singlehdr(bpy.types.Panel):
             col.prop(nodes["SingleHDR Background"].inputs["Strength"], "default_value", text="Strength")
         if "SingleHDR Mapping" in nodes:
             col.prop(nodes["SingleHDR Mapping"].inputs["Rotation"], "default_value", index=2, text="Rotation")
+        sun = context.scene.objects.get(SUN_OBJECT)
+        if sun is not None and sun.type == "LIGHT":
+            box = col.box()
+            box.label(text="Sun lamp (painted out of the map)", icon="LIGHT_SUN")
+            box.prop(sun.data, "energy", text="Strength (W/m\u00b2)")
+            box.prop(sun.data, "color", text="Colour")
+            box.prop(sun.data, "angle", text="Angle")
 
 
 classes = (NODE_PT_singlehdr, WORLD_PT_singlehdr)

@@ -288,12 +288,14 @@ print("RESULT" + json.dumps({"status": addon.convert.singlehdr_status(), "error"
 def test_addon_registers_and_explains_without_singlehdr(addon_zip, tmp_path):
     """Without singlehdr in Blender's Python the add-on still registers and says what to do."""
     import json
+    import os
     import subprocess
     import sys
     import sysconfig
 
     code = f"SITE = {sysconfig.get_paths()['purelib']!r}\nZIP = {str(addon_zip)!r}\n" + MISSING_SINGLEHDR
-    proc = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # singlehdr must not come from a PYTHONPATH either
+    proc = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     result = json.loads(next(l for l in proc.stdout.splitlines() if l.startswith("RESULT"))[6:])
     ok, message = result["status"]

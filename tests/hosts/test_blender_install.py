@@ -48,6 +48,7 @@ def test_manifest_fields_and_blender_validator(blender_ext):
     assert manifest["schema_version"] == "1.0.0"
     assert (manifest["id"], manifest["type"], manifest["blender_version_min"]) == ("singlehdr", "add-on", "5.0.0")
     assert "files" in manifest["permissions"]
+    assert "website" not in manifest  # the project has no public web address to name
     proc = subprocess.run([sys.executable, str(blender_ext), "validate", str(ADDON)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Success" in proc.stdout
@@ -128,3 +129,59 @@ def test_installer_flow_with_blender(tmp_path, blender_ext):
     assert f"--target {modules}" in pip
     assert f"numpy=={numpy.__version__}" in pip and str(ROOT) in pip
     assert modules.is_dir()  # asked Blender for it (create=True)
+
+
+def test_installer_checks_blenders_python_and_installs_the_declared_dependencies(tmp_path, blender_ext):
+    """--dry-run with a blender: the check line names Blender's Python and singlehdr's requires-python;
+    pip installs the repository (its declared dependencies), the only extra being Blender's numpy pin."""
+    import shlex
+
+    launcher = fake_blender_launcher(tmp_path, blender_ext)
+    proc = run_script("--blender", str(launcher), "--out", str(tmp_path / "dist"), "--dry-run",
+                      env=clean_env(BLENDER_USER_RESOURCES=str(tmp_path / "user")), timeout=180)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert requires.startswith(">=")
+    check = next(l for l in proc.stdout.splitlines() if l.startswith("Blender's Python: "))
+    assert f"{sys.version_info[0]}.{sys.version_info[1]} >= {requires[2:]}" in check
+    pip = shlex.split(next(l for l in proc.stdout.splitlines() if " -m pip install " in l)[2:])
+    packages = [a for a in pip[pip.index("install") + 1:] if not a.startswith("-") and a != pip[pip.index("--target") + 1]]
+    assert packages[0] == str(ROOT) and len(packages) == 2 and packages[1].startswith("numpy==")
+    assert "(dry run: nothing installed)" in proc.stdout
+
+
+def test_python_option_configures_the_addon_instead_of_blenders_python(tmp_path, blender_ext):
+    launcher = fake_blender_launcher(tmp_path, blender_ext)
+    proc = run_script("--blender", str(launcher), "--out", str(tmp_path / "dist"), "--python", sys.executable, "--dry-run",
+                      env=clean_env(BLENDER_USER_RESOURCES=str(tmp_path / "user")), timeout=180)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    setter = next(l for l in proc.stdout.splitlines() if "--python-expr" in l and "python_path" in l)
+    assert f"python_path = \\'{sys.executable}\\'" in setter and "save_userpref" in setter
+    assert f"changed: the add-on preference Python = {sys.executable}" in proc.stdout
+    assert " -m pip install " not in proc.stdout  # Blender's Python is left alone
+    proc = run_script("--python", str(tmp_path / "nope"), env=clean_env())
+    assert proc.returncode == 2 and "not an executable Python" in proc.stderr
+
+
+def test_uninstall_removes_exactly_what_was_recorded(tmp_path, blender_ext):
+    """--uninstall asks Blender to remove the extension and deletes only the recorded entries of the modules folder."""
+    launcher = fake_blender_launcher(tmp_path, blender_ext)
+    log = tmp_path / "calls.txt"
+    text = launcher.read_text().replace(
+        'if args[:2] == ["--command", "extension"]:',
+        f'if args[:3] == ["--command", "extension", "remove"]:\n    open({str(log)!r}, "a").write(" ".join(args) + "\\n")\n'
+        'elif args[:2] == ["--command", "extension"]:',
+    )
+    launcher.write_text(text)
+    user = tmp_path / "user"
+    modules = user / "scripts" / "modules"
+    for name in ("singlehdr", "torch", "mine_not_singlehdrs"):
+        (modules / name).mkdir(parents=True)
+        (modules / name / "__init__.py").write_text("")
+    (modules / "torch-2.13.0.dist-info").mkdir()
+    (modules / ".singlehdr-installed.txt").write_text("singlehdr\ntorch\ntorch-2.13.0.dist-info\n../escape\n")
+    proc = run_script("--blender", str(launcher), "--uninstall", env=clean_env(BLENDER_USER_RESOURCES=str(user)), timeout=180)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert log.read_text().split() == ["--command", "extension", "remove", "user_default.singlehdr"]
+    assert sorted(p.name for p in modules.iterdir()) == ["mine_not_singlehdrs"]
+    assert "removed the extension and 3 entries" in proc.stdout

@@ -523,8 +523,10 @@ def missing_frames(node: nuke.Node) -> List[int]:
         frames = frames[:1]
     views = bake_views(node)
 
+    knob: Any = node[K_OUTPUT]
+
     def exists(f: int, v: str) -> bool:
-        return os.path.isfile(str(node[K_OUTPUT].getEvaluatedValue(output_context(f, v))))
+        return os.path.isfile(str(knob.getEvaluatedValue(output_context(f, v))))
 
     return [f for f in frames if not all(exists(f, v) for v in views)]
 

@@ -921,6 +921,12 @@ class FakeNuke(types.ModuleType):
         assert isinstance(wk, Enumeration_Knob)
         wk.setValues(self.colorspaces())
         wk._value = wk._default = OCIO_CONFIGS[name]["working"]
+        for node in self.allNodes(group=self._root, recurseGroups=True):  # every colour-space menu follows the config
+            cs = node.knob("colorspace")
+            if isinstance(cs, Enumeration_Knob):
+                cs.setValues(["default"] + self.colorspaces())
+                if cs._value not in [Enumeration_Knob._leaf(v) for v in cs._values]:
+                    cs._value = "default"
 
     def set_views(self, names: List[str]) -> None:
         self._views = list(names)

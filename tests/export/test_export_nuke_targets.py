@@ -65,20 +65,6 @@ def test_operator_lists_hold_known_facts():
     assert len(v16) > 800 and len(v112) > len(v16)
 
 
-@pytest.fixture(scope="module")
-def small_model():
-    pipeline = pytest.importorskip("singlehdr.models.pipeline")
-    torch.manual_seed(0)
-    return pipeline.SingleHDRModel(pipeline.SingleHDRConfig.small()).eval()
-
-
-@pytest.fixture(scope="module")
-def exported(small_model, tmp_path_factory):
-    path = tmp_path_factory.mktemp("nk") / "singlehdr.pt"
-    export_torchscript(small_model, path, example_size=(40, 56), margin=4, target="nuke13")
-    return path
-
-
 @pytest.mark.parametrize("target", sorted(NUKE_TARGETS))
 def test_export_uses_only_operators_each_target_knows(exported, target):
     ops = graph_operators(torch.jit.load(str(exported)))

@@ -143,20 +143,23 @@ def test_farm_command_nuke_t_bakes_any_input_and_saves(nuke, gizmo, tmp_path, mo
 
 
 def test_a_second_range_adds_to_the_first(nuke, gizmo, tmp_path):
-    plates(tmp_path, (1, 2, 4, 5))
+    values = plates(tmp_path, (1, 2, 4, 5))
     gizmo.setInput(0, nuke.nodes.Read(file=str(tmp_path / "plate.####.png"), first=1, last=5))
-    gizmo["method"].setValue("inverse-srgb")
-    gizmo["output_file"].setValue(str(tmp_path / "hdr.####.exr"))
+    gizmo["method"].setValue("inverse-srgb")  # default output file (a #### pattern)
+    script = save_script(nuke, tmp_path / "shot")
     for first, last in ((1, 2), (4, 5)):
         gizmo["range_first"].setValue(first)
         gizmo["range_last"].setValue(last)
         press(nuke, gizmo, "reconstruct_range")
     assert nuke.messages == []
+    for f in (1, 2, 4, 5):  # the node still shows the first range's frames
+        np.testing.assert_allclose(nuke.pixels(gizmo, f, "main"), srgb_to_linear(values[(f, "")]), rtol=2e-3, atol=1e-4)
     assert (gizmo["baked_first"].value(), gizmo["baked_last"].value()) == (1, 5)
     internal = gizmo.node("SingleHDR_Read")
-    assert internal["file"].evaluate() == str(tmp_path / "hdr.0001.exr")  # frame 1 is still read
+    folder = script.parent / "singlehdr"
+    assert internal["file"].evaluate() == str(folder / f"{gizmo.name()}.main.0001.exr")  # frame 1 is still read
     nuke.current_frame = 5
-    assert internal["file"].evaluate() == str(tmp_path / "hdr.0005.exr")
+    assert internal["file"].evaluate() == str(folder / f"{gizmo.name()}.main.0005.exr")
 
 
 def test_tcl_in_file_knobs_is_expanded(nuke, gizmo, tmp_path, monkeypatch, popen_spy):
@@ -319,8 +322,6 @@ def test_proxy_mode_still_bakes_full_resolution(nuke, gizmo, tmp_path):
 def test_output_colour_space_comes_from_the_scripts_ocio_config(nuke, gizmo, tmp_path, popen_spy, monkeypatch):
     nuke.use_ocio_config("aces_1.2")
     nuke.run_script("import singlehdr_nuke; singlehdr_nuke.on_create(nuke.thisNode())", gizmo, None)
-    assert gizmo["colorspace_menu"].values() == [
-        "(working space)", "ACES - ACES2065-1", "ACES - ACEScg", "Utility - Linear - sRGB", "Utility - Linear - Rec.2020"]
     plates(tmp_path, (1,))
     gizmo.setInput(0, nuke.nodes.Grade(inputs=[nuke.nodes.Read(file=str(tmp_path / "plate.####.png"))]))
     gizmo["method"].setValue("inverse-srgb")
@@ -332,6 +333,8 @@ def test_output_colour_space_comes_from_the_scripts_ocio_config(nuke, gizmo, tmp
     sets = {(a[1], a[2]) for a, _ in nuke.called("Knob.setValue") if a[0] == nuke.executed[0][0]}
     assert ("colorspace", "Utility - sRGB - Texture") in sets  # plain sRGB encoding, not the RRT
     assert gizmo.node("SingleHDR_Read")["colorspace"].value() == "ACES - ACEScg"
+    assert gizmo["colorspace_menu"].values() == [
+        "(working space)", "ACES - ACES2065-1", "ACES - ACEScg", "Utility - Linear - sRGB", "Utility - Linear - Rec.2020"]
 
     gizmo["output_colorspace"].setValue("Output - sRGB")
     press(nuke, gizmo, "reconstruct")

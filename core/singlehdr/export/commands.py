@@ -1,6 +1,7 @@
 """``singlehdr export-torchscript``: the model as TorchScript for Nuke.
 
     singlehdr export-torchscript [--model M] -o singlehdr.pt [--size 512x512]
+        [--target nuke13|nuke14|nuke15|nuke16] [--exposure STOPS]
 
 Then in NukeX: CatFileCreator (Torchscript File = singlehdr.pt, Channels In
 = rgb, Channels Out = rgb, Output Scale = 1) -> Create .cat file, and use the

@@ -24,11 +24,18 @@ So the exported wrapper:
    primaries, LDR white ~ 1.0, no absolute scale).
 
 The wrapper is compiled with ``torch.jit.script`` so that the padding
-arithmetic follows the input size at run time; the model inside is scripted
-when its code allows, else traced.  A trace can turn shapes the model's
+arithmetic follows the input size at run time.  A SingleHDRModel's four
+sub-networks are traced one by one under :func:`compat_trace_ops` (only
+operators that Nuke 13's PyTorch 1.6 knows; no dtype frozen, so the file
+also runs in half precision) and composed in script
+(:class:`StagedSingleHDR`); other models are scripted when their code
+allows, else traced.  The wrapper's ``exposure``, ``input_is_srgb`` and
+``margin`` attributes are the Inference node's custom knobs (see
+:class:`NukeInferenceWrapper`); ``NUKE_TARGETS`` lists the Nuke releases
+and the PyTorch each loads TorchScript with.  A trace can turn shapes the model's
 Python reads (``int(x.shape[i])``) into constants, so ``export_torchscript``
 checks a traced model at two other sizes against the eager model; when it
-cannot follow them, the file is saved behind a guard that refuses other
+cannot follow them, the wrapper's size guard (``fixed_height``/``fixed_width``) refuses other
 sizes with a clear message, and ``"dynamic_shapes": false`` plus the
 required size are written into its metadata (read it with
 :func:`read_export_info`).  In Nuke: export at the plate's resolution

@@ -11,7 +11,7 @@
 #      Running it again replaces the block (idempotent).
 # PY:  the Python that has singlehdr installed (default: this repository's
 #      .venv/bin/python when it exists; else none is written and the node
-#      uses its 'python' knob, $SINGLEHDR_PYTHON or python3 on PATH;
+#      must then be told with its 'python' knob or $SINGLEHDR_PYTHON: it never guesses;
 #      --no-python: never write one).
 # --print: change nothing; print the lines to add to DIR/init.py yourself.
 set -euo pipefail

@@ -13,7 +13,6 @@ import re
 import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -84,35 +83,78 @@ def frame_path(pattern: str, frame: int) -> str:
     return _PRINTF.sub(printf, _HASHES.sub(hashes, pattern))
 
 
-def default_output_pattern(node_name: str) -> str:
-    """Where a node writes its results when the output knob is empty.
-
-    <NUKE_TEMP_DIR or the system temp>/singlehdr/<node name>.####.exr
-    """
-    base = os.environ.get("NUKE_TEMP_DIR") or tempfile.gettempdir()
-    return os.path.join(base, "singlehdr", f"{node_name}.####.exr").replace("\\", "/")
-
-
 def resolve_python(knob_value: str) -> str:
-    """The interpreter that has singlehdr installed.
+    """The interpreter that has singlehdr installed, set explicitly.
 
-    Order: the node's 'python' knob, then $SINGLEHDR_PYTHON, then 'python3'
-    (or 'python') on PATH.  Never Nuke's own sys.executable, which is Nuke.
+    The node's 'python' knob, else $SINGLEHDR_PYTHON.  There is no guess
+    on PATH: a Nuke started from a desktop icon has a PATH that rarely
+    leads to the right Python, and never Nuke's own sys.executable (Nuke).
+    Raises NodeError saying what to set.
     """
-    for candidate in (knob_value.strip(), os.environ.get(ENV_PYTHON, "").strip()):
+    for source, candidate in (("the node's 'python' knob", knob_value.strip()),
+                              (ENV_PYTHON, os.environ.get(ENV_PYTHON, "").strip())):
         if candidate:
             found = shutil.which(candidate) if not os.path.isabs(candidate) else candidate
-            if not found or not os.path.isfile(found):
+            if not found or not os.path.isfile(found) or not os.access(found, os.X_OK):
                 raise NodeError(
-                    f"python interpreter {candidate!r} not found; set the node's 'python' knob or {ENV_PYTHON} "
-                    "to the Python that has singlehdr installed"
+                    f"python interpreter {candidate!r} (from {source}) not found; set the node's 'python' knob "
+                    f"(Setup tab) or {ENV_PYTHON} to the Python that has singlehdr installed"
                 )
             return found
-    for name in ("python3", "python"):
-        found = shutil.which(name)
-        if found:
-            return found
-    raise NodeError(f"no Python found; set the node's 'python' knob or {ENV_PYTHON} to the Python that has singlehdr installed")
+    raise NodeError(
+        f"no Python for singlehdr is set; set the node's 'python' knob (Setup tab) or {ENV_PYTHON} "
+        "to the Python that has singlehdr installed (for example .venv/bin/python of install/demo.sh)"
+    )
+
+
+# Variables Nuke sets for its own embedded Python and libraries; a child
+# Python that inherits them loads Nuke's standard library or libraries.
+STRIPPED_ENV = ("PYTHONHOME", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONUSERBASE", "PYTHONEXECUTABLE",
+                "PYTHONNOUSERSITE", "PYTHONSAFEPATH", "__PYVENV_LAUNCHER__", "LD_LIBRARY_PATH",
+                "DYLD_LIBRARY_PATH", "DYLD_FRAMEWORK_PATH", "DYLD_INSERT_LIBRARIES", "QT_PLUGIN_PATH",
+                "QT_QPA_PLATFORM_PLUGIN_PATH", "TCL_LIBRARY", "TK_LIBRARY")
+STRIPPED_PREFIXES = ("NUKE", "FOUNDRY")
+
+
+def child_env(base: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """The environment singlehdr runs in: ``base`` (default os.environ)
+    without Nuke's Python and library variables (:data:`STRIPPED_ENV`,
+    names starting with NUKE or FOUNDRY), plus PYTHONUNBUFFERED=1 so that
+    each finished frame is reported as it happens."""
+    env = {k: v for k, v in (os.environ if base is None else base).items()
+           if k not in STRIPPED_ENV and not k.upper().startswith(STRIPPED_PREFIXES)}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+# singlehdr's output colour spaces under the names OCIO configs give them
+# (nuke-default, ACES 1.x, the ACES 1.3 CG/studio configs, roles).
+OCIO_NAMES = {
+    "lin_rec709": ("linear", "lin_rec709", "lin_srgb", "linear rec.709 (srgb)", "utility - linear - srgb",
+                   "utility - linear - rec.709", "scene_linear (linear rec.709)", "linear - srgb", "lin_rec709_srgb"),
+    "acescg": ("acescg", "aces - acescg", "lin_ap1", "acescg linear"),
+    "aces2065_1": ("aces2065-1", "aces - aces2065-1", "lin_ap0", "aces2065_1"),
+    "lin_rec2020": ("linear rec.2020", "utility - linear - rec.2020", "lin_rec2020"),
+}
+
+
+def singlehdr_colorspace(ocio_name: str) -> Optional[str]:
+    """The singlehdr --colorspace for a colour space of the script's config
+    ('Family/Name' or 'Name'), or None when singlehdr cannot write it.
+
+    singlehdr_colorspace("ACES/ACES - ACEScg") == "acescg";
+    singlehdr_colorspace("linear") == "lin_rec709"; ("sRGB") -> None.
+    """
+    leaf = ocio_name.split("/")[-1].strip().lower()
+    for cs, names in OCIO_NAMES.items():
+        if leaf in names:
+            return cs
+    return None
+
+
+def writable_colorspaces(config_names: Sequence[str]) -> List[str]:
+    """The config's colour spaces (leaf names, in menu order) that singlehdr can write."""
+    return [n.split("/")[-1] for n in config_names if singlehdr_colorspace(n) is not None]
 
 
 def is_direct_input(path: str) -> bool:
@@ -161,14 +203,18 @@ def build_argv(
     return argv
 
 
-def error_line(stderr: str, returncode: int) -> str:
+def error_line(stderr: str, returncode: int, python: str = "python") -> str:
     """The one-line message to show for a failed singlehdr run.
 
     singlehdr prints user errors as 'error: <what to do>' (exit status 2);
-    that line is returned without the prefix.  Otherwise the last non-empty
-    line of stderr (a crash), or the exit status.
+    that line is returned without the prefix.  A Python without singlehdr
+    ('No module named singlehdr') gets a message saying so.  Otherwise the
+    last non-empty line of stderr (a crash), or the exit status.
     """
     lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    if any("No module named singlehdr" in ln or "No module named 'singlehdr'" in ln for ln in lines):
+        return (f"the Python at {python} has no singlehdr installed; install it there (pip install singlehdr) "
+                f"or set the node's 'python' knob / {ENV_PYTHON} to the Python that has it")
     for ln in reversed(lines):
         if ln.startswith("error:"):
             return ln[len("error:") :].strip()
@@ -218,10 +264,11 @@ def run_cli(
     Polls every ``poll_s`` seconds so the caller can update a progress bar
     (``tick(elapsed_s, stdout_lines_so_far)``; singlehdr prints one line per
     finished image) and cancel (``cancelled()`` -> the process is terminated
-    and Cancelled raised): Nuke's UI is never blocked without a way out.
+    and Cancelled raised).  ``env``: the base environment (default
+    os.environ), cleaned by :func:`child_env`.  Called on a worker thread
+    by the gizmo, so Nuke's UI stays responsive.
     """
-    run_env = dict(os.environ if env is None else env)
-    run_env["PYTHONUNBUFFERED"] = "1"  # a line per finished frame, as it happens
+    run_env = child_env(env)  # Nuke's Python/library variables stripped; unbuffered output
     try:
         proc = subprocess.Popen(
             list(argv),
@@ -260,7 +307,7 @@ def run_cli(
     if stop is not None:
         raise stop
     if proc.returncode != 0:
-        raise NodeError(error_line("".join(err_lines), proc.returncode))
+        raise NodeError(error_line("".join(err_lines), proc.returncode, str(argv[0])))
     return "".join(out_lines)
 
 

@@ -221,15 +221,8 @@ def test_a_trace_that_bakes_shapes_is_saved_fixed_size_with_a_clear_error(tmp_pa
 # --------------------------------------------------- the real SingleHDRModel
 
 
-@pytest.fixture(scope="module")
-def small_model():
-    pipeline = pytest.importorskip("singlehdr.models.pipeline")
-    torch.manual_seed(0)
-    return pipeline.SingleHDRModel(pipeline.SingleHDRConfig.small()).eval()
-
-
-def test_real_model_export_matches_eager_and_guards_its_size(tmp_path, small_model):
-    path = export_torchscript(small_model, tmp_path / "singlehdr.pt", example_size=(40, 56), margin=4)
+def test_real_model_export_matches_eager_and_guards_its_size(exported, small_model):
+    path = exported
     info = read_export_info(path)
     loaded = torch.jit.load(str(path))
     x = torch.rand(1, 3, 40, 56, generator=torch.Generator().manual_seed(4)) * 1.3
@@ -258,12 +251,16 @@ def test_cli_export_torchscript(tmp_path, small_model, capsys):
 
     weights = save_model(tmp_path / "small.safetensors", small_model, provenance={"name": "test-small"})
     out = tmp_path / "singlehdr.pt"
-    args = ["export-torchscript", "--model", str(weights), "-o", str(out), "--size", "48x32", "--margin", "0", "--device", "cpu"]
+    args = ["export-torchscript", "--model", str(weights), "-o", str(out), "--size", "48x32", "--margin", "0", "--device", "cpu",
+            "--target", "nuke15", "--exposure", "1.5"]
     assert cli_main(args) == 0
     printed = capsys.readouterr().out
     assert f"wrote {out}" in printed and "CatFileCreator" in printed
+    assert "for nuke15 (PyTorch 1.12): make the .cat with Nuke 15.0's CatFileCreator" in printed
+    assert torch.jit.load(str(out)).exposure == 1.5
     info = read_export_info(out)
     assert info["example_size"] == [32, 48] and info["model"]["model_id"].startswith("test-small-")
+    assert info["target"] == "nuke15" and info["target_torch"] == "1.12"
     # user errors: one line, exit 2, nothing overwritten
     before = out.read_bytes()
     assert cli_main(args) == 2

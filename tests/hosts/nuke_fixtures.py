@@ -7,6 +7,7 @@ from disk, the singlehdr CLI in a subprocess, EXRs read with OpenImageIO).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,9 @@ import pytest
 from fake_nuke import FakeNuke, make_fake_nuke
 
 ROOT = Path(__file__).resolve().parents[2]
-GIZMO_DIR = ROOT / "nuke_gizmo"
+# SINGLEHDR_NUKE_GIZMO_DIR: run these tests against another copy of the gizmo
+# (used once to show that the new tests fail on the previous gizmo code).
+GIZMO_DIR = Path(os.environ.get("SINGLEHDR_NUKE_GIZMO_DIR") or ROOT / "nuke_gizmo")
 
 
 def _forget_gizmo_modules() -> None:
@@ -40,6 +43,16 @@ def nuke(monkeypatch) -> Iterator[FakeNuke]:
     yield fake
     sys.path[:] = saved_path
     _forget_gizmo_modules()
+
+
+def fresh_nuke(monkeypatch, gui: bool = False) -> FakeNuke:
+    """A new Nuke process (e.g. ``nuke -x`` on a farm): a fresh fake in
+    sys.modules, the gizmo's Python imported anew, start-up files run."""
+    fake = make_fake_nuke()
+    _forget_gizmo_modules()
+    monkeypatch.setitem(sys.modules, "nuke", fake)
+    fake.start_nuke(str(GIZMO_DIR), gui=gui)
+    return fake
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import pytest
 
 from fake_nuke import parse_nk, tcl_tokens
 from nuke_fixtures import GIZMO_DIR, ROOT, gizmo, nuke  # noqa: F401 (fixtures)
-from singlehdr.io.colorspace import COLORSPACES
 from singlehdr.options import DEVICES, EXPOSURE_MODES, METHODS_CLASSICAL, METHODS_NETWORK
 
 
@@ -48,32 +47,41 @@ def test_toolbar_entry_creates_the_gizmo_with_artist_knobs(nuke, gizmo):
     assert node.Class() == "SingleHDR" and isinstance(node, nuke.Gizmo)
     knobs = node.knobs()
     expected = {
-        "source": "Pulldown_Knob", "input_file": "File_Knob", "method": "Pulldown_Knob", "model_path": "File_Knob",
-        "exposure_mode": "Pulldown_Knob", "exposure_target": "Double_Knob", "output_colorspace": "Pulldown_Knob",
-        "device": "Pulldown_Knob", "output_file": "File_Knob", "reconstruct": "PyScript_Knob",
-        "range_first": "Int_Knob", "range_last": "Int_Knob", "reconstruct_range": "PyScript_Knob",
-        "status": "Text_Knob", "python": "String_Knob",
+        "source": "Enumeration_Knob", "input_file": "File_Knob", "method": "Enumeration_Knob", "model_path": "File_Knob",
+        "exposure_mode": "Enumeration_Knob", "exposure_target": "Double_Knob", "output_colorspace": "String_Knob",
+        "colorspace_menu": "Enumeration_Knob", "device": "Enumeration_Knob", "output_file": "File_Knob",
+        "reconstruct": "PyScript_Knob", "range_first": "Int_Knob", "range_last": "Int_Knob",
+        "reconstruct_range": "PyScript_Knob", "bake_on_render": "Boolean_Knob", "baked_first": "Int_Knob",
+        "baked_last": "Int_Knob", "status": "Text_Knob", "python": "String_Knob",
     }
     assert {k: knobs[k].Class() for k in expected} == expected
     # the menus offer exactly what the core accepts, defaults first
     assert node["method"].values() == list(METHODS_NETWORK + METHODS_CLASSICAL)
     assert node["exposure_mode"].values() == list(EXPOSURE_MODES)
     assert node["device"].values() == list(DEVICES)
-    assert node["output_colorspace"].values() == list(COLORSPACES)
+    # output colour spaces come from the script's config (nuke-default here: 'linear' = lin_rec709)
+    assert node["colorspace_menu"].values() == ["(working space)", "linear"]
+    assert node["colorspace_menu"].getFlag("+DO_NOT_WRITE") and not node["baked_first"].visible()
     assert node["source"].values() == ["upstream node", "file"]
     values = {k: node[k].value() for k in ("source", "method", "exposure_mode", "output_colorspace", "device")}
     assert values == {"source": "upstream node", "method": "singlehdr", "exposure_mode": "relative",
-                      "output_colorspace": "lin_rec709", "device": "auto"}
-    assert node["exposure_target"].value() == 0.18 and node["output_file"].value() == ""
+                      "output_colorspace": "", "device": "auto"}
+    assert node["exposure_target"].value() == 0.18
+    # output next to the script, per view; value() shows #### as %04d, TCL not expanded
+    assert node["output_file"].getText() == "[file dirname [value root.name]]/singlehdr/[value this.name].%V.####.exr"
+    assert node["output_file"].value() == "[file dirname [value root.name]]/singlehdr/[value this.name].%V.%04d.exr"
     assert node["reconstruct"].label() == "Reconstruct" and node["reconstruct_range"].label() == "Reconstruct range"
     assert node["input_file"].label() == "input file" and node["output_colorspace"].label() == "output colour space"
     # onCreate ran: the range defaults to the script's frame range; knobChanged hid what does not apply
     assert (node["range_first"].value(), node["range_last"].value()) == (1, 100)
     assert not node["input_file"].visible() and not node["exposure_target"].visible()
-    # internals: Input1, the result Read (raw, held), Output1 fed by the Read
+    # internals: Input1, the result Read (held, driven by the gizmo's knobs), Output1 fed by the Read
     read = node.node("SingleHDR_Read")
     assert read is not None and read.Class() == "Read"
-    assert read["raw"].value() is True and read["file"].value() == ""
+    assert read["file"].getText() == "[python {nuke.thisParent()['output_file'].evaluate()}]"
+    assert [read[k].hasExpression() for k in ("first", "last", "origfirst", "origlast", "disable")] == [True] * 5
+    assert read["disable"].value() is True  # nothing baked yet
+    assert read["colorspace"].value() == "linear"  # the working space
     assert (read["before"].value(), read["after"].value()) == ("hold", "hold")
     assert node.node("Output1").input(0) is read
     assert node.node("Input1").Class() == "Input"
@@ -102,6 +110,8 @@ def test_knob_changed_shows_only_relevant_knobs(nuke, gizmo):
     assert gizmo["model_path"].enabled()
     with pytest.raises(ValueError):  # like Nuke, a pulldown refuses unknown items
         gizmo["method"].setValue("magic")
+    with pytest.raises(NameError):  # and a node has no knob it does not define
+        gizmo["mehtod"].setValue("singlehdr")
 
 
 def test_gizmo_text_is_wellformed_nk():
@@ -119,4 +129,4 @@ def test_mypy_passes_against_types_nuke_stubs():
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "Success: no issues found in 5 source files" in proc.stdout
+    assert "Success: no issues found in 6 source files" in proc.stdout

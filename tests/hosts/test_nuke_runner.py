@@ -69,6 +69,8 @@ def test_error_line_takes_the_cli_message(runner):
     assert runner.error_line(err, 2) == "input x.png does not exist; check the path"
     assert runner.error_line("Traceback...\nValueError: boom\n", 1) == "singlehdr failed (exit status 1): ValueError: boom"
     assert runner.error_line("", 9) == "singlehdr failed with exit status 9 and no message"
+    msg = runner.error_line("/x/python: No module named singlehdr.cli\n", 1, "/x/python")
+    assert msg.startswith("the Python at /x/python has no singlehdr installed")
 
 
 def test_pick_srgb_colorspace_across_configs(runner):
@@ -87,13 +89,34 @@ def test_resolve_python_order(runner, monkeypatch, tmp_path):
     monkeypatch.setenv("SINGLEHDR_PYTHON", sys.executable)
     assert runner.resolve_python("") == sys.executable  # then the environment
     monkeypatch.setenv("SINGLEHDR_PYTHON", str(tmp_path / "nope"))
-    with pytest.raises(runner.NodeError, match="SINGLEHDR_PYTHON"):
+    with pytest.raises(runner.NodeError, match="from SINGLEHDR_PYTHON"):
+        runner.resolve_python("")
+    monkeypatch.delenv("SINGLEHDR_PYTHON")
+    with pytest.raises(runner.NodeError, match="no Python for singlehdr is set"):  # never python3 on PATH
         runner.resolve_python("")
 
 
-def test_default_output_pattern_uses_nuke_temp_dir(runner, monkeypatch, tmp_path):
-    monkeypatch.setenv("NUKE_TEMP_DIR", str(tmp_path))
-    assert runner.default_output_pattern("SingleHDR3") == f"{tmp_path}/singlehdr/SingleHDR3.####.exr"
+def test_child_env_strips_nukes_python_and_library_variables(runner):
+    base = {"PATH": "/usr/bin", "HOME": "/home/a", "PYTHONHOME": "/opt/Nuke15.1v1", "PYTHONPATH": "/opt/Nuke15.1v1/lib",
+            "LD_LIBRARY_PATH": "/opt/Nuke15.1v1", "NUKE_PATH": "/studio/nuke", "FOUNDRY_LICENSE": "x",
+            "OCIO": "/studio/config.ocio", "SINGLEHDR_PYTHON": "/py", "CUDA_VISIBLE_DEVICES": "0"}
+    assert runner.child_env(base) == {"PATH": "/usr/bin", "HOME": "/home/a", "OCIO": "/studio/config.ocio",
+                                      "SINGLEHDR_PYTHON": "/py", "CUDA_VISIBLE_DEVICES": "0", "PYTHONUNBUFFERED": "1"}
+
+
+def test_singlehdr_colorspace_knows_ocio_names(runner):
+    assert runner.singlehdr_colorspace("ACES/ACES - ACEScg") == "acescg"
+    assert runner.singlehdr_colorspace("ACEScg") == "acescg"
+    assert runner.singlehdr_colorspace("linear") == "lin_rec709"
+    assert runner.singlehdr_colorspace("Utility/Linear Rec.709 (sRGB)") == "lin_rec709"
+    assert runner.singlehdr_colorspace("ACES2065-1") == "aces2065_1"
+    assert runner.singlehdr_colorspace("Utility - Linear - Rec.2020") == "lin_rec2020"
+    assert runner.singlehdr_colorspace("sRGB") is None and runner.singlehdr_colorspace("ACES - ACEScct") is None
+    assert runner.writable_colorspaces(["linear", "sRGB", "ACES/ACES - ACEScg"]) == ["linear", "ACES - ACEScg"]
+    # every name maps to a colour space the core writes
+    from singlehdr.io.colorspace import COLORSPACES
+
+    assert set(runner.OCIO_NAMES) == set(COLORSPACES)
 
 
 def test_run_cli_reports_progress_lines_and_cancels(runner, tmp_path):

@@ -1,6 +1,7 @@
 """``singlehdr export-torchscript``: the model as TorchScript for Nuke.
 
     singlehdr export-torchscript [--model M] -o singlehdr.pt [--size 512x512]
+        [--target nuke13|nuke14|nuke15|nuke16] [--exposure STOPS]
 
 Then in NukeX: CatFileCreator (Torchscript File = singlehdr.pt, Channels In
 = rgb, Channels Out = rgb, Output Scale = 1) -> Create .cat file, and use the
@@ -13,8 +14,9 @@ import argparse
 import re
 
 from ..errors import SingleHDRError
-# The same as singlehdr.export.export.INPUT_ENCODINGS (kept here: no torch import).
+# The same as singlehdr.export.export.INPUT_ENCODINGS / NUKE_TARGETS (kept here: no torch import).
 INPUT_ENCODINGS = ("linear", "srgb")
+TARGETS = ("nuke13", "nuke14", "nuke15", "nuke16")
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -43,6 +45,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="what Nuke feeds the node: 'linear' (scene-linear Rec.709 working space, encoded to sRGB inside; "
         "default) or 'srgb' (already sRGB-encoded, e.g. after an OCIOColorSpace)",
     )
+    p.add_argument(
+        "--target",
+        choices=TARGETS,
+        default="nuke14",
+        help="the Nuke release the .pt is for (its PyTorch: nuke13 1.6, nuke14/nuke15 1.12, nuke16 2.x); "
+        "make the .cat with that release's CatFileCreator (default nuke14)",
+    )
+    p.add_argument("--exposure", type=float, default=0.0, help="default of the 'exposure' knob, in stops (default 0)")
     p.add_argument("--margin", type=int, default=32, help="mirrored context pixels on each side (default 32)")
     p.add_argument("--method", choices=("auto", "script", "trace"), default="auto", help="how to compile the model")
     p.add_argument("--device", default="cpu", help="device to export on (default cpu; Nuke moves it itself)")
@@ -69,10 +79,14 @@ def run(args: argparse.Namespace) -> int:
         info=info,
         check=args.check,
         overwrite=args.overwrite,
+        target=args.target,
+        exposure=args.exposure,
     )
     meta = read_export_info(path)
     print(f"wrote {path}")
     print(f"  model: {info.get('model_id', 'unknown')}; compiled with {meta['compiled_with']}; input {args.input_encoding}")
+    print(f"  for {args.target} (PyTorch {meta['target_torch']}): make the .cat with Nuke {meta['min_nuke']}'s CatFileCreator")
+    print("  knobs (CatFileCreator custom knobs of the same name): exposure (float), input_is_srgb (bool), margin (int)")
     if meta.get("dynamic_shapes", True):
         print("  any input size works (padded inside to a multiple of %d)" % meta["multiple"])
     else:

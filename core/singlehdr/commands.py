@@ -94,6 +94,9 @@ def add_reconstruct_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-pixels", type=_max_pixels, default=DEFAULT_MAX_PIXELS,
                    help=f"refuse larger inputs (default {DEFAULT_MAX_PIXELS // 1_000_000}M)")
     p.add_argument("-q", "--quiet", action="store_true", help="no per-image summary lines")
+    from .merge.commands import add_arguments as add_merge_arguments
+
+    add_merge_arguments(p)  # --brackets, --ev, ... and RAW inputs: singlehdr.merge
     p.set_defaults(func=run_reconstruct)
 
 
@@ -108,6 +111,10 @@ def summary_line(out: Path, hdr_linear: Any, seconds: float) -> str:
 
 
 def run_reconstruct(args: argparse.Namespace) -> int:
+    from .merge import commands as merge_commands
+
+    if merge_commands.wants(args):  # exposure brackets or camera RAW files
+        return merge_commands.run(args)
     from . import reconstruct
     from .io import read_ldr, write_result
     from .io.atomic import check_output_path

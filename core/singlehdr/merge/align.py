@@ -31,21 +31,53 @@ def _mtb(max_bits: int):  # -> cv2.AlignMTB
     return cv2.createAlignMTB(max_bits=int(max_bits), exclude_range=4, cut=False)
 
 
+#: A measured shift must leave at most this fraction of the unshifted bitmap differences.
+SHIFT_GAIN = 0.8
+#: The coarsest pyramid level AlignMTB may use, in pixels (shorter side).
+MIN_LEVEL_PX = 8
+
+
+def usable_bits(h: int, w: int, max_bits: int) -> int:
+    """Pyramid depth for an h x w image: the coarsest level keeps >= MIN_LEVEL_PX on its shorter side."""
+    side = min(h, w)
+    bits = 0
+    while bits < int(max_bits) and side / 2 ** (bits + 1) >= MIN_LEVEL_PX:
+        bits += 1
+    return bits
+
+
 def measure_shift(reference: np.ndarray, moving: np.ndarray, *, wrap_x: bool = False, max_bits: int = 6) -> tuple[int, int]:
     """(dx, dy) in pixels to apply to ``moving`` so it lines up with ``reference``.
 
     reference, moving: (H, W, 3) or (H, W) display-referred [0, 1] images of
-    the same size (any exposure).  The largest shift found is 2^max_bits - 1.
+    the same size (any exposure).  The largest shift found is 2^max_bits - 1;
+    max_bits is lowered for small images (:func:`usable_bits`).
     wrap_x: the images are 360 panoramas (the horizontal shift wraps).
     """
     a, b = _gray_u8(reference), _gray_u8(moving)
-    w = a.shape[1]
+    h, w = a.shape
+    max_bits = usable_bits(h, w, max_bits)
+    if max_bits < 1:
+        return 0, 0
     if wrap_x:
         pad = min(w, 2 ** int(max_bits))
         a = np.pad(a, ((0, 0), (pad, pad)), mode="wrap")
         b = np.pad(b, ((0, 0), (pad, pad)), mode="wrap")
-    dx, dy = _mtb(max_bits).calculateShift(a, b)
-    dx, dy = int(dx), int(dy)
+    mtb = _mtb(max_bits)
+    dx, dy = (int(v) for v in mtb.calculateShift(a, b))
+    if dx or dy:
+        # the pyramid search is greedy: keep its answer only when it clearly beats no shift at full
+        # resolution (fewer differing median-threshold bits), so a tripod bracket is never moved by noise
+        tb_a, eb_a = mtb.computeBitmaps(a)
+        tb_b, eb_b = mtb.computeBitmaps(b)
+
+        def errors(sx: int, sy: int) -> int:
+            tb = apply_shift(tb_b, sx, sy, wrap_x=wrap_x)
+            eb = apply_shift(eb_b, sx, sy, wrap_x=wrap_x)
+            return int(np.count_nonzero((tb_a != tb) & (eb_a > 0) & (eb > 0)))
+
+        if errors(dx, dy) >= SHIFT_GAIN * errors(0, 0):
+            dx, dy = 0, 0
     if wrap_x:
         dx = ((dx + w // 2) % w) - w // 2
     return dx, dy

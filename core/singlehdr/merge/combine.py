@@ -100,16 +100,12 @@ def merge_weighted(frames: Sequence[np.ndarray], exposures: Sequence[float], g: 
         have = ~np.isnan(r[..., 0])
         ly_ref = np.log2(_lum(np.nan_to_num(r, nan=1.0)))
         for j in range(n):
-            valid = _valid(frames[j]) & have & (src != j)
+            # frame j where it has any weight, against the reference radiance from another frame
+            test = (ws[j] > 0) & have & (src != j)
             diff = np.abs(np.log2(_lum(xs[j])) - ly_ref)
-            # a frame clipped where the reference says it should be dark (or dark where it should be bright) also moved
-            z_pred = r * np.float32(e[j])
-            clipped_j = clip_mask(frames[j]) & have & (src != j) & (_lum(z_pred) < 0.35)
-            dark_j = (np.asarray(frames[j]).max(axis=-1) < DARK_LEVEL) & have & (src != j) & (_lum(z_pred) > 0.2)
-            bad = (valid & (diff > ghost_stops)) | clipped_j | dark_j
-            bad = _dilate(bad, 2)
-            ghost_any |= bad & (src != j)
-            ws[j] = np.where(bad & (src != j), 0.0, ws[j]).astype(np.float32)
+            bad = _dilate(test & (diff > ghost_stops), 2) & (src != j)
+            ghost_any |= bad & (ws[j] > 0)
+            ws[j] = np.where(bad, 0.0, ws[j]).astype(np.float32)
     num = np.zeros_like(xs[0])
     den = np.zeros(frames[0].shape[:2], dtype=np.float32)
     for x, w in zip(xs, ws):

@@ -56,10 +56,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def wants(args: argparse.Namespace) -> bool:
-    """True when ``reconstruct`` should run here: --brackets, or any RAW input."""
+    """True when ``reconstruct`` should run here: --brackets, --ev (an error without --brackets), or any RAW input."""
     from ..io.raw import is_raw_path
 
-    return bool(getattr(args, "brackets", False)) or any(is_raw_path(i) for i in args.inputs)
+    return bool(getattr(args, "brackets", False) or getattr(args, "ev", None)) or any(is_raw_path(i) for i in args.inputs)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -90,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
             raise SingleHDRError(f"--brackets writes one HDR file; name it like merged{ext}")
         jobs = [("brackets", sources, outs[0])]
     else:
+        if args.ev:
+            raise SingleHDRError("--ev applies to --brackets only; add --brackets to merge the inputs as exposures")
         raws = [s for s in sources if is_raw_path(s)]
         if len(raws) != len(sources):
             raise SingleHDRError("RAW files and other images cannot be mixed in one run; reconstruct them separately "
@@ -104,8 +106,6 @@ def run(args: argparse.Namespace) -> int:
     if args.brackets:
         mo = MergeOptions(ev=_ev_list(args.ev), align=args.align, response=args.response, merge=args.merge,
                           ghost=args.ghost, fill=args.fill)
-    elif args.ev:
-        raise SingleHDRError("--ev applies to --brackets only; add --brackets to merge the inputs as exposures")
     for kind, srcs, out in jobs:
         t0 = time.perf_counter()
         if kind == "brackets":

@@ -18,8 +18,8 @@ def test_brackets_plus_networks_beat_brackets_alone_where_the_darkest_frame_clip
     scene = make_scene(sun=60.0)
     frames = [shoot(scene, ev, "srgb", 95) for ev in EVS]
     opts = ReconstructOptions(device="cpu", input_kind="photo")
-    alone = reconstruct_brackets(frames, opts, MergeOptions(ev=EVS, fill="none"))
-    filled = reconstruct_brackets(frames, opts, MergeOptions(ev=EVS))
+    alone = reconstruct_brackets(frames, opts, MergeOptions(ev=EVS, fill="none", response="srgb"))
+    filled = reconstruct_brackets(frames, opts, MergeOptions(ev=EVS, response="srgb"))
     clip = np.any(frames[0] >= 0.98, axis=-1)  # what the -2 EV frame clips
     assert alone.metadata["clipped_fraction"] == pytest.approx(clip.mean())
     # outside the clip mask the merge is untouched, bit for bit

@@ -86,3 +86,28 @@ def test_cli_raw_input(tmp_path, capsys):
     assert main(["reconstruct", str(bad), "-o", str(tmp_path / "b.exr")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: cannot read broken.cr2 as camera RAW") and err.count("\n") == 1
+
+
+def test_cli_brackets_read_exposure_from_exif(tmp_path, capsys):
+    """Real JPEG files whose EXIF ExposureTime (1/400, 1/100, 1/25 s) is the only exposure information."""
+    from PIL import Image
+    from PIL.TiffImagePlugin import IFDRational
+
+    from singlehdr.camera.forward import to_uint8
+
+    scene = make_scene()
+    files = []
+    for i, (ev, den) in enumerate(zip(EVS, (400, 100, 25))):
+        exif = Image.Exif()
+        exif.get_ifd(0x8769)[0x829A] = IFDRational(1, den)  # Exif IFD, ExposureTime
+        p = tmp_path / f"IMG_{i}.jpg"
+        Image.fromarray(to_uint8(shoot(scene, ev))).save(p, quality=98, exif=exif.tobytes())
+        files.append(p)
+    out = tmp_path / "exif.exr"
+    assert main(["reconstruct", "--brackets", *map(str, reversed(files)), "--fill", "none", "-o", str(out)]) == 0
+    got = oiio_rgb(out)
+    ok = (scene.max(axis=-1) * 0.25 < 0.9) & (scene.min(axis=-1) * 4 > 0.05)
+    rel = got[ok] / scene[ok]
+    assert np.median(rel / np.median(rel)) == pytest.approx(1.0, abs=0.01)
+    assert np.percentile(np.abs(rel / np.median(rel) - 1), 90) < 0.08
+    assert oiio.ImageBuf(str(out)).spec().getattribute("singlehdr:method") == "brackets"

@@ -4,7 +4,9 @@
 
 Held-out scenes: Blender's bundled ``courtyard.exr`` and ``sunset.exr``
 (never trained on by the shipped model), equirect, resized to ``size`` x
-``size / 2`` (area average).  The single JPEG and the bracket middle frame
+``size / 2`` (area average); with ``--sky 15,40`` also Cycles renders of
+bpy's MULTIPLE_SCATTERING Sky Texture (physical sun disc, ~1e5 x the median
+sky) at those sun elevations, rendered at twice ``size``.  The single JPEG and the bracket middle frame
 are exposed at e0 = 0.18 / median luminance.  Synthetic captures:
 
 - single JPEG: e0, camera curve, 8-bit, JPEG q95, networks (singlehdr.reconstruct);
@@ -59,10 +61,47 @@ def region_stats(pred: np.ndarray, ref: np.ndarray, mask: np.ndarray, omega: np.
     return rmse, float(np.sum(yp * w) / np.sum(yr * w))
 
 
+def render_sky(path: Path, width: int, elevation_deg: float, rotation_deg: float = 30.0, samples: int = 64) -> Path:
+    """An equirect of bpy 5.0's MULTIPLE_SCATTERING Sky Texture (physical sun disc) rendered by Cycles to an EXR."""
+    import math
+
+    import bpy  # benchmarks only; blender_hdri_dir() has set BLENDER_USER_RESOURCES
+
+    bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
+    sc = bpy.context.scene
+    sc.render.engine = "CYCLES"
+    sc.cycles.device = "CPU"
+    sc.cycles.samples = samples
+    sc.cycles.use_denoising = False
+    sc.render.resolution_x, sc.render.resolution_y, sc.render.resolution_percentage = width, width // 2, 100
+    cd = bpy.data.cameras.new("cam")
+    cd.type = "PANO"
+    cd.panorama_type = "EQUIRECTANGULAR"
+    cam = bpy.data.objects.new("cam", cd)
+    sc.collection.objects.link(cam)
+    sc.camera = cam
+    cam.rotation_euler = (math.pi / 2, 0.0, 0.0)
+    world = bpy.data.worlds.new("sky")
+    sc.world = world
+    world.use_nodes = True
+    nt = world.node_tree
+    sky = nt.nodes.new("ShaderNodeTexSky")
+    sky.sky_type = "MULTIPLE_SCATTERING"
+    sky.sun_elevation = math.radians(elevation_deg)
+    sky.sun_rotation = math.radians(rotation_deg)
+    nt.links.new(sky.outputs["Color"], nt.nodes["Background"].inputs["Color"])
+    sc.render.image_settings.file_format = "OPEN_EXR"
+    sc.render.image_settings.color_depth = "32"
+    sc.render.filepath = str(path)
+    bpy.ops.render.render(write_still=True)
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", type=int, default=256, help="equirect width (default 256)")
     ap.add_argument("--scenes", default="courtyard,sunset")
+    ap.add_argument("--sky", default="", help="sun elevations (degrees) of extra bpy Sky Texture panoramas, e.g. 15,40")
     ap.add_argument("--curves", default="srgb,filmic-s-strong", help="camera curves (singlehdr.camera.crf.named_curves)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=None, help="folder for the tables (default bench/out)")
@@ -91,8 +130,11 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="singlehdr-bench-brackets-"))
     w = args.size - args.size % 2
     omega = equirect_solid_angles(w // 2, w)
-    for scene in args.scenes.split(","):
-        hdr, _ = read_hdr(hdri / f"{scene}.exr")
+    sources = [(name, hdri / f"{name}.exr") for name in args.scenes.split(",") if name]
+    for el in [float(v) for v in args.sky.split(",") if v]:
+        sources.append((f"sky{el:g}", render_sky(tmp / f"sky{el:g}.exr", 2 * w, el)))  # area-resized like the HDRIs
+    for scene, src in sources:
+        hdr, _ = read_hdr(src)
         ref = cv2.resize(hdr, (w, w // 2), interpolation=cv2.INTER_AREA).astype(np.float32)
         e0 = 0.18 / float(np.median(luminance(ref)))
         white = 1.0 / e0

@@ -124,8 +124,6 @@ def load_frames(images: Sequence[FrameLike], max_pixels: int | None = None) -> t
                 raise SingleHDRError(f"bracket {i + 1} ({name}): {exc}") from None
         else:
             ldr = load_input(img)
-        if ldr.transfer != "srgb" and ldr.transfer != "linear":
-            raise SingleHDRError(f"bracket {name} has an unknown transfer {ldr.transfer!r}")
         frames.append(ldr)
         names.append(name)
     sizes = {f.shape for f in frames}

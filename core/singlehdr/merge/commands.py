@@ -1,7 +1,7 @@
 """CLI side of brackets and RAW, dispatched from ``singlehdr reconstruct``.
 
     singlehdr reconstruct --brackets a.jpg b.jpg c.jpg -o out.exr            # EXIF exposure times
-    singlehdr reconstruct --brackets shots/ --ev -2,0,2 -o out.exr            # a folder, exposure values given
+    singlehdr reconstruct --brackets shots/ --ev=-2,0,2 -o out.exr            # a folder, exposure values given
     singlehdr reconstruct --brackets pano.####.jpg --fill none -o merged.exr  # a sequence; no networks
     singlehdr reconstruct IMG_0001.dng -o out.exr                             # a RAW file (rawpy)
 
@@ -42,7 +42,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="the INPUTs (files, a folder or a sequence) are exposure brackets of one scene: merge them "
                         "into one HDR; the networks fill only what the darkest frame still clips")
     g.add_argument("--ev", nargs="+", default=None, metavar="EV",
-                   help="exposure value of each bracket in stops, in input order (e.g. --ev -2,0,2); default: EXIF")
+                   help="exposure value of each bracket in stops, in input order (e.g. --ev=-2,0,2, "
+                        "or --ev -2 0 2 after the inputs); default: EXIF")
     g.add_argument("--response", choices=RESPONSES, default="emor",
                    help="camera response: recovered from the brackets (emor, default; debevec; robertson) or known (srgb, linear)")
     g.add_argument("--merge", choices=MERGES, default="weighted",

@@ -37,6 +37,8 @@ Z = np.linspace(0.0, 1.0, N)
 EMOR_K = 8
 #: Weight of the second-difference smoothness of g (per sample pixel).
 EMOR_SMOOTH = 1e-3
+#: Response samples are drawn from a strided view of at most this many pixels.
+SAMPLE_MAX_PIXELS = 1_000_000
 #: Iterations of the robust (Cauchy IRLS) response solve.
 IRLS_STEPS = 4
 #: Ridge weight on the EMoR weights (conditioning only).
@@ -95,12 +97,13 @@ def sample_pixels(frames: Sequence[np.ndarray], n_samples: int = 400, seed: int 
     edges (Debevec & Malik 1997 also sample flat regions).  Reproducible.
     """
     rng = np.random.default_rng(seed)
-    arrs = [np.asarray(f, dtype=np.float32) for f in frames]
+    h0, w0 = np.asarray(frames[0]).shape[:2]
+    step = max(1, int(np.sqrt(h0 * w0 / SAMPLE_MAX_PIXELS)))  # a strided view (no mixing of pixel values)
+    arrs = [np.ascontiguousarray(np.asarray(f, dtype=np.float32)[::step, ::step]) for f in frames]
     h, w, _ = arrs[0].shape
     n = len(arrs)
     rough = np.max(np.stack([_local_std(a) for a in arrs]), axis=0).ravel()
-    flat = np.stack([a.reshape(h * w, 3) for a in arrs], axis=1).astype(np.float64)  # (HW, n, 3)
-    mid = flat[:, n // 2].mean(axis=1)
+    mid = arrs[n // 2].reshape(h * w, 3).mean(axis=1)
     nbins = 16
     bins = np.clip((mid * nbins).astype(int), 0, nbins - 1)
     per = max(1, n_samples // nbins)
@@ -112,7 +115,7 @@ def sample_pixels(frames: Sequence[np.ndarray], n_samples: int = 400, seed: int 
         smooth = idx[np.argsort(rough[idx] + rng.uniform(0, 1e-6, idx.size), kind="stable")[: max(per * 4, per)]]
         picks.append(rng.choice(smooth, size=min(per, smooth.size), replace=False))
     sel = np.concatenate(picks) if picks else rng.choice(h * w, size=min(n_samples, h * w), replace=False)
-    return flat[sel]
+    return np.stack([a.reshape(h * w, 3)[sel] for a in arrs], axis=1).astype(np.float64)
 
 
 def _basis(k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -38,19 +38,25 @@ DARK_LEVEL = 0.02
 GHOST_STOPS = 1.0
 
 
+def channel_max(a: np.ndarray) -> np.ndarray:
+    """(H, W, 3) -> (H, W): the largest channel (elementwise, faster than a reduce over the last axis)."""
+    a = np.asarray(a)
+    return np.maximum(np.maximum(a[..., 0], a[..., 1]), a[..., 2])
+
+
 def clip_mask(ldr: np.ndarray, level: float = CLIP_LEVEL) -> np.ndarray:
     """(H, W) bool: any channel >= level."""
-    return np.any(np.asarray(ldr) >= level, axis=-1)
+    return channel_max(ldr) >= level
 
 
 def _weights(ldr: np.ndarray) -> np.ndarray:
     """Trapezoid on the brightest channel: 0 at DARK_LEVEL and CLIP_LEVEL, 1 in between (ramps 0.15 wide)."""
-    hi = np.asarray(ldr, dtype=np.float32).max(axis=-1)
+    hi = channel_max(np.asarray(ldr, dtype=np.float32))
     return np.clip(np.minimum((hi - DARK_LEVEL) / 0.15, (CLIP_LEVEL - hi) / 0.15), 0.0, 1.0).astype(np.float32)
 
 
 def _valid(ldr: np.ndarray) -> np.ndarray:
-    hi = np.asarray(ldr).max(axis=-1)
+    hi = channel_max(ldr)
     return (hi < 0.9) & (hi > 0.1)
 
 
@@ -116,7 +122,7 @@ def merge_weighted(frames: Sequence[np.ndarray], exposures: Sequence[float], g: 
     none = den <= 0
     if none.any():
         darkest, brightest = int(order[0]), int(order[-1])
-        lum_b = np.asarray(frames[brightest]).max(axis=-1)
+        lum_b = channel_max(frames[brightest])
         pick_dark = none & (lum_b >= 0.5)
         pick_bright = none & ~pick_dark
         hdr[pick_dark] = xs[darkest][pick_dark]

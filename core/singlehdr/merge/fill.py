@@ -39,9 +39,11 @@ def fill_clipped(hdr_linear: np.ndarray, clip: np.ndarray, options: Any, *, expo
         ``clip``; clip: (H, W) bool; options: ReconstructOptions (method,
         model, device ...; exposure/colour space are forced to relative /
         lin_rec709 here); exposure: the factor that brings the clip level to
-        1.0 (the darkest frame's exposure relative to the reference); wrap_x: a 360 pano.
-    Returns (filled hdr (H, W, 3) float32, facts: fill_scale, ring_pixels,
-    fill_gain (mean ratio filled / lower bound inside the mask)).
+        1.0 (the darkest frame's exposure relative to the reference; 1.0 for
+        RAW); wrap_x: a 360 pano (the networks then wrap the seam).
+    Returns (filled hdr (H, W, 3) float32, facts: clipped_fraction,
+    fill_scale, ring_pixels, fill_gain (luminance sum filled / lower bound
+    inside the mask), fill_method).
     """
     import cv2
 
@@ -53,8 +55,8 @@ def fill_clipped(hdr_linear: np.ndarray, clip: np.ndarray, options: Any, *, expo
         facts.update(fill_scale=1.0, ring_pixels=0, fill_gain=1.0)
         return np.asarray(hdr_linear, dtype=np.float32), facts
     ldr = render_ldr(hdr_linear, exposure)
-    opts = options.replace(exposure="relative", colorspace="lin_rec709",
-                           input_kind="equirect" if wrap_x else ("photo" if options.input_kind == "auto" else options.input_kind))
+    kind = "equirect" if wrap_x else ("photo" if options.input_kind == "auto" else options.input_kind)
+    opts = options.replace(exposure="relative", colorspace="lin_rec709", input_kind=kind)
     rec = reconstruct(ldr, opts).hdr_linear.astype(np.float32) / np.float32(exposure)
     k = np.ones((2 * RING_PX + 1, 2 * RING_PX + 1), np.uint8)
     ring = cv2.dilate(clip.astype(np.uint8), k).astype(bool) & ~clip

@@ -81,6 +81,8 @@ def test_recovered_response_of_srgb_jpeg_brackets_is_close_to_srgb():
     assert np.abs(g - srgb)[:, sel].max() < 0.09
     gd = recover_response(frames, 2.0 ** np.array(EVS), "debevec")  # OpenCV CalibrateDebevec, projected on EMoR
     assert np.abs(gd - srgb)[:, sel].mean() < 0.06
+    gr = recover_response(frames, 2.0 ** np.array(EVS), "robertson")  # OpenCV CalibrateRobertson, projected on EMoR
+    assert np.abs(gr - srgb)[:, sel].mean() < 0.08
 
 
 def test_recovered_response_beats_the_srgb_assumption_on_another_curve():
@@ -126,9 +128,10 @@ def test_opencv_merges_agree_with_ours(scene):
     frames = [shoot(scene, ev) for ev in EVS]
     ok = _mid_range(scene)
     ours = merge_brackets(frames, MergeOptions(ev=EVS, response="srgb")).hdr_linear
-    deb = merge_brackets(frames, MergeOptions(ev=EVS, response="srgb", merge="debevec")).hdr_linear
-    rel = (deb[ok] @ Y) / (ours[ok] @ Y)
-    assert np.median(rel) == pytest.approx(1.0, abs=0.03)
+    for method in ("debevec", "robertson"):
+        other = merge_brackets(frames, MergeOptions(ev=EVS, response="srgb", merge=method)).hdr_linear
+        rel = (other[ok] @ Y) / (ours[ok] @ Y)
+        assert np.median(rel) == pytest.approx(1.0, abs=0.03), method
 
 
 def test_a_ghost_is_rejected(scene):

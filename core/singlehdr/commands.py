@@ -107,6 +107,9 @@ def add_reconstruct_parser(sub: argparse._SubParsersAction) -> None:
     from .shot.cli import add_shot_arguments
 
     add_shot_arguments(p)
+    from .merge.commands import add_arguments as add_merge_arguments
+
+    add_merge_arguments(p)  # --brackets, --ev, ... and RAW inputs: singlehdr.merge
     p.set_defaults(func=run_reconstruct)
 
 
@@ -121,6 +124,10 @@ def summary_line(out: Path, hdr_linear: Any, seconds: float) -> str:
 
 
 def run_reconstruct(args: argparse.Namespace) -> int:
+    from .merge import commands as merge_commands
+
+    if merge_commands.wants(args):  # exposure brackets or camera RAW files
+        return merge_commands.run(args)
     from . import reconstruct
     from .io import read_ldr, write_result
     from .io.atomic import check_output_path

@@ -1,0 +1,124 @@
+"""CLI side of brackets and RAW, dispatched from ``singlehdr reconstruct``.
+
+    singlehdr reconstruct --brackets a.jpg b.jpg c.jpg -o out.exr            # EXIF exposure times
+    singlehdr reconstruct --brackets shots/ --ev=-2,0,2 -o out.exr            # a folder, exposure values given
+    singlehdr reconstruct --brackets pano.####.jpg --fill none -o merged.exr  # a sequence; no networks
+    singlehdr reconstruct IMG_0001.dng -o out.exr                             # a RAW file (rawpy)
+
+:func:`add_arguments` adds the flags to the reconstruct parser;
+:func:`wants` says whether a parsed command is ours; :func:`run` runs it
+through :func:`singlehdr.merge.reconstruct_brackets` / ``reconstruct_raw``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from ..errors import SingleHDRError
+from .brackets import FILLS
+from .combine import MERGES
+from .response import RESPONSES
+
+
+def _ev_list(values: list[str] | None) -> tuple[float, ...] | None:
+    if not values:
+        return None
+    out = []
+    for v in values:
+        for part in str(v).replace(",", " ").split():
+            try:
+                out.append(float(part))
+            except ValueError:
+                raise SingleHDRError(f"--ev takes numbers of stops, e.g. --ev -2,0,2; got {part!r}") from None
+    return tuple(out)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The bracket / RAW flags of ``singlehdr reconstruct``."""
+    g = p.add_argument_group("brackets and RAW", "several exposures of one scene, or camera RAW / DNG files")
+    g.add_argument("--brackets", action="store_true",
+                   help="the INPUTs (files, a folder or a sequence) are exposure brackets of one scene: merge them "
+                        "into one HDR; the networks fill only what the darkest frame still clips")
+    g.add_argument("--ev", nargs="+", default=None, metavar="EV",
+                   help="exposure value of each bracket in stops, in input order (e.g. --ev=-2,0,2, "
+                        "or --ev -2 0 2 after the inputs); default: EXIF")
+    g.add_argument("--response", choices=RESPONSES, default="emor",
+                   help="camera response: recovered from the brackets (emor, default; debevec; robertson) or known (srgb, linear)")
+    g.add_argument("--merge", choices=MERGES, default="weighted",
+                   help="merge: weighted (default, rejects ghosts), debevec or robertson (OpenCV)")
+    g.add_argument("--no-align", dest="align", action="store_false", help="do not align the brackets (tripod shots)")
+    g.add_argument("--no-ghost", dest="ghost", action="store_false", help="keep moving objects (no ghost rejection)")
+    g.add_argument("--fill", choices=FILLS, default="networks",
+                   help="what fills the still-clipped region: networks (default, --method's) or none (the merge's lower bound)")
+    g.add_argument("--raw-half", action="store_true",
+                   help="RAW: one pixel per 2x2 Bayer quad (half size, no demosaic)")
+
+
+def wants(args: argparse.Namespace) -> bool:
+    """True when ``reconstruct`` should run here: --brackets, --ev (an error without --brackets), or any RAW input."""
+    from ..io.raw import is_raw_path
+
+    return bool(getattr(args, "brackets", False) or getattr(args, "ev", None)) or any(is_raw_path(i) for i in args.inputs)
+
+
+def run(args: argparse.Namespace) -> int:
+    """``singlehdr reconstruct`` for brackets or RAW files (one output per bracket set / per RAW)."""
+    import numpy as np
+
+    from ..commands import summary_line
+    from ..io import write_result
+    from ..io.atomic import check_output_path
+    from ..io.exr import HALF_MAX
+    from ..io.raw import is_raw_path
+    from ..io.sequence import expand_inputs, output_paths
+    from ..options import ReconstructOptions
+    from .brackets import MergeOptions, reconstruct_brackets, reconstruct_raw
+
+    items = expand_inputs(args.inputs, args.frames)
+    fmt = args.format or ("hdr" if Path(args.output).suffix.lower() == ".hdr" else "exr")
+    ext = "." + fmt
+    sources = [it.path for it in items]
+    options = ReconstructOptions(
+        method=args.method, model=args.model, device=args.device, precision=args.precision, tile=args.tile,
+        tile_overlap=args.tile_overlap, input_kind=args.input_kind, resize_mode=args.resize_mode,
+        exposure=args.exposure, exposure_target=args.exposure_target, colorspace=args.colorspace,
+    )
+    if args.brackets:
+        outs = [Path(args.output)]
+        if outs[0].suffix.lower() != ext or outs[0].is_dir():
+            raise SingleHDRError(f"--brackets writes one HDR file; name it like merged{ext}")
+        jobs = [("brackets", sources, outs[0])]
+    else:
+        if args.ev:
+            raise SingleHDRError("--ev applies to --brackets only; add --brackets to merge the inputs as exposures")
+        raws = [s for s in sources if is_raw_path(s)]
+        if len(raws) != len(sources):
+            raise SingleHDRError("RAW files and other images cannot be mixed in one run; reconstruct them separately "
+                                 "(or pass --brackets to merge exposures)")
+        outs = output_paths(items, args.output, ext)
+        jobs = [("raw", [s], o) for s, o in zip(sources, outs)]
+    for _, _, out in jobs:
+        check_output_path(out, overwrite=args.overwrite, inputs=sources)
+        if out.suffix.lower() != ext:
+            raise SingleHDRError(f"output {out} does not end in {ext}; name it {out.with_suffix(ext).name} or pass --format")
+    mo = None
+    if args.brackets:
+        mo = MergeOptions(ev=_ev_list(args.ev), align=args.align, response=args.response, merge=args.merge,
+                          ghost=args.ghost, fill=args.fill)
+    for kind, srcs, out in jobs:
+        t0 = time.perf_counter()
+        if kind == "brackets":
+            result = reconstruct_brackets(srcs, options, mo, max_pixels=args.max_pixels)
+        else:
+            result = reconstruct_raw(srcs[0], options, fill=args.fill, max_pixels=args.max_pixels, half_size=args.raw_half)
+        half = args.half
+        if half is None:
+            half = float(np.max(np.abs(result.hdr_linear))) <= HALF_MAX
+        write_result(out, result, half=half, compression=args.compression, overwrite=args.overwrite, inputs=sources)
+        if not args.quiet:
+            extra = f"  {result.metadata.get('brackets', 1)} frames" if kind == "brackets" else "  RAW"
+            extra += f"  still clipped {100 * result.metadata.get('clipped_fraction', 0.0):.2f} %"
+            print(summary_line(out, result.hdr_linear, time.perf_counter() - t0) + extra)
+    return 0

@@ -40,6 +40,7 @@ def _writer(out: str, value: float, barrier, results) -> None:
         results.put((value, f"{type(exc).__name__}: {exc}"))
 
 
+@pytest.mark.slow
 def test_concurrent_writers_without_overwrite_exactly_one_wins(tmp_path):
     """8 processes released together write the same output, 25 times: exactly one
     succeeds each time, the others get 'already exists', and the file is the winner's."""
@@ -79,6 +80,7 @@ def _big_png(path: Path, w: int = 2400, h: int = 1600) -> Path:
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_sigterm_and_sighup_during_the_write_leave_nothing_and_one_line(tmp_path, sig, code):
     """The CLI gets the signal while its temporary output exists (mid-write, as a farm

@@ -59,14 +59,28 @@ from typing import Any
 import numpy as np
 
 from .calibrate import LUMA_709, luminance
-from .projections import (
-    angle_between_deg,
-    azimuth_elevation,
-    equirect_directions,
-    equirect_solid_angles,
-    normalize,
-    to_blender,
-)
+from .projections import angle_between_deg, azimuth_elevation, normalize, to_blender
+from .projections import equirect_directions as _equirect_directions
+from .projections import equirect_solid_angles as _equirect_solid_angles
+
+
+@lru_cache(maxsize=4)
+def _geometry(h: int, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(directions (H, W, 3), solid angles (H, W), elevations deg (H, W)) of an equirect, read-only, cached."""
+    d = _equirect_directions(h, w)
+    om = _equirect_solid_angles(h, w)
+    el = np.degrees(np.arcsin(np.clip(d[..., 1], -1, 1)))
+    for a in (d, om, el):
+        a.setflags(write=False)
+    return d, om, el
+
+
+def equirect_directions(h: int, w: int) -> np.ndarray:
+    return _geometry(h, w)[0]
+
+
+def equirect_solid_angles(h: int, w: int) -> np.ndarray:
+    return _geometry(h, w)[1]
 
 SUN_DIAMETER_DEG = 0.53
 #: ``sun="auto"`` adds a sun only at or above this confidence.
@@ -247,14 +261,13 @@ def sky_pixels(env: np.ndarray, alpha: np.ndarray, clip: np.ndarray, sun_dir: np
     from scipy import ndimage
 
     h, w = env.shape[:2]
-    d = equirect_directions(h, w)
-    _, el = azimuth_elevation(d)
+    d, _, el = _geometry(h, w)
     clipped = ndimage.binary_dilation(np.asarray(clip) > 0.01, iterations=2)
     ang = np.degrees(np.arccos(np.clip(d @ normalize(sun_dir), -1, 1)))
     return (np.asarray(alpha) > 0.5) & ~clipped & (el >= min_el_deg) & (ang >= min_sun_deg) & (luminance(env) > 0)
 
 
-def fit_sky(env: np.ndarray, use: np.ndarray, sun_dir: np.ndarray) -> SkyFit | None:
+def fit_sky(env: np.ndarray, use: np.ndarray, sun_dir: np.ndarray, max_pixels: int = 8000) -> SkyFit | None:
     """Fit every (air, aerosol) entry of the table at the sun's elevation to the map's ``use`` pixels (module doc)."""
     h, w = env.shape[:2]
     if int(use.sum()) < 20:
@@ -268,8 +281,8 @@ def fit_sky(env: np.ndarray, use: np.ndarray, sun_dir: np.ndarray) -> SkyFit | N
     log_sky, sun_irr, sky_h = tab.at(sel)
     y = luminance(env[use]).astype(np.float64)
     logy = np.log(np.maximum(y, 1e-12))
-    if len(logy) > 20000:  # a fixed random subset keeps the fit fast on big maps
-        pick = np.random.default_rng(0).choice(len(logy), 20000, replace=False)
+    if len(logy) > max_pixels:  # a fixed random subset keeps the fit fast on big maps
+        pick = np.random.default_rng(0).choice(len(logy), max_pixels, replace=False)
         el_f, relaz_f, logy_f = el[pick], relaz[pick], logy[pick]
     else:
         el_f, relaz_f, logy_f = el, relaz, logy
@@ -297,7 +310,7 @@ def fit_sky(env: np.ndarray, use: np.ndarray, sun_dir: np.ndarray) -> SkyFit | N
             if best is None or spread < best[0] - 1e-9:
                 best = (spread, a, b, s)
     spread, a, b, _ = best
-    r = logy - lerp2(_sample_model(log_sky, el, relaz), a, b)
+    r = logy - _sample_model(lerp2(log_sky, a, b), el, relaz)
     s = float(np.median(r))
     keep = r > s - 0.7
     s = float(np.median(r[keep]))
@@ -394,9 +407,8 @@ def _assess(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float, 
     fit = fit_sky(env, use, cand.direction)
 
     # features of a sunny sky
-    d = equirect_directions(h, w)
+    d, _, el = _geometry(h, w)
     ang = np.degrees(np.arccos(np.clip(d @ cand.direction, -1, 1)))
-    _, el = azimuth_elevation(d)
     y = luminance(env).astype(np.float64)
     ok = (np.asarray(alpha) > 0.5) & (el > -1.0)
     r_blob = float(np.degrees(np.arccos(np.clip(1 - cand.solid_angle_sr / (2 * np.pi), -1, 1))))
@@ -481,6 +493,8 @@ def recover_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: flo
         conf, cinfo, fit = _assess(env, clip, alpha, white, cand)
         if best is None or conf > best[0]:
             best = (conf, cinfo, fit, cand)
+        if conf >= AUTO_CONFIDENCE:  # the best-scoring confident one: no need to look further
+            break
     conf, cinfo, fit, cand = best
     info.update(cinfo)
     info["confidence"] = conf

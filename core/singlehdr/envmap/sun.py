@@ -32,7 +32,8 @@ Lalonde & Matthews, "Lighting estimation in outdoor image collections", 3DV
    horizon unseen haze or a cloud bank dims the sun), the sky's blueness
    (b - r chromaticity 0.05..0.15: a whitish sky is hazier than the table and
    its sun weaker than the table says), the circumsolar falloff (sky within
-   15 deg of the blob over sky 45..100 deg away, 1.0..1.25), the usable sky's
+   15 deg of the blob over sky 45..100 deg away, divided by the same ratio of
+   the fitted clear sky on the same seen pixels, 0.4..0.7), the usable sky's
    share of the upper hemisphere (0.03..0.15), the fit's spread (0.2..0.12 in
    natural log) and how little of the sky above 3 deg is clipped outside the
    blob (0.15..0.05: one round piece of an over-exposed sky is no sun).  Measured on
@@ -253,6 +254,11 @@ class SkyFit:
     sun_irradiance_rgb: np.ndarray  # map units x sr, white balance of the map
     sky_rgb: np.ndarray  # mean colour of the fitted sky pixels
     n_pixels: int
+    log_sky: np.ndarray | None = None  # (32, 64) the fitted entry's log luminance (table units)
+
+    def model_luminance(self, el_deg: np.ndarray, relaz_deg: np.ndarray) -> np.ndarray:
+        """The fitted sky's luminance (map units) at elevations / azimuths relative to the sun (deg)."""
+        return self.scale * np.exp(_sample_model(self.log_sky, np.maximum(el_deg, 0.0), relaz_deg))
 
 
 def sky_pixels(env: np.ndarray, alpha: np.ndarray, clip: np.ndarray, sun_dir: np.ndarray,
@@ -328,7 +334,7 @@ def fit_sky(env: np.ndarray, use: np.ndarray, sun_dir: np.ndarray, max_pixels: i
     aer = float(np.exp(np.interp(b, np.arange(nb), np.log(tab.aerosol))))
     return SkyFit(scale=scale, air=air, aerosol=aer, spread=spread,
                   sky_fraction=float(np.sum(omega[keep]) / (2 * np.pi)), sun_irradiance_rgb=sun_rgb,
-                  sky_rgb=sky_rgb, n_pixels=int(keep.sum()))
+                  sky_rgb=sky_rgb, n_pixels=int(keep.sum()), log_sky=lerp2(log_sky, a, b))
 
 
 # ----------------------------------------------------------------------------
@@ -418,6 +424,17 @@ def _assess(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float, 
     # near the horizon the sun's path is long and unseen haze or a cloud bank dims it: the clear-sky estimate is unsure
     c_el = _smooth(cand.elevation_deg, 2.0, 8.0)
     c_falloff = _smooth(near / far, 1.0, 1.25) if np.isfinite(near) and np.isfinite(far) and far > 0 else 0.0
+    if fit is not None and fit.log_sky is not None and np.isfinite(near) and np.isfinite(far) and far > 0:
+        # relative to what the fitted clear sky predicts on the same pixels (a photo sees only part of the rings)
+        az_all, _ = azimuth_elevation(d)
+        relaz = (az_all - cand.azimuth_deg + 180.0) % 360.0 - 180.0
+        ring_ok = ok & (np.asarray(clip) < 0.5)
+        m_near = _ring_median(fit.model_luminance(el, relaz), ang, ring_ok, r_blob + 1.0, r_blob + 15.0)
+        m_far = _ring_median(fit.model_luminance(el, relaz), ang, ring_ok, 45.0, 100.0)
+        if np.isfinite(m_near) and np.isfinite(m_far) and m_far > 0 and m_near > 0:
+            rel = (near / far) / (m_near / m_far)
+            c_falloff = _smooth(rel, 0.4, 0.7)
+            info["falloff_vs_model"] = rel
     if fit is not None:
         c_sky = _smooth(fit.sky_fraction, 0.03, 0.15)
         c_fit = _smooth(0.2 - fit.spread, 0.0, 0.08)

@@ -151,3 +151,30 @@ def test_fill_keeps_ground_below_and_sky_above():
                 continue
             want = sky if el[row, col] > 0 else sand
             np.testing.assert_allclose(out[row, col], want, rtol=1e-3, atol=1e-4)
+
+
+def test_lift_clipped_is_smooth_hue_true_and_only_raises():
+    from singlehdr.envmap.calibrate import luminance
+    from singlehdr.envmap.fill import lift_clipped
+
+    h, w = 64, 128
+    env = np.full((h, w, 3), 0.2, np.float32)
+    clip = np.zeros((h, w), np.float32)
+    clip[10:40, 30:90] = 1.0
+    env[10:40, 30:90] = [0.9, 0.7, 0.5]  # a warm clipped plateau (luminance 0.7198)
+    env[25, 60] = [5.0, 4.0, 3.0]  # the reconstruction already expanded this one
+    out = lift_clipped(env, clip, white=1.0, gain=1.3, scale_deg=3.0)
+    np.testing.assert_array_equal(out[clip == 0], env[clip == 0])
+    np.testing.assert_array_equal(out[25, 60], env[25, 60])
+    # hue kept: every lifted pixel is the plateau colour times a scalar
+    lifted = out[10:40, 30:90].reshape(-1, 3)
+    ratio = lifted / np.array([0.9, 0.7, 0.5], np.float32)
+    keep = ~np.all(np.isclose(lifted, [5.0, 4.0, 3.0]), axis=1)
+    np.testing.assert_allclose(ratio[keep], ratio[keep][:, :1].repeat(3, 1), rtol=1e-5)
+    # at the rim (distance 1 px = 2.8 deg) f = 1 + 0.3 (1 - exp(-2.8125 / 3)); deep inside (15 px) ~1.3
+    y = luminance(out)
+    assert y[10, 60] == pytest.approx(1 + 0.3 * (1 - np.exp(-2.8125 / 3)), rel=1e-4)
+    assert y[24, 45] == pytest.approx(1 + 0.3 * (1 - np.exp(-15 * 2.8125 / 3)), rel=1e-4)
+    # monotone from the rim inwards: no edge, no plateau jump
+    col = y[10:26, 45]
+    assert np.all(np.diff(col) >= -1e-6)

@@ -261,3 +261,38 @@ def test_sun_recovered_after_projection(camera, kind):
     # measured: photo 1.0, ball 0.70 of the true irradiance (the ball's fit sees the sky compressed near its rim)
     lo, hi = (0.85, 1.15) if kind == "photo" else (0.6, 1.25)
     assert lo < res.sun["irradiance_luminance"] / (sun_lum * s) < hi
+
+
+@pytest.mark.slow
+@pytest.mark.bpy
+def test_bpy_sky_panoramas_get_their_sun(camera):
+    """Blender 5.0 Sky Texture panoramas off the table's grid (bench/envmap_sun.py renders them: sky-only pano + the
+    disc's irradiance through a narrow camera): sun within 3 deg, total energy 0.8..1.25 of the truth's, SH9
+    irradiance error at most half of the JPEG's."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    from singlehdr.camera.transfer import srgb_to_linear
+    from singlehdr.envmap.lighting import irradiance_error, sh9
+    from singlehdr.envmap.projections import resize_equirect
+
+    root = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(root / "tools"))
+    spec = importlib.util.spec_from_file_location("bench_envmap_sun", root / "bench" / "envmap_sun.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    expose, meter = camera
+    skies = bench.render_skies(len(bench.SKIES), 512)
+    for name, env, sun_dir, sun_irr in skies[1:]:  # skies[0]: the sun 4 deg up merges with the clipped horizon (no sun)
+        s = meter(env, 0.0)
+        ldr = expose(env, s)
+        res = make_envmap(ldr, EnvmapOptions(width=256, reconstruct=REC))
+        assert res.sun is not None, (name, res.notes)
+        truth = resize_equirect(env, 256) * s
+        jpeg = resize_equirect(srgb_to_linear(ldr.astype(np.float32) / 255), 256)
+        err = angle_between_deg(res.sun["direction"], sun_dir)
+        ratio = _energy(res.hdr_linear) / _energy(truth)
+        sh_ours, sh_jpeg = irradiance_error(sh9(res.hdr_linear), sh9(truth)), irradiance_error(sh9(jpeg), sh9(truth))
+        print(f"{name}: sun {err:.2f} deg off, energy {ratio:.3f}, SH9 error {sh_ours:.3f} (JPEG {sh_jpeg:.3f})")
+        assert err < 3.0 and 0.8 < ratio < 1.25 and sh_ours <= 0.5 * sh_jpeg

@@ -8,10 +8,13 @@ Public API::
     result.alpha        # (512, 1024) 1 = seen, 0 = filled / unreliable
     result.light        # dominant light: direction, azimuth/elevation, solid angle, intensity
     result.sh           # (9, 3) SH radiance coefficients (Ramamoorthi & Hanrahan 2001)
+    result.sun          # None, or the recovered sun: direction, elevation, radiance/irradiance, confidence, method
+    result.hdr_without_sun  # the map with only the sun disc replaced by the sky (for a separate Sun lamp)
+    result.notes        # one-line messages (no sun and why, assumed photo orientation, no ball found)
     write_envmap(result, "env.exr", cubemap=True, preview="sheet.png", report="light.json")
 
 Modules: calibrate (exposure_scale), projections, detect, fill, lighting,
-make, output, sheet, commands (``singlehdr envmap``).
+sun (sun recovery), make, output, sheet, commands (``singlehdr envmap``).
 """
 
 from __future__ import annotations

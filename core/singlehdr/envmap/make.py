@@ -33,7 +33,7 @@ from ..types import HDRResult, LDRImage
 from . import lighting, projections
 from . import sun as sunmod
 from .detect import Circle, detect_ball, detect_kind, is_equirect_input
-from .fill import fill_envmap, pull_push
+from .fill import fill_envmap, lift_clipped, pull_push
 
 KINDS = ("auto", "equirect", "ball", "photo")
 CONVENTION = "Y up, -Z forward at the image centre, +X right (u = 0.75); Blender: no rotation, (x_b, y_b, z_b) = (-z, -x, y)"
@@ -396,6 +396,7 @@ def make_envmap(image: Any, options: EnvmapOptions | None = None) -> EnvmapResul
                      "shoot or export it darker")
 
     light = lighting.dominant_light(env, opts.light_threshold, clip)
+    env = lift_clipped(env, clip * (alpha > 0.5), white)
     rs = sunmod.recover_sun(env, clip, alpha, white, opts.sun, opts.sun_intensity, opts.sun_diameter_deg,
                             fallback_direction=np.asarray(light.direction))
     notes.extend(rs.notes)

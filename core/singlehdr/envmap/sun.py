@@ -32,7 +32,8 @@ Lalonde & Matthews, "Lighting estimation in outdoor image collections", 3DV
    horizon unseen haze or a cloud bank dims the sun), the sky's blueness
    (b - r chromaticity 0.05..0.15: a whitish sky is hazier than the table and
    its sun weaker than the table says), the circumsolar falloff (sky within
-   15 deg of the blob over sky 45..100 deg away, 1.0..1.25), the usable sky's
+   15 deg of the blob over sky 45..100 deg away, divided by the same ratio of
+   the fitted clear sky on the same seen pixels, 0.4..0.7), the usable sky's
    share of the upper hemisphere (0.03..0.15), the fit's spread (0.2..0.12 in
    natural log) and how little of the sky above 3 deg is clipped outside the
    blob (0.15..0.05: one round piece of an over-exposed sky is no sun).  Measured on
@@ -59,14 +60,28 @@ from typing import Any
 import numpy as np
 
 from .calibrate import LUMA_709, luminance
-from .projections import (
-    angle_between_deg,
-    azimuth_elevation,
-    equirect_directions,
-    equirect_solid_angles,
-    normalize,
-    to_blender,
-)
+from .projections import angle_between_deg, azimuth_elevation, normalize, to_blender
+from .projections import equirect_directions as _equirect_directions
+from .projections import equirect_solid_angles as _equirect_solid_angles
+
+
+@lru_cache(maxsize=4)
+def _geometry(h: int, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(directions (H, W, 3), solid angles (H, W), elevations deg (H, W)) of an equirect, read-only, cached."""
+    d = _equirect_directions(h, w)
+    om = _equirect_solid_angles(h, w)
+    el = np.degrees(np.arcsin(np.clip(d[..., 1], -1, 1)))
+    for a in (d, om, el):
+        a.setflags(write=False)
+    return d, om, el
+
+
+def equirect_directions(h: int, w: int) -> np.ndarray:
+    return _geometry(h, w)[0]
+
+
+def equirect_solid_angles(h: int, w: int) -> np.ndarray:
+    return _geometry(h, w)[1]
 
 SUN_DIAMETER_DEG = 0.53
 #: ``sun="auto"`` adds a sun only at or above this confidence.
@@ -239,6 +254,11 @@ class SkyFit:
     sun_irradiance_rgb: np.ndarray  # map units x sr, white balance of the map
     sky_rgb: np.ndarray  # mean colour of the fitted sky pixels
     n_pixels: int
+    log_sky: np.ndarray | None = None  # (32, 64) the fitted entry's log luminance (table units)
+
+    def model_luminance(self, el_deg: np.ndarray, relaz_deg: np.ndarray) -> np.ndarray:
+        """The fitted sky's luminance (map units) at elevations / azimuths relative to the sun (deg)."""
+        return self.scale * np.exp(_sample_model(self.log_sky, np.maximum(el_deg, 0.0), relaz_deg))
 
 
 def sky_pixels(env: np.ndarray, alpha: np.ndarray, clip: np.ndarray, sun_dir: np.ndarray,
@@ -247,14 +267,13 @@ def sky_pixels(env: np.ndarray, alpha: np.ndarray, clip: np.ndarray, sun_dir: np
     from scipy import ndimage
 
     h, w = env.shape[:2]
-    d = equirect_directions(h, w)
-    _, el = azimuth_elevation(d)
+    d, _, el = _geometry(h, w)
     clipped = ndimage.binary_dilation(np.asarray(clip) > 0.01, iterations=2)
     ang = np.degrees(np.arccos(np.clip(d @ normalize(sun_dir), -1, 1)))
     return (np.asarray(alpha) > 0.5) & ~clipped & (el >= min_el_deg) & (ang >= min_sun_deg) & (luminance(env) > 0)
 
 
-def fit_sky(env: np.ndarray, use: np.ndarray, sun_dir: np.ndarray) -> SkyFit | None:
+def fit_sky(env: np.ndarray, use: np.ndarray, sun_dir: np.ndarray, max_pixels: int = 8000) -> SkyFit | None:
     """Fit every (air, aerosol) entry of the table at the sun's elevation to the map's ``use`` pixels (module doc)."""
     h, w = env.shape[:2]
     if int(use.sum()) < 20:
@@ -268,8 +287,8 @@ def fit_sky(env: np.ndarray, use: np.ndarray, sun_dir: np.ndarray) -> SkyFit | N
     log_sky, sun_irr, sky_h = tab.at(sel)
     y = luminance(env[use]).astype(np.float64)
     logy = np.log(np.maximum(y, 1e-12))
-    if len(logy) > 20000:  # a fixed random subset keeps the fit fast on big maps
-        pick = np.random.default_rng(0).choice(len(logy), 20000, replace=False)
+    if len(logy) > max_pixels:  # a fixed random subset keeps the fit fast on big maps
+        pick = np.random.default_rng(0).choice(len(logy), max_pixels, replace=False)
         el_f, relaz_f, logy_f = el[pick], relaz[pick], logy[pick]
     else:
         el_f, relaz_f, logy_f = el, relaz, logy
@@ -297,7 +316,7 @@ def fit_sky(env: np.ndarray, use: np.ndarray, sun_dir: np.ndarray) -> SkyFit | N
             if best is None or spread < best[0] - 1e-9:
                 best = (spread, a, b, s)
     spread, a, b, _ = best
-    r = logy - lerp2(_sample_model(log_sky, el, relaz), a, b)
+    r = logy - _sample_model(lerp2(log_sky, a, b), el, relaz)
     s = float(np.median(r))
     keep = r > s - 0.7
     s = float(np.median(r[keep]))
@@ -315,7 +334,7 @@ def fit_sky(env: np.ndarray, use: np.ndarray, sun_dir: np.ndarray) -> SkyFit | N
     aer = float(np.exp(np.interp(b, np.arange(nb), np.log(tab.aerosol))))
     return SkyFit(scale=scale, air=air, aerosol=aer, spread=spread,
                   sky_fraction=float(np.sum(omega[keep]) / (2 * np.pi)), sun_irradiance_rgb=sun_rgb,
-                  sky_rgb=sky_rgb, n_pixels=int(keep.sum()))
+                  sky_rgb=sky_rgb, n_pixels=int(keep.sum()), log_sky=lerp2(log_sky, a, b))
 
 
 # ----------------------------------------------------------------------------
@@ -394,9 +413,8 @@ def _assess(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float, 
     fit = fit_sky(env, use, cand.direction)
 
     # features of a sunny sky
-    d = equirect_directions(h, w)
+    d, _, el = _geometry(h, w)
     ang = np.degrees(np.arccos(np.clip(d @ cand.direction, -1, 1)))
-    _, el = azimuth_elevation(d)
     y = luminance(env).astype(np.float64)
     ok = (np.asarray(alpha) > 0.5) & (el > -1.0)
     r_blob = float(np.degrees(np.arccos(np.clip(1 - cand.solid_angle_sr / (2 * np.pi), -1, 1))))
@@ -406,6 +424,17 @@ def _assess(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float, 
     # near the horizon the sun's path is long and unseen haze or a cloud bank dims it: the clear-sky estimate is unsure
     c_el = _smooth(cand.elevation_deg, 2.0, 8.0)
     c_falloff = _smooth(near / far, 1.0, 1.25) if np.isfinite(near) and np.isfinite(far) and far > 0 else 0.0
+    if fit is not None and fit.log_sky is not None and np.isfinite(near) and np.isfinite(far) and far > 0:
+        # relative to what the fitted clear sky predicts on the same pixels (a photo sees only part of the rings)
+        az_all, _ = azimuth_elevation(d)
+        relaz = (az_all - cand.azimuth_deg + 180.0) % 360.0 - 180.0
+        ring_ok = ok & (np.asarray(clip) < 0.5)
+        m_near = _ring_median(fit.model_luminance(el, relaz), ang, ring_ok, r_blob + 1.0, r_blob + 15.0)
+        m_far = _ring_median(fit.model_luminance(el, relaz), ang, ring_ok, 45.0, 100.0)
+        if np.isfinite(m_near) and np.isfinite(m_far) and m_far > 0 and m_near > 0:
+            rel = (near / far) / (m_near / m_far)
+            c_falloff = _smooth(rel, 0.4, 0.7)
+            info["falloff_vs_model"] = rel
     if fit is not None:
         c_sky = _smooth(fit.sky_fraction, 0.03, 0.15)
         c_fit = _smooth(0.2 - fit.spread, 0.0, 0.08)
@@ -481,6 +510,8 @@ def recover_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: flo
         conf, cinfo, fit = _assess(env, clip, alpha, white, cand)
         if best is None or conf > best[0]:
             best = (conf, cinfo, fit, cand)
+        if conf >= AUTO_CONFIDENCE:  # the best-scoring confident one: no need to look further
+            break
     conf, cinfo, fit, cand = best
     info.update(cinfo)
     info["confidence"] = conf

@@ -160,3 +160,43 @@ def test_target_checks():
     assert M.target_checks(jpeg, jpeg)["render"] is False  # the JPEG row never beats itself by 3x
     no_shadow = dict(good, shadow_contrast_truth=float("nan"))
     assert M.target_checks(no_shadow, None)["shadow"] is None and M.target_checks(no_shadow, None)["render"] is None
+
+
+def _sky_tool():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_sky_hdrs_t", Path(__file__).resolve().parents[2] / "tools" / "make_sky_hdrs.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_sky_test_set_split_and_parameters_are_fixed():
+    sky = _sky_tool()
+    params = [sky.sky_params(i) for i in range(24)]
+    assert [p["index"] for p in params if p["split"] == "heldout"] == [2, 5, 8, 11, 14, 17, 20, 23]
+    assert params == [sky.sky_params(i) for i in range(24)]  # deterministic
+    held = [p for p in params if p["split"] == "heldout"]
+    assert {p["family"] for p in held} == {"sky", "ground"} and {p["sky_type"] for p in held} == set(sky.SKY_TYPES)
+    for p in params:
+        assert 2.0 <= p["sun_elevation_deg"] <= 70.0 and 0.0 <= p["sun_rotation_deg"] < 360.0
+        for b in p.get("boxes", []):  # buildings never stand in front of the sun
+            assert abs((b["azimuth_deg"] - p["sun_rotation_deg"] + 180.0) % 360.0 - 180.0) > 35.0
+    # Blender sun at rotation 90 deg, elevation 0 looks along Blender +X = house -Z (the map centre)
+    d = sky.sun_direction(dict(params[0], sun_rotation_deg=90.0, sun_elevation_deg=0.0))
+    np.testing.assert_allclose(d["blender"], [1, 0, 0], atol=1e-12)
+    np.testing.assert_allclose(d["house"], [0, 0, -1], atol=1e-12)
+    assert d["azimuth_deg"] == pytest.approx(0.0) and d["elevation_deg"] == pytest.approx(0.0)
+
+
+def test_lambertian_ground_below_the_horizon():
+    sky = _sky_tool()
+    env = np.zeros((8, 16, 3), np.float32)
+    env[:4] = 1.0  # unit-radiance upper hemisphere: horizontal irradiance pi
+    out = sky.lambertian_ground(env, 0.3)
+    np.testing.assert_allclose(out[:4], 1.0)
+    # exact per-band sum of sin(el) d omega, not pi: a 4-row hemisphere integrates cos to pi within a few %
+    el = (0.5 - (np.arange(8) + 0.5) / 8) * np.pi
+    e = np.sum((2 * np.pi / 16) * (np.pi / 8) * np.cos(el[:4]) * np.sin(el[:4])) * 16
+    np.testing.assert_allclose(out[4:], 0.3 * e / np.pi, rtol=1e-6)
+    assert 0.3 * e / np.pi == pytest.approx(0.3, rel=0.05)

@@ -118,3 +118,27 @@ def test_cli_bad_side_outputs_fail_before_writing(tmp_path, pano_jpg, capsys, ex
     err = capsys.readouterr().err
     assert rc == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pano.jpg"]
+
+
+def test_cli_without_sun_writes_the_sun_free_map(tmp_path, load_world, camera, capsys):
+    """--without-sun writes hdr_without_sun: equal to the map outside the sun, short of it by the sun's energy."""
+    from singlehdr.envmap.projections import equirect_solid_angles
+    from singlehdr.io import read_hdr, write_ldr
+
+    expose, meter = camera
+    env = load_world("sunrise", 512)
+    src = write_ldr(tmp_path / "sunrise.jpg", expose(env, meter(env, 0.0)), quality=95)
+    out, nosun, rep = tmp_path / "env.exr", tmp_path / "env_nosun.exr", tmp_path / "light.json"
+    rc = main(["envmap", str(src), "-o", str(out), "--method", "inverse-srgb", "--width", "256",
+               "--without-sun", str(nosun), "--report", str(rep)])
+    assert rc == 0, capsys.readouterr().err
+    full, _ = read_hdr(out)
+    free, meta = read_hdr(nosun)
+    sun = json.loads(rep.read_text())["sun"]
+    assert sun is not None and meta["attributes"]["singlehdr:envmap:layer"] == "without_sun"
+    d_omega = equirect_solid_angles(*full.shape[:2])[..., None]
+    missing = ((full - free) * d_omega).sum(axis=(0, 1))
+    # what was taken out is the sun's irradiance (the disc's integral; half floats and the re-filled sky aside)
+    np.testing.assert_allclose(missing, sun["irradiance_rgb"], rtol=0.1)
+    changed = np.abs(full - free).max(axis=-1) > 1e-3 * full.max()
+    assert 0 < changed.mean() < 0.01

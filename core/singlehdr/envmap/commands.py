@@ -4,7 +4,7 @@
         [--ball cx,cy,r] [--fov DEG --yaw DEG --pitch DEG]
         [--exposure relative|absolute|median [--exposure-target Y]]
         [--sun auto|on|off] [--sun-intensity E] [--inject-sun (= --sun on)]
-        [--cubemap] [--preview sheet.png] [--report light.json] [--overwrite]
+        [--cubemap] [--preview sheet.png] [--report light.json] [--without-sun env_nosun.exr] [--overwrite]
 """
 
 from __future__ import annotations
@@ -53,6 +53,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "unless --sun is given")
     p.add_argument("--cubemap", action="store_true", help="also write six cube faces <stem>_px/nx/py/ny/pz/nz (OpenGL orientation)")
     p.add_argument("--preview", default=None, metavar="PNG", help="write a preview sheet (tone map, brackets, false colour, spheres)")
+    p.add_argument("--without-sun", default=None, metavar="EXR",
+                   help="also write the map with the recovered sun disc painted out (for a separate sun lamp of the "
+                        "report's sun irradiance_rgb); the map itself when no sun was added")
     p.add_argument("--report", default=None, metavar="JSON", help="write the lighting analysis (light direction, SH9, sun) as JSON")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
     p.set_defaults(func=run)
@@ -98,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     inputs = [args.input]
     # fail before the (slow) reconstruction if an output is not writable
     outs = [args.output] + ([str(q) for q in cube_paths(args.output).values()] if args.cubemap else [])
-    outs += [x for x in (args.preview, args.report) if x]
+    outs += [x for x in (args.preview, args.report, args.without_sun) if x]
     for o in outs:
         check_output_path(o, overwrite=args.overwrite, inputs=inputs)
     seen: set[str] = set()
@@ -112,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
                              "use .png, .jpg, .tif or .webp")
     result = make_envmap(args.input, opts)
     written = write_envmap(result, args.output, overwrite=args.overwrite, inputs=inputs, cubemap=args.cubemap,
-                           preview=args.preview, report=args.report)
+                           preview=args.preview, report=args.report, without_sun=args.without_sun)
     li = result.light
     print(f"wrote {written['envmap']} ({result.hdr_linear.shape[1]}x{result.hdr_linear.shape[0]}, kind {result.kind}, "
           f"exposure {result.reconstruction.metadata.get('exposure_mode')} x{result.scale:.6g})")
@@ -124,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
               f"{s['irradiance_luminance']:.4g}, confidence {s['confidence']:.2f} ({s['method']})")
     for note in result.notes:
         print(f"singlehdr envmap: {note}", file=sys.stderr)
-    for k in ("cubemap", "preview", "report"):
+    for k in ("cubemap", "preview", "report", "without_sun"):
         if k in written:
             v = written[k]
             print(f"  {k}: " + (", ".join(str(q) for q in v.values()) if isinstance(v, dict) else str(v)))

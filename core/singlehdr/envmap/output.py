@@ -70,9 +70,14 @@ def _write_envmap_files(
     cube_size: int | None = None,
     preview: str | PathLike[str] | None = None,
     report: str | PathLike[str] | None = None,
+    without_sun: str | PathLike[str] | None = None,
     half: bool | None = None,
 ) -> dict[str, Any]:
-    """Write the map (and optional cube faces, preview PNG, report JSON).  Returns {what: path(s)}.
+    """Write the map (and optional cube faces, preview PNG, report JSON, sun-free map).  Returns {what: path(s)}.
+
+    without_sun: where to write ``result.hdr_without_sun`` (the map with only the
+    recovered sun disc replaced by the sky, for a separate sun lamp; the map itself
+    when no sun was added), with the map's header plus ``singlehdr:envmap:layer``.
 
     half: None = half floats unless a value exceeds the half range.
     Cube faces: ``<stem>_{px,nx,py,ny,pz,nz}<suffix>`` of ``cube_size``
@@ -88,6 +93,12 @@ def _write_envmap_files(
     written: dict[str, Any] = {}
     written["envmap"] = write_hdr(path, env, alpha=result.alpha, half=half, colorspace=result.colorspace,
                                   attributes=attrs, overwrite=overwrite, inputs=inputs)
+    if without_sun:
+        wo = result.hdr_without_sun if result.hdr_without_sun is not None else env
+        wa = dict(attrs, **{"singlehdr:envmap:layer": "without_sun" if result.sun else "without_sun (no sun was added)"})
+        written["without_sun"] = write_hdr(without_sun, wo, alpha=result.alpha,
+                                           half=float(np.max(wo)) <= HALF_MAX if half is None else half,
+                                           colorspace=result.colorspace, attributes=wa, overwrite=overwrite, inputs=inputs)
     if cubemap:
         size = cube_size or max(8, env.shape[1] // 4)
         faces = equirect_to_cube(env, size)

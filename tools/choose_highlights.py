@@ -34,6 +34,8 @@ def main(argv=None) -> int:
     ap.add_argument("--draws", type=int, default=2)
     ap.add_argument("--ramps", default="0,0.01,0.02,0.05")
     ap.add_argument("--families", default="srgb,gamma,film,phone,emor")
+    ap.add_argument("--growths", default="", help="comma-separated growth values tried at ramp 0.02 (colour-true)")
+    ap.add_argument("--no-paper", action="store_true", help="skip the paper-pipeline row")
     args = ap.parse_args(argv)
 
     net = get_reconstructor(args.model, "cpu", "fp32", None, 64, "srgb", "network")
@@ -47,9 +49,13 @@ def main(argv=None) -> int:
             cache[key] = net.run(ldr)
         return cache[key]
 
-    methods = [Method("inverse-srgb", srgb_to_linear), Method("paper-learned-network", paper.run), Method("srgb-network", net_out)]
-    for r in [float(x) for x in args.ramps.split(",")]:
+    methods = [Method("inverse-srgb", srgb_to_linear)] + ([] if args.no_paper else [Method("paper-learned-network", paper.run)])
+    methods.append(Method("srgb-network", net_out))
+    for r in [float(x) for x in args.ramps.split(",") if x]:
         methods.append(Method(f"srgb-colour-ramp{r:g}", lambda ldr, r=r: colour_true_highlights(ldr, net_out(ldr), srgb_inverse_crf(), ramp=r)))
+    for gr in [float(x) for x in args.growths.split(",") if x]:
+        methods.append(Method(f"srgb-colour-ramp0.02-growth{gr:g}",
+                              lambda ldr, gr=gr: colour_true_highlights(ldr, net_out(ldr), srgb_inverse_crf(), ramp=0.02, growth=gr)))
     rep = evaluate(args.hdr, methods, size=args.size, jod=False, families=args.families.split(","), draws=args.draws, log=None)
     print(markdown_table(rep))
     print()

@@ -117,3 +117,27 @@ def test_bundled_sample_has_no_coloured_blob():
     mg_out = _magenta_green(out[inside])
     assert abs(mg_out.mean()) < max(0.08, abs(mg_rim) + 0.05), (mg_out.mean(), mg_rim)
     assert np.percentile(np.abs(mg_out), 99) < 0.3
+
+
+def test_growth_turns_a_flat_plateau_into_a_rise_towards_the_centre():
+    """A network that adds a flat x4 plateau: with growth the expansion keeps rising with the distance
+    to the clip edge (no plateau), without it the inside is flat; both are continuous at the edge."""
+    h, w = 128, 128
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    r = np.hypot(yy - 64, xx - 64)
+    ldr = np.clip(0.6 + (40 - r) / 40, 0, 1)[..., None] * np.ones(3, np.float32)  # a clipped disc of radius ~24 px
+    ldr = np.round(ldr * 255) / 255
+    b = srgb_to_linear(ldr)
+    s = transition_weight(ldr)
+    plateau = (b * np.where(s >= 0.5, 4.0, 1.0)[..., None]).astype(np.float32)
+    flat = colour_true_highlights(ldr, plateau, srgb_inverse_crf(), ramp=0.05)
+    grown = colour_true_highlights(ldr, plateau, srgb_inverse_crf(), ramp=0.05, growth=0.25)
+    y_flat, y_grown = flat @ LUMA, grown @ LUMA
+    ring = (s >= 0.5) & (np.abs(r - 12) < 1)  # half-way in
+    centre = r < 2
+    assert abs(y_flat[centre].mean() - y_flat[ring].mean()) < 0.02 * y_flat[centre].mean()  # flat without growth
+    assert y_grown[centre].mean() > 1.05 * y_grown[ring].mean()  # rising with growth
+    assert (grown >= b - 1e-6).all()
+    # still no step at the edge: neighbours differ by less than a stop
+    ly = np.log2(np.maximum(y_grown, 1e-6))[24:104, 24:104]  # the disc and its rim (all of it non-black)
+    assert max(np.abs(np.diff(ly, axis=0)).max(), np.abs(np.diff(ly, axis=1)).max()) < 1.0

@@ -274,7 +274,9 @@ class Reconstructor:
             from .highlights import colour_true_highlights
 
             ramp = float(self.policy.get("highlight_ramp", 0.02))
-            outs = [colour_true_highlights(ldr, o, g_used[min(k, len(g_used) - 1)], wrap_x=wrap_x, ramp=ramp) for k, (ldr, o) in enumerate(zip(ldrs, outs))]
+            growth = float(self.policy.get("highlight_growth", 0.0))
+            outs = [colour_true_highlights(ldr, o, g_used[min(k, len(g_used) - 1)], wrap_x=wrap_x, ramp=ramp, growth=growth)
+                    for k, (ldr, o) in enumerate(zip(ldrs, outs))]
         return outs
 
     def plan(self, h: int, w: int, *, wrap_x: bool = False, resize_mode: str = "pad") -> dict[str, Any]:

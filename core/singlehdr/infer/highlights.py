@@ -90,14 +90,13 @@ def push_pull(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return est[0].permute(1, 2, 0).numpy().astype(np.float32)
 
 
-def clip_depth(s: np.ndarray, ramp_px: float, *, wrap_x: bool = False) -> np.ndarray:
-    """r in [0, 1]: 0 at the edge of the clipped region (s >= 0.5), rising smoothly
-    (smoothstep of the Euclidean distance / ramp_px) to 1 deeper inside.  (H, W) -> (H, W)."""
+def clip_distance(s: np.ndarray, *, wrap_x: bool = False) -> np.ndarray:
+    """Euclidean distance in pixels from each pixel of the clipped region (s >= 0.5) to its edge; 0 outside.  (H, W) -> (H, W)."""
     import cv2
 
     inside = (s >= 0.5).astype(np.uint8)
     if not inside.any():
-        return np.zeros_like(s, dtype=np.float32)
+        return np.zeros(s.shape, dtype=np.float32)
     if wrap_x:
         w = inside.shape[1]
         third = w // 3
@@ -105,11 +104,17 @@ def clip_depth(s: np.ndarray, ramp_px: float, *, wrap_x: bool = False) -> np.nda
         d = cv2.distanceTransform(tiled, cv2.DIST_L2, 5)[:, third : third + w]
     else:
         d = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
-    return smoothstep(d / max(float(ramp_px), 1e-6))
+    return d.astype(np.float32)
+
+
+def clip_depth(s: np.ndarray, ramp_px: float, *, wrap_x: bool = False) -> np.ndarray:
+    """r in [0, 1]: 0 at the edge of the clipped region (s >= 0.5), rising smoothly
+    (smoothstep of the Euclidean distance / ramp_px) to 1 deeper inside.  (H, W) -> (H, W)."""
+    return smoothstep(clip_distance(s, wrap_x=wrap_x) / max(float(ramp_px), 1e-6))
 
 
 def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: np.ndarray, *, wrap_x: bool = False,
-                           ramp: float = RAMP) -> np.ndarray:
+                           ramp: float = RAMP, growth: float = 0.0) -> np.ndarray:
     """Replace the network's highlight colour by the rim's (see the module docstring).
 
     ldr_srgb: (H, W, 3) input in [0, 1]; hdr: (H, W, 3) the network's linear output;
@@ -126,11 +131,15 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
     y_out = np.maximum(ya, yb)  # expansion factor k = y_out / yb >= 1
     r = np.zeros_like(s)
     if ramp > 0 and np.any(s >= 0.5):
-        r = clip_depth(s, ramp * max(ldr.shape[:2]), wrap_x=wrap_x)
+        ramp_px = ramp * max(ldr.shape[:2])
+        d = clip_distance(s, wrap_x=wrap_x)
+        r = smoothstep(d / max(ramp_px, 1e-6))
         # inside clipped regions the expansion rises from 1 at the edge to the network's
-        # value over ``ramp``: the luminance is continuous across the clip boundary
-        r = np.where(s >= 0.5, r, 1.0).astype(np.float32)
-        y_out = yb + (y_out - yb) * r
+        # value over ``ramp``: the luminance is continuous across the clip boundary;
+        # with ``growth`` > 0 it keeps rising with depth (log2 of the distance in ramps)
+        gain = r * (1.0 + growth * np.log2(1.0 + d / max(ramp_px, 1e-6)))
+        gain = np.where(s >= 0.5, gain, 1.0).astype(np.float32)
+        y_out = yb + (y_out - yb) * gain
     if not np.any(s > 0):
         scale = np.where(ya > 1e-12, y_out / np.maximum(ya, 1e-12), 1.0).astype(np.float32)
         return (hdr * scale[..., None]).astype(np.float32)

@@ -180,6 +180,24 @@ def _rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(x**2))) if x.size else float("nan")
 
 
+def make_stress_model(path: Path, sigma: float = 0.06, seed: int = 0) -> Path:
+    """The shipped model with a random Linearization-Net head (weights N(0, sigma^2), torch seed ``seed``):
+    a Lin-Net whose curve changes from frame to frame, to show what the shot lock removes.  Not a
+    model for real use."""
+    import torch
+
+    from singlehdr.weights import load_model, save_model
+
+    model, _ = load_model(None, device="cpu")
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        w = model.linearize.head.weight
+        w.copy_(torch.randn_like(w) * sigma)
+    return save_model(path, model, provenance={
+        "name": f"stress{sigma}", "source": f"shipped default, Linearization-Net head weights N(0, {sigma}^2), seed {seed}; "
+        "flicker stress model (bench/flicker.py --make-stress-model), not for real use"})
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", action="append", default=None,
@@ -195,7 +213,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--exposure", action="append", default=None, help="exposure modes (default relative, median)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1: the machine is shared)")
     ap.add_argument("--out", type=Path, default=OUT_DIR / "flicker")
+    ap.add_argument("--make-stress-model", type=Path, default=None, metavar="FILE",
+                    help="write the stress model (see make_stress_model) to FILE and exit")
     args = ap.parse_args(argv)
+    if args.make_stress_model is not None:
+        print(make_stress_model(args.make_stress_model))
+        return 0
 
     import torch
 

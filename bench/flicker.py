@@ -21,10 +21,14 @@ relative reconstruction estimates, LDR white = 1):
   second metric, where a missing sun would swamp the mean); the error
   series d_t = m_out(t) - m_true(t); **excess flicker** = RMS over t of
   d_(t+1) - d_t, in stops.  A constant error (a wrong but steady curve or
-  scale) is no flicker; the true pan and ramp are subtracted out.
+  scale) is no flicker; the true pan and ramp are subtracted out.  **Jitter**
+  = RMS of the second difference d_(t+1) - 2 d_t + d_(t-1): what is left
+  after removing a smooth drift of the error (e.g. a wrong curve seen at a
+  slowly changing exposure), i.e. the frame-to-frame flicker proper.
 - *clipped-region energy*: E_t = sum of Y over the pixels clipped in the LDR
   frame (any channel >= 250/255); e_t = log2(E_out / E_true); excess flicker =
-  RMS of e_(t+1) - e_t over consecutive frames that both have clipped pixels.
+  RMS of e_(t+1) - e_t over consecutive frames that both have clipped pixels
+  (and its jitter, the second difference, likewise).
 
 Run (CPU; ~10 min on 2 shared cores):
 
@@ -160,14 +164,38 @@ def flicker_metrics(outs: list[np.ndarray], truths: list[np.ndarray], ldr_codes:
         well = (~clipped) & (c.max(axis=2) > 8)
         m_err.append(float(np.mean(np.log2(yo[well] + 1e-4)) - np.mean(np.log2(yg[well] + 1e-4))))
         e_err.append(float(np.log2(yo[clipped].sum() / yg[clipped].sum())) if clipped.sum() >= 4 else np.nan)
-    dm = np.diff(m_err)
-    de = np.diff(e_err)
-    de = de[np.isfinite(de)]
+    m = np.asarray(m_err)
+    e = np.asarray(e_err)
     return {
-        "mean_log_flicker": float(np.sqrt(np.mean(dm**2))),
-        "clip_energy_flicker": float(np.sqrt(np.mean(de**2))) if de.size else float("nan"),
+        "mean_log_flicker": _rms(np.diff(m)),
+        "mean_log_jitter": _rms(np.diff(m, 2)),
+        "clip_energy_flicker": _rms(np.diff(e)),
+        "clip_energy_jitter": _rms(np.diff(e, 2)),
         "clipped_pct": 100.0 * float(np.mean([np.mean(c.max(axis=2) >= CLIP_CODE) for c in ldr_codes])),
     }
+
+
+def _rms(x: np.ndarray) -> float:
+    x = x[np.isfinite(x)]
+    return float(np.sqrt(np.mean(x**2))) if x.size else float("nan")
+
+
+def make_stress_model(path: Path, sigma: float = 0.06, seed: int = 0) -> Path:
+    """The shipped model with a random Linearization-Net head (weights N(0, sigma^2), torch seed ``seed``):
+    a Lin-Net whose curve changes from frame to frame, to show what the shot lock removes.  Not a
+    model for real use."""
+    import torch
+
+    from singlehdr.weights import load_model, save_model
+
+    model, _ = load_model(None, device="cpu")
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        w = model.linearize.head.weight
+        w.copy_(torch.randn_like(w) * sigma)
+    return save_model(path, model, provenance={
+        "name": f"stress{sigma}", "source": f"shipped default, Linearization-Net head weights N(0, {sigma}^2), seed {seed}; "
+        "flicker stress model (bench/flicker.py --make-stress-model), not for real use"})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,12 +211,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--yaw-step", type=float, default=2.0, help="pan per frame, degrees (default 2)")
     ap.add_argument("--crf", default=None, help="camera curve name from the held-out (test) bank (default: the first)")
     ap.add_argument("--exposure", action="append", default=None, help="exposure modes (default relative, median)")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1: the machine is shared)")
     ap.add_argument("--out", type=Path, default=OUT_DIR / "flicker")
+    ap.add_argument("--make-stress-model", type=Path, default=None, metavar="FILE",
+                    help="write the stress model (see make_stress_model) to FILE and exit")
     args = ap.parse_args(argv)
+    if args.make_stress_model is not None:
+        print(make_stress_model(args.make_stress_model))
+        return 0
 
     import torch
 
-    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    torch.set_num_threads(args.threads)
     from singlehdr.camera.crf import crf_bank
     from singlehdr.io import read_hdr
 
@@ -228,18 +262,15 @@ def main(argv: list[str] | None = None) -> int:
                         side = json.loads((out / "shot.shot.json").read_text())
                         res[mode]["crf_spread"] = side.get("crf_spread")
                 pf, sl = res["per-frame"], res["shot-locked"]
-                row = {
-                    "scene": name, "model": Path(model).stem, "exposure": exposure,
-                    "clipped %": f"{pf['clipped_pct']:.2f}",
-                    "per-frame: mean-log flicker (stops)": f"{pf['mean_log_flicker']:.4f}",
-                    "locked: mean-log flicker (stops)": f"{sl['mean_log_flicker']:.4f}",
-                    "ratio": f"{sl['mean_log_flicker'] / pf['mean_log_flicker']:.2f}" if pf["mean_log_flicker"] > 0 else "-",
-                    "per-frame: clip-energy flicker (stops)": f"{pf['clip_energy_flicker']:.4f}",
-                    "locked: clip-energy flicker (stops)": f"{sl['clip_energy_flicker']:.4f}",
-                    "clip ratio": (f"{sl['clip_energy_flicker'] / pf['clip_energy_flicker']:.2f}"
-                                   if pf["clip_energy_flicker"] > 0 else "-"),
-                    "per-frame CRF spread": "-" if sl.get("crf_spread") is None else f"{sl['crf_spread']:.4f}",
-                }
+                row = {"scene": name, "model": Path(model).stem, "exposure": exposure,
+                       "clipped %": f"{pf['clipped_pct']:.1f}",
+                       "CRF spread": "-" if sl.get("crf_spread") is None else f"{sl['crf_spread']:.4f}"}
+                for key, label in (("mean_log_flicker", "mean-log flicker"), ("mean_log_jitter", "mean-log jitter"),
+                                   ("clip_energy_flicker", "clip-energy flicker"), ("clip_energy_jitter", "clip-energy jitter")):
+                    a, b = pf[key], sl[key]
+                    row[f"{label} per-frame"] = f"{a:.4f}"
+                    row[f"{label} locked"] = f"{b:.4f}"
+                    row[f"{label} ratio"] = f"{b / a:.2f}" if a > 0 else "-"
                 rows.append(row)
                 print(json.dumps(row), flush=True)
     cols = list(rows[0].keys())
@@ -247,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     pre = (f"Device: CPU ({info['cpu']}, {info['cpu_cores']} cores shared with other jobs), torch {info['torch']}.  "
            f"{args.frames} frames of {w}x{h} per shot, pan {args.yaw_step} deg/frame, exposure ramp {args.ramp_ev} EV, "
            f"held-out camera curve {crf.name}, JPEG q95.  Flicker = RMS frame-to-frame change of the error against "
-           f"the truth, in stops (0 = no excess flicker).  ratio = locked / per-frame (<= 0.5 halves it).  "
+           f"the truth, in stops (0 = no excess flicker); jitter = RMS second difference (smooth drift removed).  "
+           f"ratio = locked / per-frame (<= 0.5 halves it).  CRF spread = max |g_frame - g_locked| over the sampled frames.  "
            f"Wall time {time.perf_counter() - t_start:.0f} s.\n\nCommand: python bench/flicker.py "
            + " ".join(sys.argv[1:] if argv is None else argv))
     text = write_table(rows, cols, args.out / "flicker.md", args.out / "flicker.csv", title="Flicker: per-frame vs shot-locked",

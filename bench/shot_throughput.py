@@ -1,7 +1,9 @@
 """Throughput of a sequence run vs single-image calls, in frames per minute.
 
 Makes ``--frames`` 1920x1080 JPEG frames (a pan over a bundled HDRI through
-the project's camera model), then times, in one run and on the same machine:
+the project's camera model), then times, in one run and on the same machine
+(order: sequence, single calls, sequence again; the sequence row is the mean
+of its two runs, so a load that drifts during the run does not favour one mode):
 
 - ``single``: one ``singlehdr reconstruct frame.jpg -o frame.exr`` process per
   frame (what a shell loop or a naive farm job does: Python, torch and the
@@ -80,13 +82,22 @@ def main(argv: list[str] | None = None) -> int:
         py = [sys.executable, "-m", "singlehdr.cli", "reconstruct"]
         extra = ["--device", "cpu", "-q"] + (["--model", args.model] if args.model else [])
         times: dict[str, float] = {}
+        seq_cmd = py + [str(work / "in" / "plate.####.jpg"), "-o", str(work / "seq" / "plate.####.exr")] + extra
+
+        def sequence() -> float:
+            shutil.rmtree(work / "seq", ignore_errors=True)
+            return run(seq_cmd, args.threads)
+
+        # sequence, single calls, sequence (A B A): a load that changes over the run (a shared machine)
+        # biases both sequence runs in opposite directions; their mean is the row
+        s1 = sequence()
         t = 0.0
         for i in range(args.frames):
             src = work / "in" / f"plate.{1001 + i:04d}.jpg"
             t += run(py + [str(src), "-o", str(work / "single" / f"plate.{1001 + i:04d}.exr")] + extra, args.threads)
         times["single-image calls (one process per frame)"] = t
-        times["sequence run, shot-locked (default)"] = run(
-            py + [str(work / "in" / "plate.####.jpg"), "-o", str(work / "seq" / "plate.####.exr")] + extra, args.threads)
+        s2 = sequence()
+        times[f"sequence run, shot-locked (default; mean of {s1:.1f} s before and {s2:.1f} s after)"] = (s1 + s2) / 2
         if args.per_frame:
             times["sequence run, --per-frame"] = run(
                 py + [str(work / "in" / "plate.####.jpg"), "-o", str(work / "pf" / "plate.####.exr"), "--per-frame"]

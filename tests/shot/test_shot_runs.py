@@ -188,7 +188,7 @@ def test_resume_after_a_killed_run(tmp_path, tiny_model):
     """SIGKILL mid-run: every output present is complete; --skip-existing keeps them (same inode and
     mtime) and redoes a damaged one."""
     n = 16
-    make_plate(tmp_path / "in", range(1, n + 1), size=(96, 64))
+    make_plate(tmp_path / "in", range(1, n + 1), size=(64, 48))
     out = tmp_path / "o"
     cmd = [sys.executable, "-m", "singlehdr.cli", "reconstruct", str(tmp_path / "in/plate.####.png"), "-o",
            str(out / "plate.####.exr"), "--model", tiny_model, "--device", "cpu", "-q", "--crf-samples", "2"]
@@ -203,7 +203,7 @@ def test_resume_after_a_killed_run(tmp_path, tiny_model):
     assert finished, proc.stderr.read().decode()
     for p in finished:  # nothing half-written under a final name
         hdr, meta = read_hdr(p)
-        assert hdr.shape == (64, 96, 3) and meta["attributes"]["singlehdr:shot_lock"]
+        assert hdr.shape == (48, 64, 3) and meta["attributes"]["singlehdr:shot_lock"]
     stats = {p.name: os.stat(p) for p in finished}
     damaged = None
     if len(finished) >= 2:  # a partial file left by some other tool: must be redone, not kept
@@ -216,7 +216,7 @@ def test_resume_after_a_killed_run(tmp_path, tiny_model):
     assert s["done"] and len(s["skipped"]) == len(finished) - (1 if damaged else 0)  # killed mid-run; kept = complete
     assert s["recomputed"] == ([int(damaged.name.split(".")[1])] if damaged else [])
     for p in sorted(out.glob("plate.*.exr")):
-        assert read_hdr(p)[0].shape == (64, 96, 3)
+        assert read_hdr(p)[0].shape == (48, 64, 3)
     for name, st in stats.items():
         if damaged is not None and name == damaged.name:
             continue

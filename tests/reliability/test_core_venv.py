@@ -51,7 +51,7 @@ def core_venv(tmp_path_factory):
     # nothing beyond the core dependencies is in it
     pip = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "list", "--format=freeze"], env=env,
                          capture_output=True, text=True, timeout=300).stdout.lower()
-    for extra in ("pytest", "openimageio", "tensorflow", "bpy", "hypothesis", "pillow-heif", "imageio"):
+    for extra in ("pytest", "openimageio", "tensorflow", "bpy", "hypothesis", "pillow-heif", "imageio-ffmpeg", "rawpy"):
         assert f"\n{extra}==" not in "\n" + pip, f"{extra} is in the core-only venv"
     return venv, env, base
 

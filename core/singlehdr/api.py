@@ -128,22 +128,35 @@ def reconstruct(image: ImageLike, options: ReconstructOptions | None = None, *, 
         if engine.skipped_stages:
             meta["skipped_identity_stages"] = list(engine.skipped_stages)
 
+    meta["seconds"] = round(time.perf_counter() - t0, 4)
+    return calibrated_result(hdr_linear, ldr, options, meta, alpha=ldr.alpha)
+
+
+def calibrated_result(hdr_linear: np.ndarray, source: LDRImage | None, options: ReconstructOptions,
+                      meta: dict[str, Any], alpha: np.ndarray | None = None) -> HDRResult:
+    """The common tail of every reconstruction (single image, brackets, RAW): the exposure
+    calibration of ``options`` (EXIF of ``source`` for "absolute"; its alpha for "median"),
+    the output colour space, and the :class:`HDRResult`.  ``meta`` gains exposure_mode/scale.
+    ``source`` None (e.g. merged brackets without a reference frame): "absolute" is refused."""
     from .envmap.calibrate import exposure_scale
 
-    scale = float(exposure_scale(hdr_linear, ldr, options.exposure, options.exposure_target))
+    if source is None:
+        if options.exposure == "absolute":
+            raise SingleHDRError("absolute exposure needs the shot's EXIF, which this input lacks; "
+                                 "use --exposure relative or median")
+        source = LDRImage(pixels=np.zeros((1, 1, 3), np.float32))
+    scale = float(exposure_scale(hdr_linear, source, options.exposure, options.exposure_target))
     if scale != 1.0:
         hdr_linear = hdr_linear * np.float32(scale)
     meta["exposure_mode"] = options.exposure
     meta["exposure_scale"] = scale
-
     if options.colorspace != "lin_rec709":
         from .io.colorspace import convert_linear
 
         hdr_linear = convert_linear(hdr_linear, "lin_rec709", options.colorspace)
-    meta["seconds"] = round(time.perf_counter() - t0, 4)
     return HDRResult(
         hdr_linear=np.ascontiguousarray(hdr_linear, dtype=np.float32),
-        alpha=ldr.alpha,
+        alpha=alpha,
         colorspace=options.colorspace,
         scale=scale,
         metadata=meta,

@@ -212,23 +212,9 @@ def finish(hdr_linear: np.ndarray, clip: np.ndarray, options: Any, *, exposure: 
         meta["model_id"] = f"fill:{options.method}"
     else:
         meta["model_id"] = "none"
-    scale = 1.0
-    if source is not None:
-        from ..envmap.calibrate import exposure_scale
+    from ..api import calibrated_result
 
-        scale = float(exposure_scale(hdr_linear, source, options.exposure, options.exposure_target))
-    elif options.exposure == "absolute":
-        raise SingleHDRError("absolute exposure needs the shot's EXIF, which this input lacks; use --exposure relative or median")
-    if scale != 1.0:
-        hdr_linear = hdr_linear * np.float32(scale)
-    meta["exposure_mode"] = options.exposure
-    meta["exposure_scale"] = scale
-    if options.colorspace != "lin_rec709":
-        from ..io.colorspace import convert_linear
-
-        hdr_linear = convert_linear(hdr_linear, "lin_rec709", options.colorspace)
-    return HDRResult(hdr_linear=np.ascontiguousarray(hdr_linear, dtype=np.float32), alpha=None,
-                     colorspace=options.colorspace, scale=scale, metadata=meta)
+    return calibrated_result(hdr_linear, source, options, meta)
 
 
 def reconstruct_brackets(images: Sequence[FrameLike], options: Any = None, merge_options: MergeOptions | None = None, *,

@@ -61,3 +61,27 @@ def test_wrap_x_makes_the_seam_interior_real_model(model):
     err_plain = np.abs(plain - interior)[:, band].mean()
     # measured: wrap 7.7e-5, plain 9.8e-4
     assert err_wrap < 0.25 * err_plain, (err_wrap, err_plain)
+
+
+def test_unlit_tiles_skip_hallucination_exactly():
+    """Tiles whose highlight mask is zero everywhere give b itself (Liu et al. Eq. 6): skipping the
+    net there changes nothing, bit for bit, and it is skipped on most tiles of a mostly unclipped photo."""
+    import numpy as np
+
+    from singlehdr.api import get_reconstructor
+
+    rng = np.random.default_rng(3)
+    img = (0.2 + 0.5 * rng.random((256, 384, 3))).astype(np.float32)
+    img[20:60, 30:90] = 1.0  # one clipped patch in a corner
+    eng = get_reconstructor(None, "cpu", "fp32", 128, 32)
+    eng.tiles_run = eng.tiles_skipped = 0
+    fast = eng.run(img)
+    run, skipped = eng.tiles_run, eng.tiles_skipped
+    eng.skip_unlit_tiles = False
+    try:
+        full = eng.run(img)
+    finally:
+        eng.skip_unlit_tiles = True
+    assert np.array_equal(fast, full)
+    assert skipped > run >= 1
+    assert float(fast[40, 60].min()) > 1.0  # the clipped patch was still expanded

@@ -198,6 +198,10 @@ class Reconstructor:
         self.skipped_stages = identity_stages(self.model) if skip_identities else []
         self._g_fixed: torch.Tensor | None = None
         self._curves: list[np.ndarray] = []
+        #: run Hallucination-Net only on tiles with a highlight (exact; see _hallucinate_lit)
+        self.skip_unlit_tiles = True
+        self.tiles_run = 0
+        self.tiles_skipped = 0
         self.last_linearization = ""
         self.info.update({"device": self.device_name, "precision": self.precision, "linearization": self.linearization,
                           "highlights": self.highlights, "skipped_stages": list(self.skipped_stages)})
@@ -424,12 +428,35 @@ class Reconstructor:
 
                 c = x if "dequantize" in self.skipped_stages else m.dequantize(x)  # type: ignore[operator]
                 b = apply_inverse_crf(c, g)
-                y = m.hallucinate(b)  # type: ignore[operator]
                 if getattr(m, "refine", None) is not None and "refine" not in self.skipped_stages:
-                    y = m.refine(y, b, c)  # type: ignore[operator]
+                    y = m.refine(m.hallucinate(b), b, c)  # type: ignore[operator]
+                else:
+                    y = self._hallucinate_lit(b)
             else:
                 y = m(x, inverse_crf=g)
         return y.float().permute(0, 2, 3, 1).cpu().numpy()
+
+    def _hallucinate_lit(self, b: torch.Tensor) -> torch.Tensor:
+        """Hallucination-Net on the images/tiles of ``b`` that have a highlight, ``b`` itself on the others.
+
+        Exact, not an approximation: the net's output is ``b + mask(b) * relu(residual)``
+        (Liu et al. Eq. 6), so where the 0.12 highlight mask is zero over a whole tile the
+        output is ``b``.  Most tiles of a photo have no clipped pixel; the net is skipped there
+        (``skip_unlit_tiles = False`` runs it everywhere, for comparisons)."""
+        from ..models.hallucinate import highlight_mask
+
+        m = self.model
+        if not self.skip_unlit_tiles:
+            return m.hallucinate(b)  # type: ignore[operator]
+        lit = highlight_mask(b).flatten(1).amax(dim=1) > 0
+        self.tiles_run += int(lit.sum())
+        self.tiles_skipped += int((~lit).sum())
+        if bool(lit.all()):
+            return m.hallucinate(b)  # type: ignore[operator]
+        y = b.clone()
+        if bool(lit.any()):
+            y[lit] = m.hallucinate(b[lit]).to(y.dtype)  # type: ignore[operator]
+        return y
 
     def _overlap(self, tile: int) -> int:
         return min(self.tile_overlap, tile // 2)

@@ -39,10 +39,9 @@ def is_equirect(ldr: LDRImage, options: ReconstructOptions) -> bool:
     """Whether to treat the input as a 360 equirectangular panorama."""
     if options.input_kind != "auto":
         return options.input_kind == "equirect"
-    if str(ldr.xmp.get("GPano:ProjectionType", "")).lower() == "equirectangular":
-        return True
-    h, w = ldr.shape
-    return h >= 64 and abs(w / h - 2.0) < 0.01
+    from .geometry import is_equirect_image
+
+    return is_equirect_image(*ldr.shape, ldr.xmp)
 
 
 @functools.lru_cache(maxsize=4)

@@ -167,10 +167,9 @@ def parse_ball(spec: str) -> Circle:
 
 def is_equirect_input(ldr: LDRImage) -> bool:
     """A 360 panorama: GPano:ProjectionType equirectangular, or a 2:1 aspect."""
-    if str(ldr.xmp.get("GPano:ProjectionType", "")).lower() == "equirectangular":
-        return True
-    h, w = ldr.shape
-    return h >= 16 and abs(w / h - 2.0) < 0.01
+    from ..geometry import is_equirect_image
+
+    return is_equirect_image(*ldr.shape, ldr.xmp)
 
 
 def detect_kind(ldr: LDRImage, min_score: float = 0.6, min_radius_frac: float = 0.05) -> tuple[str, Circle | None, str]:

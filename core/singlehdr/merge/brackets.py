@@ -22,6 +22,7 @@ from typing import Any, Sequence, Union
 import numpy as np
 
 from ..errors import SingleHDRError
+from ..geometry import is_equirect_shape
 from ..types import HDRResult, LDRImage
 from .combine import MERGES, clip_mask, merge
 from .response import RESPONSES, recover_response
@@ -270,7 +271,7 @@ def reconstruct_raw(path: str | PathLike, options: Any = None, *, fill: str = "n
     raw = read_raw(path, max_pixels=max_pixels, half_size=half_size)
     h, w = raw.hdr_linear.shape[:2]
     src = LDRImage(pixels=np.zeros((1, 1, 3), np.float32), exif=raw.exif, path=Path(path))
-    wrap = options.input_kind == "equirect" or (options.input_kind == "auto" and h >= 64 and abs(w / h - 2.0) < 0.01)
+    wrap = options.input_kind == "equirect" or (options.input_kind == "auto" and is_equirect_shape(h, w))
     meta: dict[str, Any] = {
         "method": f"raw+{options.method}" if fill == "networks" else "raw",
         "input_kind": "equirect" if wrap else "photo",

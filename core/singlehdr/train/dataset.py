@@ -65,7 +65,9 @@ def bad_fraction(ldr_8bit: np.ndarray) -> float:
 
 def is_equirect_shape(shape: Sequence[int]) -> bool:
     """2:1 images are treated as 360 panoramas (crops wrap around horizontally)."""
-    return abs(shape[1] / shape[0] - 2.0) < 0.01
+    from ..geometry import is_equirect_shape as rule
+
+    return rule(int(shape[0]), int(shape[1]), min_height=1)
 
 
 class HDRFolderDataset(Dataset):

@@ -35,6 +35,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..errors import SingleHDRError
+from ..geometry import is_equirect_shape
 from . import metrics as M
 
 HDR_SUFFIXES = (".exr", ".hdr")
@@ -299,7 +300,7 @@ def evaluate(
         hdr, _ = read_hdr(path)
         ref = resize_long_side(hdr, size)
         h, w = ref.shape[:2]
-        equirect = abs(w / h - 2.0) < 0.01
+        equirect = is_equirect_shape(h, w)
         cams = [("", held_out_camera(ref, idx, seed))] if not families else [
             (fam, family_camera(ref, idx, fam, d, seed)) for fam in families for d in range(max(1, int(draws)))]
         for k, (fam, cam) in enumerate(cams):

@@ -1,0 +1,30 @@
+"""One panorama rule: reconstruct, envmap, the brackets merge and training agree on what is a 360 image."""
+
+import numpy as np
+import pytest
+
+from singlehdr.api import is_equirect
+from singlehdr.envmap.detect import is_equirect_input
+from singlehdr.geometry import EQUIRECT_MIN_HEIGHT, is_equirect_image, is_equirect_shape
+from singlehdr.options import ReconstructOptions
+from singlehdr.types import LDRImage
+
+
+@pytest.mark.parametrize("h,w,want", [
+    (EQUIRECT_MIN_HEIGHT, 2 * EQUIRECT_MIN_HEIGHT, True),      # the smallest panorama
+    (EQUIRECT_MIN_HEIGHT - 1, 2 * (EQUIRECT_MIN_HEIGHT - 1), False),
+    (32, 64, True), (512, 1024, True), (500, 1004, True),       # 2.008:1 is within the tolerance
+    (500, 1010, False), (512, 512, False), (1024, 512, False),
+])
+def test_reconstruct_and_envmap_agree_on_the_panorama_rule(h, w, want):
+    ldr = LDRImage(pixels=np.zeros((h, w, 3), np.float32))
+    assert is_equirect_shape(h, w) is want
+    assert is_equirect(ldr, ReconstructOptions()) is want
+    assert is_equirect_input(ldr) is want
+
+
+def test_gpano_xmp_makes_any_shape_a_panorama_and_input_kind_overrides():
+    ldr = LDRImage(pixels=np.zeros((40, 100, 3), np.float32), xmp={"GPano:ProjectionType": "equirectangular"})
+    assert is_equirect_image(40, 100, ldr.xmp)
+    assert is_equirect(ldr, ReconstructOptions()) and is_equirect_input(ldr)
+    assert not is_equirect(ldr, ReconstructOptions(input_kind="photo"))

@@ -161,7 +161,7 @@ class PlateBake:
 
 
 @dataclass
-class StillBake:
+class StillBake(runner.PrivateFolderJob):
     """One photo file -> one EXR in a private folder, by ``singlehdr reconstruct`` in a child process."""
 
     source: Path
@@ -186,20 +186,6 @@ class StillBake:
                                        colorspace=self.colorspace_key)
         self.run = runner.ChildRun([argv], expected_s=8.0 if self.method == "singlehdr" else 1.0).start()
         return self
-
-    def poll(self) -> str:
-        state = self.run.poll() if self.run is not None else "failed"
-        if state in ("failed", "cancelled"):
-            runner.remove_private(self.private)
-        return state
-
-    def progress(self) -> float:
-        return self.run.progress() if self.run is not None else 0.0
-
-    def cancel(self) -> None:
-        if self.run is not None:
-            self.run.cancel()
-        runner.remove_private(self.private)
 
     def missing(self) -> list[int]:
         return [] if self.output.is_file() else [1]

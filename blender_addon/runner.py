@@ -377,3 +377,26 @@ def move_into_place(src: Path, dst: Path) -> Path:
 def remove_private(folder: Path | None) -> None:
     if folder is not None and folder.name.startswith(".singlehdr-"):
         shutil.rmtree(folder, ignore_errors=True)
+
+
+class PrivateFolderJob:
+    """poll/progress/cancel shared by the bakes whose child process writes into a private
+    folder (``self.private``) that is removed when the run fails or is cancelled.  Subclasses
+    (dataclasses) have the fields ``run: ChildRun | None`` and ``private: Path | None``."""
+
+    run: "ChildRun | None"
+    private: "Path | None"
+
+    def poll(self) -> str:
+        state = self.run.poll() if self.run is not None else "failed"
+        if state in ("failed", "cancelled"):
+            remove_private(self.private)
+        return state
+
+    def progress(self) -> float:
+        return self.run.progress() if self.run is not None else 0.0
+
+    def cancel(self) -> None:
+        if self.run is not None:
+            self.run.cancel()
+        remove_private(self.private)

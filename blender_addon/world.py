@@ -213,7 +213,7 @@ def output_folder(storage: str, directory: str) -> Path:
 
 
 @dataclass
-class WorldBake:
+class WorldBake(runner.PrivateFolderJob):
     """One World-from-Photo bake: start() -> poll() until not running -> apply(context) or cancel()."""
 
     source: Path
@@ -269,20 +269,6 @@ class WorldBake:
         expected = 3.0 + (self.width / 1024) ** 2 * (20.0 if self.method == "singlehdr" else 2.0)
         self.run = runner.ChildRun([argv], expected_s=expected).start()
         return self
-
-    def poll(self) -> str:
-        state = self.run.poll() if self.run is not None else "failed"
-        if state in ("failed", "cancelled"):
-            runner.remove_private(self.private)
-        return state
-
-    def progress(self) -> float:
-        return self.run.progress() if self.run is not None else 0.0
-
-    def cancel(self) -> None:
-        if self.run is not None:
-            self.run.cancel()
-        runner.remove_private(self.private)
 
     def apply(self, context) -> tuple[bpy.types.World, bpy.types.Object | None, Path]:
         """Move the files into place and build the World (+ Sun lamp).  Only after a successful run."""

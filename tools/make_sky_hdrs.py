@@ -15,8 +15,17 @@ Parameters come from the sky's index ``i`` alone (same index -> same sky;
 nothing random at run time):
 
 * sky model by ``(i // 6) % 4``: MULTIPLE_SCATTERING, SINGLE_SCATTERING (both
-  with Blender's physical sun disc, 0.53 deg), PREETHAM, HOSEK_WILKIE (no disc
-  in Blender: the sun is their circumsolar peak);
+  with Blender's physical sun disc, 0.53 deg), PREETHAM, HOSEK_WILKIE.  Blender's
+  Preetham and Hosek-Wilkie textures are sky-only models (no disc), but a clear
+  sky over a real place always has its sun: since recipe 2 they get one (see
+  :func:`analytic_sun`): a 0.53 deg disc whose irradiance is the sky's own
+  diffuse irradiance times the clear-sky beam/diffuse ratio of the ESRA model
+  (Rigollier, Bauer & Wald 2000, Linke turbidity = the sky's turbidity), its
+  colour from Rayleigh + Angstrom aerosol transmittance (Preetham et al. 1999,
+  appendix); painted into the panorama (energy exact, whatever the pixel size)
+  and, for the "ground" family, lighting the ground and buildings as a Blender
+  Sun lamp of that irradiance and size.  This is independent of the physical
+  table that singlehdr's sun recovery fits (tools/make_sky_table.py);
 * sun elevation 2-70 deg and azimuth 0-360 deg from low-discrepancy
   sequences (golden ratio and plastic number), air 0.5-2, aerosol (dust)
   0.2-6, ozone 0-3 (physical skies), turbidity 2-7 (Preetham/Hosek-Wilkie),
@@ -27,7 +36,7 @@ nothing random at run time):
   sky, camera 1.6 m above the ground; otherwise "sky" family (the sky texture
   alone; the physical skies show their own dark ground below the horizon,
   Preetham and Hosek-Wilkie, which mirror the sky there, get a Lambertian
-  ground of the ground albedo lit by the sky above: :func:`lambertian_ground`).
+  ground of the ground albedo lit by the sky and sun above: :func:`lambertian_ground`).
 
 **Split (fixed rule): a sky is held out iff ``i % 3 == 2``** (i = 2, 5, 8,
 ...); the others are for training.  The held-out skies plus Blender's
@@ -36,9 +45,8 @@ evaluation set.  ``manifest.json`` lists every sky's parameters, split,
 family, the sun direction (house convention, +Y up, -Z forward, and Blender's
 Z-up frame) and the SHA-256 of its file.  Existing files whose parameters
 match the manifest are kept (re-running costs nothing).  Every sky is
-checked: a physical sky whose brightest pixel lies more than 1 deg from the
-sun asked for stops the run; the offset is in the manifest
-(``peak_offset_deg``; Preetham / Hosek-Wilkie skies may peak at the horizon).
+checked: a sky whose brightest pixel lies more than 1 deg from the sun asked
+for stops the run; the offset is in the manifest (``peak_offset_deg``).
 
 Blender's sun direction (measured with Cycles, checked in
 tests/hosts/test_ibl_render.py): a sky with ``sun_rotation`` r and
@@ -67,7 +75,7 @@ PHYSICAL = ("MULTIPLE_SCATTERING", "SINGLE_SCATTERING")
 SUN_DIAMETER_DEG = 0.53
 CAMERA_HEIGHT = 1.6
 #: version of the recipe: bump when the rendering changes so cached files are redone
-RECIPE = 1
+RECIPE = 2  # 2: Preetham / Hosek-Wilkie skies get their sun (analytic_sun)
 
 
 def is_held_out(index: int) -> bool:
@@ -95,7 +103,7 @@ def sky_params(index: int) -> dict:
         "sky_type": sky_type,
         "sun_elevation_deg": round(elevation, 4),
         "sun_rotation_deg": round(rotation, 4),
-        "sun_diameter_deg": SUN_DIAMETER_DEG if sky_type in PHYSICAL else None,
+        "sun_diameter_deg": SUN_DIAMETER_DEG,
         "air_density": round(rng.uniform(0.5, 2.0), 3),
         "aerosol_density": round(math.exp(rng.uniform(math.log(0.2), math.log(6.0))), 3),
         "ozone_density": round(rng.uniform(0.0, 3.0), 3),
@@ -143,6 +151,99 @@ def sun_direction(params: dict) -> dict:
     az = math.degrees(math.atan2(dh[0], -dh[2]))
     el = math.degrees(math.asin(max(-1.0, min(1.0, dh[1]))))
     return {"blender": db, "house": dh, "azimuth_deg": az, "elevation_deg": el}
+
+
+#: ESRA clear-sky model constants (Rigollier, Bauer & Wald 2000, Solar Energy 68(1) 33-48)
+SOLAR_CONSTANT = 1367.0  # W / m^2
+#: wavelengths (micrometres) standing for linear Rec.709 R, G, B in the sun-colour transmittance
+RGB_WAVELENGTHS_UM = (0.680, 0.550, 0.440)
+LUMA = (0.2126, 0.7152, 0.0722)
+
+
+def relative_air_mass(elevation_deg: float) -> float:
+    """Kasten & Young (1989) air mass at the refraction-corrected solar elevation (sea level), as ESRA uses it."""
+    h = math.radians(elevation_deg)
+    h += 0.061359 * (0.1594 + 1.1230 * h + 0.065656 * h * h) / (1.0 + 28.9344 * h + 277.3971 * h * h)
+    hd = math.degrees(h)
+    return 1.0 / (math.sin(h) + 0.50572 * (hd + 6.07995) ** -1.6364)
+
+
+def esra_clear_sky(elevation_deg: float, linke_turbidity: float) -> tuple[float, float]:
+    """(beam normal, diffuse horizontal) irradiance in W/m^2 of the ESRA clear-sky model.
+
+    Hand-written (13 lines): pvlib, the field library, has no ESRA model and its
+    current release pulls pandas 3, which needs numpy 2 (bpy 5.0.1 pins numpy < 2).
+    """
+    t = float(linke_turbidity)
+    m = relative_air_mass(elevation_deg)
+    if m <= 20.0:  # Rayleigh optical thickness (Kasten 1996)
+        d_r = 1.0 / (6.62960 + 1.75130 * m - 0.12020 * m ** 2 + 0.00650 * m ** 3 - 0.00013 * m ** 4)
+    else:
+        d_r = 1.0 / (10.4 + 0.718 * m)
+    beam = SOLAR_CONSTANT * math.exp(-0.8662 * t * m * d_r)
+    trd = -1.5843e-2 + 3.0543e-2 * t + 3.797e-4 * t * t
+    a0 = 2.6463e-1 - 6.1581e-2 * t + 3.1408e-3 * t * t
+    if a0 * trd < 2e-3:
+        a0 = 2e-3 / trd
+    a1 = 2.0402 + 1.8945e-2 * t - 1.1161e-2 * t * t
+    a2 = -1.3025 + 3.9231e-2 * t + 8.5079e-3 * t * t
+    sh = math.sin(math.radians(elevation_deg))
+    diffuse = SOLAR_CONSTANT * trd * (a0 + a1 * sh + a2 * sh * sh)
+    return beam, diffuse
+
+
+def sun_colour(elevation_deg: float, turbidity: float) -> list[float]:
+    """Linear Rec.709 colour (luminance 1) of the direct sun: a white sun outside the atmosphere through
+    Rayleigh (0.008735 lambda^-4.08) and Angstrom aerosol (beta = 0.04608 T - 0.04586, alpha 1.3) optical
+    depths times the air mass (Preetham, Shirley & Smits 1999, appendix)."""
+    m = relative_air_mass(elevation_deg)
+    beta = max(0.04608 * turbidity - 0.04586, 0.0)
+    rgb = [math.exp(-m * (0.008735 * lam ** -4.08 + beta * lam ** -1.3)) for lam in RGB_WAVELENGTHS_UM]
+    y = sum(c * w for c, w in zip(rgb, LUMA))
+    return [c / y for c in rgb]
+
+
+def horizontal_irradiance(hdr) -> "np.ndarray":
+    """Per-channel irradiance on a horizontal surface from the upper hemisphere of an equirect:
+    sum of L sin(elevation) d omega, d omega = (2 pi / W)(pi / H) cos(elevation) per pixel."""
+    import numpy as np
+
+    h, w = hdr.shape[:2]
+    el = (0.5 - (np.arange(h) + 0.5) / h) * np.pi
+    weight = np.where(el > 0, (2 * np.pi / w) * (np.pi / h) * np.cos(el) * np.sin(el), 0.0)
+    return np.einsum("hwc,h->c", hdr.astype(np.float64), weight)
+
+
+def analytic_sun(params: dict, sky_irradiance_lum: float) -> list[float]:
+    """Normal-incidence irradiance (linear Rec.709, map units) of the sun of a Preetham / Hosek-Wilkie sky
+    whose own (sun-less) horizontal irradiance has luminance ``sky_irradiance_lum``: ESRA's beam/diffuse
+    ratio at the sun's elevation with Linke turbidity = the sky's turbidity, coloured by :func:`sun_colour`."""
+    beam, diffuse = esra_clear_sky(params["sun_elevation_deg"], params["turbidity"])
+    e = sky_irradiance_lum * beam / diffuse
+    return [c * e for c in sun_colour(params["sun_elevation_deg"], params["turbidity"])]
+
+
+def paint_sun_disc(hdr, direction_house, irradiance_rgb):
+    """Add a sun of normal irradiance ``irradiance_rgb`` at ``direction_house`` to an equirect (a copy).
+
+    The disc (0.53 deg) is smaller than a pixel at these sizes: its energy is split bilinearly over the four
+    pixels around its centre, each getting E w_k / omega_k, so the map integrates to exactly E there."""
+    import numpy as np
+
+    out = np.array(hdr, dtype=np.float32, copy=True)
+    h, w = out.shape[:2]
+    x, y, z = (float(c) for c in direction_house)
+    az, el = math.atan2(x, -z), math.asin(max(-1.0, min(1.0, y)))
+    fx, fy = (az / (2 * math.pi) + 0.5) * w - 0.5, (0.5 - el / math.pi) * h - 0.5
+    j0, i0 = math.floor(fx), math.floor(fy)
+    tx, ty = fx - j0, fy - i0
+    for di, wy in ((0, 1 - ty), (1, ty)):
+        i = min(max(i0 + di, 0), h - 1)
+        omega = (2 * math.pi / w) * (math.pi / h) * math.cos((0.5 - (i + 0.5) / h) * math.pi)
+        for dj, wx in ((0, 1 - tx), (1, tx)):
+            j = (j0 + dj) % w
+            out[i, j] += (np.asarray(irradiance_rgb, np.float64) * (wx * wy) / omega).astype(np.float32)
+    return out
 
 
 def _import_bpy():
@@ -224,8 +325,26 @@ def add_pano_camera(bpy, scene, height: float = 0.0):
     return obj
 
 
-def build_sky_scene(params: dict, width: int, height: int, samples: int, threads: int = 0):
-    """Reset bpy and build the panorama scene of one sky (world, optional ground + boxes, pano camera)."""
+def add_sun_lamp(bpy, scene, params: dict, irradiance_rgb) -> object:
+    """A Blender Sun lamp (0.53 deg, invisible to the camera) of normal irradiance ``irradiance_rgb`` at the sky's sun."""
+    from mathutils import Vector  # noqa: PLC0415
+
+    peak = max(irradiance_rgb)
+    lamp = bpy.data.lights.new("sun", "SUN")
+    lamp.angle = math.radians(SUN_DIAMETER_DEG)
+    lamp.color = [c / peak for c in irradiance_rgb]
+    lamp.energy = peak  # Sun strength = irradiance at normal incidence, in the World's radiance units x sr
+    obj = bpy.data.objects.new("sun", lamp)
+    scene.collection.objects.link(obj)
+    d = Vector(sun_direction_blender(params["sun_rotation_deg"], params["sun_elevation_deg"]))
+    obj.rotation_euler = d.to_track_quat("Z", "Y").to_euler()  # the lamp shines along its -Z, away from the sun
+    obj.visible_camera = False  # the disc is painted into the panorama instead (exact energy)
+    return obj
+
+
+def build_sky_scene(params: dict, width: int, height: int, samples: int, threads: int = 0, sun_rgb=None):
+    """Reset bpy and build the panorama scene of one sky (world, optional ground + boxes, pano camera);
+    ``sun_rgb``: the normal irradiance of an analytic sky's sun lamp (ground family; None = no lamp)."""
     bpy = _import_bpy()
     bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
     scene = bpy.context.scene
@@ -255,6 +374,8 @@ def build_sky_scene(params: dict, width: int, height: int, samples: int, threads
             obj.rotation_euler = (0.0, 0.0, math.radians(b["spin_deg"]))
             scene.collection.objects.link(obj)
             obj.data.materials.append(_diffuse(bpy, f"box{k}", b["albedo"]))
+        if sun_rgb is not None:
+            add_sun_lamp(bpy, scene, params, sun_rgb)
     add_pano_camera(bpy, scene, cam_h)
     return bpy, scene
 
@@ -264,43 +385,62 @@ def lambertian_ground(hdr, albedo: float):
 
     Blender's Preetham and Hosek-Wilkie skies show a mirrored sky below the
     horizon (brighter than the sky itself); a real ground has radiance
-    albedo * E / pi with E the horizontal irradiance of the sky,
-    E = sum over the upper hemisphere of L sin(elevation) d omega
-    (d omega = (2 pi / W) (pi / H) cos(elevation) per pixel).
+    albedo * E / pi with E the horizontal irradiance of the upper hemisphere
+    (:func:`horizontal_irradiance`, sun disc included when painted first).
     """
     import numpy as np
 
-    h, w = hdr.shape[:2]
-    el = (0.5 - (np.arange(h) + 0.5) / h) * np.pi
-    omega = (2 * np.pi / w) * (np.pi / h) * np.cos(el)
-    up = el > 0
-    e = np.einsum("hwc,h->c", hdr[up].astype(np.float64), (omega * np.sin(el))[up])
+    h = hdr.shape[0]
+    up = (0.5 - (np.arange(h) + 0.5) / h) > 0
     out = hdr.copy()
-    out[~up] = (albedo * e / np.pi).astype(np.float32)
+    out[~up] = (albedo * horizontal_irradiance(hdr) / np.pi).astype(np.float32)
     return out
 
 
-def render_sky(params: dict, path: Path, width: int, height: int, samples: int, threads: int = 0) -> Path:
-    """Render one sky panorama and write it (float32 EXR, singlehdr's writer) to ``path``."""
+def _render(bpy, scene):
+    """Render the scene's camera and read the float EXR back (non-finite -> 0, negatives -> 0)."""
     import numpy as np
 
-    from singlehdr.io import read_hdr, write_hdr
+    from singlehdr.io import read_hdr
 
-    bpy, scene = build_sky_scene(params, width, height, samples, threads)
     with tempfile.TemporaryDirectory(prefix="singlehdr_sky_") as tmp:
         raw = Path(tmp) / "raw.exr"
         scene.render.filepath = str(raw)
         bpy.ops.render.render(write_still=True)
         hdr, _ = read_hdr(raw, allow_nonfinite=True)
-    hdr = np.clip(np.nan_to_num(hdr, nan=0.0, posinf=0.0, neginf=0.0), 0.0, None).astype(np.float32)
-    if params["family"] == "sky" and params["sky_type"] not in PHYSICAL:
-        hdr = lambertian_ground(hdr, params["ground_albedo"])
+    return np.clip(np.nan_to_num(hdr, nan=0.0, posinf=0.0, neginf=0.0), 0.0, None).astype(np.float32)
+
+
+def sky_irradiance(params: dict, threads: int = 0) -> float:
+    """Luminance of the horizontal irradiance of a sky texture alone (no ground, no sun), from a 256x128 render."""
+    bpy, scene = build_sky_scene(dict(params, family="sky"), 256, 128, 16, threads)
+    return float(sum(c * w for c, w in zip(horizontal_irradiance(_render(bpy, scene)), LUMA)))
+
+
+def render_sky(params: dict, path: Path, width: int, height: int, samples: int, threads: int = 0) -> Path:
+    """Render one sky panorama and write it (float32 EXR, singlehdr's writer) to ``path``.
+
+    Preetham / Hosek-Wilkie skies get their sun (:func:`analytic_sun`); its irradiance is in the EXR header
+    (``singlehdr:sky:sun_irradiance_rgb``)."""
+    from singlehdr.io import write_hdr
+
+    analytic = params["sky_type"] not in PHYSICAL
+    sun_rgb = analytic_sun(params, sky_irradiance(params, threads)) if analytic else None
+    bpy, scene = build_sky_scene(params, width, height, samples, threads,
+                                 sun_rgb=sun_rgb if params["family"] == "ground" else None)
+    hdr = _render(bpy, scene)
+    if analytic:
+        hdr = paint_sun_disc(hdr, sun_direction(params)["house"], sun_rgb)
+        if params["family"] == "sky":  # after the disc: the ground sees sky + sun
+            hdr = lambertian_ground(hdr, params["ground_albedo"])
     attrs = {f"singlehdr:sky:{k}": (json.dumps(v) if isinstance(v, (list, dict)) else v)
              for k, v in params.items() if v is not None}
+    if sun_rgb is not None:
+        attrs["singlehdr:sky:sun_irradiance_rgb"] = json.dumps([round(c, 6) for c in sun_rgb])
     return write_hdr(path, hdr, half=False, attributes=attrs, overwrite=True)
 
 
-#: a physical sky's brightest pixel must lie within this angle of its sun (one 512-px pixel is 0.7 deg)
+#: a sky's brightest pixel must lie within this angle of its sun (one 512-px pixel is 0.7 deg)
 SUN_CHECK_DEG = 1.0
 
 
@@ -344,7 +484,7 @@ def make_skies(out: Path = DEFAULT_OUT, count: int = 24, split: str = "all", wid
                 f"rot {p['sun_rotation_deg']:.1f} ({time.perf_counter() - t0:.1f} s)")
         sun = sun_direction(p)
         offset = peak_offset_deg(path, sun["house"])
-        if p["sky_type"] in PHYSICAL and offset > SUN_CHECK_DEG:
+        if offset > SUN_CHECK_DEG:
             raise SystemExit(f"{path.name}: the brightest pixel is {offset:.2f} deg from the sun that was asked for "
                              f"(more than {SUN_CHECK_DEG} deg); the sky or the camera convention is wrong")
         rec = {"name": p["name"], "file": path.name, "split": p["split"], "family": p["family"], "params": p,

@@ -130,8 +130,8 @@ def test_growth_turns_a_flat_plateau_into_a_rise_towards_the_centre():
     b = srgb_to_linear(ldr)
     s = transition_weight(ldr)
     plateau = (b * np.where(s >= 0.5, 4.0, 1.0)[..., None]).astype(np.float32)
-    flat = colour_true_highlights(ldr, plateau, srgb_inverse_crf(), ramp=0.05)
-    grown = colour_true_highlights(ldr, plateau, srgb_inverse_crf(), ramp=0.05, growth=0.25)
+    flat = colour_true_highlights(ldr, plateau, srgb_inverse_crf(), ramp=0.05, slope_cap=False)  # growth alone
+    grown = colour_true_highlights(ldr, plateau, srgb_inverse_crf(), ramp=0.05, growth=0.25, slope_cap=False)
     y_flat, y_grown = flat @ LUMA, grown @ LUMA
     ring = (s >= 0.5) & (np.abs(r - 12) < 1)  # half-way in
     centre = r < 2
@@ -141,3 +141,33 @@ def test_growth_turns_a_flat_plateau_into_a_rise_towards_the_centre():
     # still no step at the edge: neighbours differ by less than a stop
     ly = np.log2(np.maximum(y_grown, 1e-6))[24:104, 24:104]  # the disc and its rim (all of it non-black)
     assert max(np.abs(np.diff(ly, axis=0)).max(), np.abs(np.diff(ly, axis=1)).max()) < 1.0
+
+
+def test_rim_slope_caps_a_plateau_behind_a_gentle_glow():
+    """A wide glow that brightens gently (log slope k per pixel) up to its clip edge, and a network that puts a
+    flat x3 plateau behind it: the cap continues the rim's slope inward (within 35 %, hand-computed exp(k d)),
+    with no step at the edge; switched off, the plateau's rise stays."""
+    h, w = 160, 320
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    r = np.hypot((yy - 80) / 0.6, xx - 160)  # an elliptic glow, like the README sample's
+    k = 0.015  # ln-luminance per pixel towards the centre
+    lum = 1.0 * np.exp(-k * (r - 60.0))  # 1.0 (the clip level) at r = 60 px
+    hdr = (lum[..., None] * np.array([1.0, 0.95, 0.9], np.float32)).astype(np.float32)
+    ldr = np.round(linear_to_srgb(np.clip(hdr, 0, 1)) * 255) / 255
+    b = srgb_to_linear(ldr)
+    s = transition_weight(ldr)
+    inside = s >= 0.5
+    plateau = (b * np.where(inside, 3.0, 1.0)[..., None]).astype(np.float32)
+    capped = colour_true_highlights(ldr, plateau, srgb_inverse_crf(), ramp=0.02, growth=0.25)
+    free = colour_true_highlights(ldr, plateau, srgb_inverse_crf(), ramp=0.02, growth=0.25, slope_cap=False)
+    y_cap, y_free, y_b = capped @ LUMA, free @ LUMA, b @ LUMA
+    from singlehdr.infer.highlights import clip_distance
+
+    d = clip_distance(s)
+    ring = inside & (np.abs(d - 20) < 1.0)  # 20 px inside the clip edge
+    want = y_b[ring] * np.exp(k * 20.0)  # the rim slope continued: about x1.35
+    assert np.median(y_cap[ring] / want) == pytest.approx(1.0, abs=0.35)
+    assert np.median(y_free[ring]) > 1.5 * np.median(y_cap[ring])  # the uncapped plateau is far above it
+    assert (capped >= b - 1e-6).all()
+    edge = inside & (d <= 2.0)
+    assert np.median(y_cap[edge] / y_b[edge]) < 1.1  # continuous at the clip edge

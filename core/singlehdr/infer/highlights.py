@@ -21,6 +21,13 @@ output ``a``:
   the input's own chroma (white where every channel clipped; mixing with white keeps
   the hue and lowers the saturation): rims of opposite hue (blue sky above,
   orange horizon below) would otherwise mix into a magenta cast;
+* the rim slope caps that rise (:func:`rim_slope_profile`): per clipped region, the
+  log-luminance slope of the unclipped bright pixels just outside it, towards it,
+  continued inward: ``Y(b) exp(g d)``.  A glow that brightens gently towards its
+  clip edge keeps brightening gently behind it (the sunset sky of the README
+  sample: no dome with a hard rim); a lamp whose surroundings brighten steeply
+  reaches the network's value within a few pixels, as without the cap.  The
+  two are joined by a smooth minimum, never below the input;
 * s = smoothstep((max_c ldr - 0.95) / 0.05) blends from the network's own chroma
   a / Y(a) (s = 0) to the rim chroma (s = 1, fully clipped);
 * out = max(Y ((1 - s) chroma_own + s chroma_rim), b) per channel where s > 0: the
@@ -47,6 +54,12 @@ RIM_LO, RIM_HI = 0.5, 0.9
 INNER_FADE = 0.75
 #: Default length of the luminance ramp into a clipped region, as a fraction of the long side.
 RAMP = 0.02
+#: Width of the band outside a clipped region whose slope is continued inward: 0.3 x the square root of the
+#: region's area, from 3 px up to SLOPE_BAND of the long side (near the clip level 8-bit codes are coarse in log:
+#: a narrow band under-reads the slope of a wide glow).
+SLOPE_BAND = 0.04
+#: Exponent of the smooth minimum joining the network's expansion and the rim-slope profile.
+SOFTMIN_P = 4.0
 
 
 def smoothstep(t: np.ndarray) -> np.ndarray:
@@ -113,12 +126,61 @@ def clip_depth(s: np.ndarray, ramp_px: float, *, wrap_x: bool = False) -> np.nda
     return smoothstep(clip_distance(s, wrap_x=wrap_x) / max(float(ramp_px), 1e-6))
 
 
+def _wrapped(a: np.ndarray, wrap_x: bool) -> tuple[np.ndarray, int]:
+    """``a`` with a third of its width copied to each side when ``wrap_x`` (a 360 panorama), and that margin."""
+    if not wrap_x:
+        return a, 0
+    third = a.shape[1] // 3
+    return np.concatenate([a[:, -third:], a, a[:, :third]], axis=1), third
+
+
+def rim_slope_profile(yb: np.ndarray, ldr_max: np.ndarray, inside: np.ndarray, depth: np.ndarray, max_band_px: float,
+                      *, wrap_x: bool = False) -> np.ndarray:
+    """Per clipped region, the rim's log-luminance slope towards it continued inward: ``yb exp(g d)``.
+
+    yb: (H, W) input luminance (linear); ldr_max: (H, W) max channel of the sRGB input; inside: (H, W) bool,
+    the clipped regions; depth: (H, W) distance in pixels to their edge (0 outside); max_band_px: the widest
+    outside band (each region's is 0.3 sqrt(area), at least 3 px).  ``g`` (per pixel of a region, >= 0) is the least-squares slope of log yb against the
+    distance to the region over its band's bright (max_c ldr > RIM_LO), unclipped pixels; a region with
+    fewer than 8 such pixels, or whose surroundings do not brighten towards it, gets +inf there (no cap).
+    Returns (H, W) float32, +inf outside the regions.
+    """
+    from scipy import ndimage
+
+    h, w = inside.shape
+    ins, m = _wrapped(inside, wrap_x)
+    lab, n = ndimage.label(ins)
+    out = np.full((h, w), np.inf, dtype=np.float32)
+    if n == 0:
+        return out
+    dist, (iy, ix) = ndimage.distance_transform_edt(~ins, return_indices=True)
+    near = lab[iy, ix]  # the region each outside pixel is closest to
+    logy = np.log(np.maximum(_wrapped(yb, wrap_x)[0], 1e-8))
+    area = np.bincount(lab.ravel(), minlength=n + 1).astype(np.float64)
+    width = np.clip(0.3 * np.sqrt(area), 3.0, max(3.0, max_band_px))
+    band = (~ins) & (dist >= 1.0) & (dist <= width[near]) & (_wrapped(ldr_max, wrap_x)[0] > RIM_LO)
+    k, dd, ly = near[band], dist[band], logy[band]
+    cnt = np.bincount(k, minlength=n + 1).astype(np.float64)
+    sd, sl = np.bincount(k, dd, n + 1), np.bincount(k, ly, n + 1)
+    sdd, sdl = np.bincount(k, dd * dd, n + 1), np.bincount(k, dd * ly, n + 1)
+    var = sdd - sd * sd / np.maximum(cnt, 1.0)
+    cov = sdl - sd * sl / np.maximum(cnt, 1.0)
+    slope = np.where((cnt >= 8) & (var > 1e-9), -cov / np.maximum(var, 1e-12), -1.0)  # brightening towards the region
+    g = np.where(slope > 0, slope, np.inf)
+    g[0] = np.inf
+    g_px = g[lab][:, m: m + w] if m else g[lab]
+    cap = inside & np.isfinite(g_px)
+    out[cap] = yb[cap] * np.exp(np.minimum(g_px[cap] * depth[cap], 80.0))
+    return out
+
+
 def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: np.ndarray, *, wrap_x: bool = False,
-                           ramp: float = RAMP, growth: float = 0.0) -> np.ndarray:
+                           ramp: float = RAMP, growth: float = 0.0, slope_cap: bool = True) -> np.ndarray:
     """Replace the network's highlight colour by the rim's (see the module docstring).
 
     ldr_srgb: (H, W, 3) input in [0, 1]; hdr: (H, W, 3) the network's linear output;
-    inverse_crf: (1024,) the curve the engine linearised with.
+    inverse_crf: (1024,) the curve the engine linearised with.  slope_cap: cap the rise by
+    :func:`rim_slope_profile` (module docstring).
     Returns (H, W, 3) float32 >= the linearised input.
     """
     ldr = np.clip(np.asarray(ldr_srgb, dtype=np.float32), 0.0, 1.0)
@@ -140,6 +202,15 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
         gain = r * (1.0 + growth * np.log2(1.0 + d / max(ramp_px, 1e-6)))
         gain = np.where(s >= 0.5, gain, 1.0).astype(np.float32)
         y_out = yb + (y_out - yb) * gain
+        if slope_cap:
+            inside = s >= 0.5
+            cap = rim_slope_profile(yb, np.max(ldr, axis=-1), inside, d, SLOPE_BAND * max(ldr.shape[:2]), wrap_x=wrap_x)
+            capped = inside & np.isfinite(cap)
+            if capped.any():
+                a, c = np.maximum(y_out[capped], 1e-8), np.maximum(cap[capped], 1e-8)
+                soft = (a ** -SOFTMIN_P + c ** -SOFTMIN_P) ** (-1.0 / SOFTMIN_P)
+                y_out = y_out.copy()
+                y_out[capped] = np.maximum(soft, yb[capped])
     if not np.any(s > 0):
         scale = np.where(ya > 1e-12, y_out / np.maximum(ya, 1e-12), 1.0).astype(np.float32)
         return (hdr * scale[..., None]).astype(np.float32)

@@ -88,6 +88,11 @@ SUN_DIAMETER_DEG = 0.53
 AUTO_CONFIDENCE = 0.5
 TABLE_FILE = "sky_sun_table.npz"
 SUN_MODES = ("auto", "on", "off")
+#: A clipped region whose inscribed circle is wider than this radius is no sun's glare (an over-exposed sky or
+#: window).  18 deg: at 2 % of the sphere clipped a sun's glare is a cap of about 16 deg radius (training skies).
+MAX_GLARE_RADIUS_DEG = 18.0
+#: The band of unclipped sky outside a clipped blob whose circumsolar falloff places the sun (refine_direction).
+GLOW_BAND_DEG = 10.0
 
 
 # ----------------------------------------------------------------------------
@@ -230,7 +235,7 @@ def find_candidates(clip: np.ndarray, alpha: np.ndarray, min_elevation_deg: floa
         r_in = np.radians(dmax + 0.5 * px_deg * xscale)  # + half a pixel: the edge lies between pixel centres
         cap = 2 * np.pi * (1 - np.cos(r_in))
         compact = float(min(1.0, cap / max(float(sr[k]), 1e-12)))
-        if dmax > 12.0:  # a clipped area wider than 24 degrees is a bright sky, a window, not a sun's glare
+        if dmax > MAX_GLARE_RADIUS_DEG:  # wider than that: a bright sky, a window, not a sun's glare
             continue
         score = compact * np.sqrt(cap) * (0.2 + _smooth(el, -2.0, 4.0))  # clipped glints at the horizon are rarely the sun
         found.append((float(score), Candidate(c, az, el, float(sr[k]), compact, m)))
@@ -238,6 +243,72 @@ def find_candidates(clip: np.ndarray, alpha: np.ndarray, min_elevation_deg: floa
         return [], reason
     found.sort(key=lambda t: -t[0])
     return [c for _, c in found[:keep]], ""
+
+
+def refine_direction(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, cand: Candidate,
+                     band_deg: float = GLOW_BAND_DEG, max_trials: int = 600) -> tuple[Candidate, dict[str, Any]]:
+    """Place the sun inside its clipped blob by the circumsolar glow around it.
+
+    Near the sun the sky's log luminance falls about linearly with the angle
+    gamma to the sun, on top of a gradient with elevation (brighter towards
+    the horizon).  On the seen, unclipped pixels within ``band_deg`` of the
+    blob, ``log Y = a - b gamma + c elevation`` is fitted (least squares,
+    solid-angle weights) for trial centres on the blob's pixels; the trial with
+    the smallest residual and b > 0 wins.  The blob's core centroid (the
+    candidate's direction) stays when fewer than 30 band pixels are seen or no
+    trial falls off (b <= 0).  Returns (candidate with the refined direction,
+    facts for the report).
+    """
+    from scipy import ndimage
+
+    h, w = env.shape[:2]
+    d, om, el = _geometry(h, w)
+    blob = cand.mask
+    if not blob.any():
+        return cand, {}
+    cosang = np.clip(d @ cand.direction, -1, 1)
+    r_blob = float(np.degrees(np.arccos(cosang[blob].min())))
+    clipped = ndimage.binary_dilation(np.asarray(clip) > 0.02, iterations=1)
+    y = luminance(env).astype(np.float64)
+    near = np.cos(np.radians(min(r_blob + band_deg, 90.0)))
+    band = (cosang >= near) & ~clipped & (np.asarray(alpha) > 0.5) & (el > -1.0) & (y > 0)
+    if int(band.sum()) < 30:
+        return cand, {"refined": False, "why": "too little unclipped sky around the blob"}
+    db, wb, eb, lb = d[band], om[band].astype(np.float64), el[band].astype(np.float64), np.log(y[band])
+    if len(lb) > 6000:  # a fixed subset keeps it fast on big maps
+        pick = np.random.default_rng(0).choice(len(lb), 6000, replace=False)
+        db, wb, eb, lb = db[pick], wb[pick], eb[pick], lb[pick]
+    trials = d[blob]
+    if len(trials) > max_trials:
+        trials = trials[np.random.default_rng(1).choice(len(trials), max_trials, replace=False)]
+    trials = np.concatenate([cand.direction[None], trials])
+    gam = np.degrees(np.arccos(np.clip(trials @ db.T, -1, 1)))  # (T, N)
+    # weighted normal equations of [1, -gamma, el] per trial, batched
+    ww = wb / wb.sum()
+    s1, se, see = ww.sum(), ww @ eb, ww @ (eb * eb)
+    sg, sgg, sge = gam @ ww, (gam * gam) @ ww, gam @ (ww * eb)
+    sy, sgy, sey = ww @ lb, gam @ (ww * lb), ww @ (eb * lb)
+    n = len(trials)
+    A = np.empty((n, 3, 3))
+    A[:, 0, 0], A[:, 0, 1], A[:, 0, 2] = s1, -sg, se
+    A[:, 1, 0], A[:, 1, 1], A[:, 1, 2] = -sg, sgg, -sge
+    A[:, 2, 0], A[:, 2, 1], A[:, 2, 2] = se, -sge, see
+    rhs = np.stack([np.full(n, sy), -sgy, np.full(n, sey)], axis=1)
+    try:
+        coef = np.linalg.solve(A + 1e-9 * np.eye(3), rhs[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        return cand, {"refined": False, "why": "degenerate fit"}
+    pred = coef[:, :1] - coef[:, 1:2] * gam + coef[:, 2:3] * eb[None, :]
+    rss = ((pred - lb[None, :]) ** 2) @ ww
+    rss = np.where(coef[:, 1] > 0, rss, np.inf)
+    k = int(np.argmin(rss))
+    if not np.isfinite(rss[k]):
+        return cand, {"refined": False, "why": "the sky does not brighten towards the blob"}
+    new = normalize(trials[k])
+    az, el_k = (float(v) for v in azimuth_elevation(new))
+    facts = {"refined": True, "moved_deg": angle_between_deg(new, cand.direction), "falloff_per_deg": float(coef[k, 1]),
+             "residual_rms": float(np.sqrt(rss[k])), "band_pixels": int(band.sum())}
+    return Candidate(new, az, el_k, cand.solid_angle_sr, cand.compactness, cand.mask), facts
 
 
 # ----------------------------------------------------------------------------
@@ -403,12 +474,34 @@ def _ring_median(y: np.ndarray, ang: np.ndarray, ok: np.ndarray, lo: float, hi: 
     return float(np.median(y[m])) if m.sum() >= 5 else float("nan")
 
 
-def _assess(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float, cand: Candidate) -> tuple[float, dict[str, Any], SkyFit | None]:
-    """(confidence, facts for the report, sky fit) of one candidate (module doc, step 3)."""
+def sun_confidence_features(raw: dict[str, float]) -> dict[str, float]:
+    """The factors (each 0..1) of a candidate's sun confidence from its raw measurements (module doc, step 3);
+    the confidence is their product.  Missing measurements (no sky fit) give 0."""
+    nan = float("nan")
+    g = lambda k: float(raw.get(k, nan))  # noqa: E731
+    def step(x: float, lo: float, hi: float) -> float:
+        return _smooth(x, lo, hi) if np.isfinite(x) else 0.0
+    falloff = g("falloff_vs_model")
+    return {
+        "compactness": step(g("compactness"), 0.15, 0.35),
+        "elevation": step(g("elevation_deg"), 0.5, 3.0),
+        "circumsolar_falloff": step(falloff, 0.3, 0.5) if np.isfinite(falloff) else step(g("near_over_far"), 1.0, 1.25),
+        "sky_fraction": step(g("sky_fraction"), 0.03, 0.15),
+        "fit": step(0.3 - g("fit_spread"), 0.0, 0.1),
+        "blue_sky": step(g("blue_minus_red"), 0.05, 0.15),
+        "sky_not_overexposed": step(0.15 - g("clipped_sky_fraction_elsewhere"), 0.0, 0.1),
+    }
+
+
+def _assess(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float,
+            cand: Candidate) -> tuple[float, dict[str, Any], SkyFit | None, Candidate]:
+    """(confidence, facts for the report, sky fit, candidate placed by :func:`refine_direction`) of one candidate
+    (module doc, step 3)."""
     h, w = env.shape[:2]
     info: dict[str, Any] = {}
     info["candidate"] = {"azimuth_deg": cand.azimuth_deg, "elevation_deg": cand.elevation_deg,
                          "solid_angle_sr": cand.solid_angle_sr, "compactness": cand.compactness}
+    cand, info["placement"] = refine_direction(env, clip, alpha, cand)
     use = sky_pixels(env, alpha, clip, cand.direction)
     fit = fit_sky(env, use, cand.direction)
 
@@ -420,10 +513,9 @@ def _assess(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float, 
     r_blob = float(np.degrees(np.arccos(np.clip(1 - cand.solid_angle_sr / (2 * np.pi), -1, 1))))
     near = _ring_median(y, ang, ok & (np.asarray(clip) < 0.5), r_blob + 1.0, r_blob + 15.0)
     far = _ring_median(y, ang, ok & (np.asarray(clip) < 0.5), 45.0, 100.0)
-    c_compact = _smooth(cand.compactness, 0.4, 0.7) if cand.solid_angle_sr > 0 else 0.0
-    # near the horizon the sun's path is long and unseen haze or a cloud bank dims it: the clear-sky estimate is unsure
-    c_el = _smooth(cand.elevation_deg, 2.0, 8.0)
-    c_falloff = _smooth(near / far, 1.0, 1.25) if np.isfinite(near) and np.isfinite(far) and far > 0 else 0.0
+    raw: dict[str, float] = {"compactness": cand.compactness if cand.solid_angle_sr > 0 else 0.0,
+                             "solid_angle_sr": cand.solid_angle_sr, "elevation_deg": cand.elevation_deg,
+                             "near_over_far": near / far if np.isfinite(near) and np.isfinite(far) and far > 0 else float("nan")}
     if fit is not None and fit.log_sky is not None and np.isfinite(near) and np.isfinite(far) and far > 0:
         # relative to what the fitted clear sky predicts on the same pixels (a photo sees only part of the rings)
         az_all, _ = azimuth_elevation(d)
@@ -432,25 +524,23 @@ def _assess(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float, 
         m_near = _ring_median(fit.model_luminance(el, relaz), ang, ring_ok, r_blob + 1.0, r_blob + 15.0)
         m_far = _ring_median(fit.model_luminance(el, relaz), ang, ring_ok, 45.0, 100.0)
         if np.isfinite(m_near) and np.isfinite(m_far) and m_far > 0 and m_near > 0:
-            rel = (near / far) / (m_near / m_far)
-            c_falloff = _smooth(rel, 0.4, 0.7)
-            info["falloff_vs_model"] = rel
+            raw["falloff_vs_model"] = (near / far) / (m_near / m_far)
+            info["falloff_vs_model"] = raw["falloff_vs_model"]
     if fit is not None:
-        c_sky = _smooth(fit.sky_fraction, 0.03, 0.15)
-        c_fit = _smooth(0.2 - fit.spread, 0.0, 0.08)
         chroma = fit.sky_rgb / max(float(fit.sky_rgb.sum()), 1e-30)
-        # a clear daylight sky is blue (Rayleigh); a whitish one is hazier than the table and its sun weaker than it says
-        c_blue = _smooth(float(chroma[2] - chroma[0]), 0.05, 0.15)
-    else:
-        c_sky = c_fit = c_blue = 0.0
+        raw.update(sky_fraction=fit.sky_fraction, fit_spread=fit.spread, blue_minus_red=float(chroma[2] - chroma[0]))
     # a sky clipped far and wide around the blob (over-exposed) hides the sun's place and strength
     om = equirect_solid_angles(h, w)
     upper = ok & (el >= 3.0)
     seen_sky = float(np.sum(om * upper))
     clipped_elsewhere = float(np.sum(om * ((np.asarray(clip) > 0.02) & upper & ~cand.mask)))
-    frac = clipped_elsewhere / seen_sky if seen_sky > 0 else 1.0
-    c_main = _smooth(0.15 - frac, 0.0, 0.1)
-    conf = c_compact * c_el * c_falloff * c_sky * c_fit * c_blue * c_main
+    raw["clipped_sky_fraction_elsewhere"] = clipped_elsewhere / seen_sky if seen_sky > 0 else 1.0
+    feats = sun_confidence_features(raw)
+    conf = float(np.prod(list(feats.values())))
+    frac = raw["clipped_sky_fraction_elsewhere"]
+    info["raw"] = raw
+    c_compact, c_el, c_falloff, c_sky, c_fit, c_blue, c_main = (feats[k] for k in (
+        "compactness", "elevation", "circumsolar_falloff", "sky_fraction", "fit", "blue_sky", "sky_not_overexposed"))
     info["features"] = {"compactness": c_compact, "elevation": c_el, "blue_sky": c_blue, "sky_not_overexposed": c_main,
                         "clipped_sky_fraction_elsewhere": frac,
                         "circumsolar_falloff": c_falloff, "sky_fraction": c_sky, "fit": c_fit,
@@ -460,7 +550,7 @@ def _assess(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float, 
         info["fit"] = {"air_density": fit.air, "aerosol_density": fit.aerosol, "spread_log": fit.spread,
                        "sky_fraction": fit.sky_fraction, "pixels": fit.n_pixels,
                        "sky_chromaticity": [float(v) for v in fit.sky_rgb / max(float(fit.sky_rgb.sum()), 1e-30)]}
-    return conf, info, fit
+    return conf, info, fit, cand
 
 
 @dataclass
@@ -506,14 +596,15 @@ def recover_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: flo
             notes.append(f"no sun added: {why}")
             return SunRecovery(env, env, None, notes, info)
     best = None
+    considered = []
     for cand in cands:
-        conf, cinfo, fit = _assess(env, clip, alpha, white, cand)
+        conf, cinfo, fit, cand = _assess(env, clip, alpha, white, cand)
+        considered.append({"direction": [float(v) for v in cand.direction], "confidence": conf, "raw": cinfo["raw"]})
         if best is None or conf > best[0]:
             best = (conf, cinfo, fit, cand)
-        if conf >= AUTO_CONFIDENCE:  # the best-scoring confident one: no need to look further
-            break
     conf, cinfo, fit, cand = best
     info.update(cinfo)
+    info["considered"] = considered
     info["confidence"] = conf
     if len(cands) > 1:
         info["candidates_considered"] = len(cands)

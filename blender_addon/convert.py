@@ -42,24 +42,37 @@ BLENDER_TO_SINGLEHDR: dict[str, str] = {
 SRGB_ENCODED = ("sRGB", "Non-Color")
 LINEAR_SPACES = tuple(BLENDER_TO_SINGLEHDR) + ("scene_linear", "Linear CIE-XYZ D65", "Linear DCI-P3 D65")
 
-METHOD_ITEMS = (
-    ("singlehdr", "SingleHDR network", "The learned reconstruction (Liu et al. 2020); needs torch and a model"),
-    ("akyuz", "Akyuz (classical)", "Training-free expansion operator (Akyuz et al. 2007); fast, no model needed"),
-    ("kovaleski", "Kovaleski (classical)", "Training-free expansion operator (Kovaleski & Oliveira 2014)"),
-    ("inverse-srgb", "Inverse sRGB only", "Only undo the sRGB encoding; clipped areas stay at 1.0"),
-)
-DEVICE_ITEMS = (
-    ("auto", "Auto", "CUDA, then Apple MPS, then CPU"),
-    ("cpu", "CPU", "Run on the CPU"),
-    ("cuda", "CUDA", "Run on an NVIDIA GPU"),
-    ("mps", "Apple MPS", "Run on an Apple-silicon GPU"),
-)
-KIND_ITEMS = (
-    ("auto", "Auto", "Detect from the image (2:1 or GPano metadata = 360 panorama)"),
-    ("equirect", "360 panorama", "An equirectangular 360 x 180 photo-sphere"),
-    ("ball", "Chrome ball", "A photo of a mirror ball"),
-    ("photo", "Ordinary photo", "A photo with a limited field of view"),
-)
+# The menus offer singlehdr's own lists (choices.py is a generated copy of
+# core/singlehdr/choices.py, which imports nothing; tools/sync_host_choices.py).
+# A .blend file stores an enum property as its number: these are the numbers
+# the add-on has always saved for the properties kept in files (the node's
+# method and input kind); a value new to singlehdr gets the next free number.
+STORED_NUMBERS: dict[str, dict[str, int]] = {
+    "method": {"singlehdr": 0, "akyuz": 1, "kovaleski": 2, "inverse-srgb": 3},
+    "input_kind": {"auto": 0, "equirect": 1, "photo": 2},
+}
+
+
+def enum_items(menu: str) -> tuple[tuple[str, str, str, str, int], ...]:
+    """bpy EnumProperty items (identifier, name, description, icon, number) of one singlehdr menu."""
+    from .choices import menu_items
+
+    items = menu_items(menu)
+    numbers = dict(STORED_NUMBERS.get(menu, {}))
+    free = max(numbers.values(), default=-1) + 1
+    out = []
+    for value, label, description in items:
+        if value not in numbers:
+            numbers[value], free = free, free + 1
+        out.append((value, label, description, "NONE", numbers[value]))
+    return tuple(out)
+
+
+METHOD_ITEMS = enum_items("method")
+DEVICE_ITEMS = enum_items("device")
+KIND_ITEMS = enum_items("envmap_kind")  # the World's input geometry (singlehdr envmap --kind)
+INPUT_KIND_ITEMS = enum_items("input_kind")  # a photo or panorama to reconstruct (--input-kind)
+EXPOSURE_ITEMS = enum_items("exposure")
 
 
 def singlehdr_status(method: str = "singlehdr") -> tuple[bool, str]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import bpy
 
-from .convert import METHOD_ITEMS, KIND_ITEMS
+from .convert import INPUT_KIND_ITEMS, METHOD_ITEMS
 
 NODE_IDNAME = "CompositorNodeSingleHDR"
 IMAGE_NODE = "Baked HDR"
@@ -51,7 +51,7 @@ class SingleHDRReconstructNode(bpy.types.CompositorNodeCustomGroup):
     method: bpy.props.EnumProperty(name="Method", items=METHOD_ITEMS, default="singlehdr")
     input_kind: bpy.props.EnumProperty(
         name="Input",
-        items=[item for item in KIND_ITEMS if item[0] in ("auto", "photo", "equirect")],
+        items=INPUT_KIND_ITEMS,
         default="auto",
         description="360 panoramas are reconstructed with a wrapping seam",
     )

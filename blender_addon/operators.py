@@ -21,7 +21,7 @@ from pathlib import Path
 import bpy
 from bpy_extras.io_utils import ImportHelper
 
-from .convert import KIND_ITEMS, METHOD_ITEMS, make_options, working_space_key
+from .convert import EXPOSURE_ITEMS, KIND_ITEMS, METHOD_ITEMS, make_options, working_space_key
 from .prefs import settings
 
 PHOTO_GLOB = "*.jpg;*.jpeg;*.png;*.tif;*.tiff;*.webp;*.heic;*.heif"
@@ -81,11 +81,6 @@ def _provenance(metadata: dict) -> str:
     return json.dumps(plain, sort_keys=True)
 
 
-EXPOSURE_ITEMS = (
-    ("relative", "Relative", "LDR white = 1.0 (the photo's own exposure)"),
-    ("absolute", "Absolute", "Physical units from the photo's EXIF exposure (cd/m^2; a Sun lamp in W/m^2 to match)"),
-    ("median", "Median", "Scale so the map's median luminance is 0.18"),
-)
 SUN_ITEMS = (
     ("LAMP", "Sun lamp", "Recover the sun and light it with a Sun lamp (crisp shadows, no fireflies); "
      "the World shows the map with the sun painted out"),

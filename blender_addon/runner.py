@@ -116,10 +116,10 @@ def explain_failure(stderr: str, returncode: int, python: str = "python") -> str
                 f"(pip install <repo>), or {FIX_PYTHON}")
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     for ln in reversed(lines):
+        if "unrecognized arguments" in ln:  # the CLI's one-line usage error: an option this singlehdr lacks
+            return f"this singlehdr is too old for the add-on ({ln}); update singlehdr in {python}"
         if ln.startswith("error:"):
             return ln[len("error:"):].strip()
-        if "unrecognized arguments" in ln:
-            return f"this singlehdr is too old for the add-on ({ln}); update singlehdr in {python}"
     if lines:
         return f"singlehdr failed (exit status {returncode}): {lines[-1]}"
     return f"singlehdr failed with exit status {returncode} and no message"

@@ -32,8 +32,19 @@ COMMAND_MODULES = [
 ]
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line on stderr (exit 2), as every user error.
+
+    Sub-command parsers are of the same class (add_subparsers uses the parent's class).
+    """
+
+    def error(self, message: str):  # type: ignore[override]
+        print(f"error: {self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="singlehdr",
         description="Single-image HDR reconstruction: LDR photo in, linear EXR / HDR environment map out.",
     )

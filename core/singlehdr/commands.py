@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SingleHDRError
-from .options import DEVICES, EXPOSURE_MODES, INPUT_KINDS, METHODS_CLASSICAL, METHODS_NETWORK, PRECISIONS, RESIZE_MODES
+from .options import add_reconstruct_arguments
 
 
 def _human_size(n: int) -> str:
@@ -42,27 +42,8 @@ def _max_pixels(text: str) -> int:
     return int(value)
 
 
-def _tile(text: str) -> int | None:
-    if str(text).lower() in ("auto", "none"):
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"bad tile size {text!r}; use a number of pixels, 0 (off) or auto") from None
-
-
-def _device(text: str) -> str:
-    import re
-
-    t = str(text).strip().lower()
-    if t in DEVICES or re.fullmatch(r"cuda:\d+", t):
-        return t
-    raise argparse.ArgumentTypeError(f"unknown device {text!r}; choose auto, cpu, cuda, cuda:N or mps")
-
-
 # ------------------------------------------------------------------ reconstruct
 def add_reconstruct_parser(sub: argparse._SubParsersAction) -> None:
-    from .io.colorspace import COLORSPACES
     from .io.exr import COMPRESSIONS
     from .io.ldr import DEFAULT_MAX_PIXELS
 
@@ -83,23 +64,7 @@ def add_reconstruct_parser(sub: argparse._SubParsersAction) -> None:
                        help="16-bit half EXR (default; 32-bit float when values exceed the half range, 65504)")
     depth.add_argument("--float", dest="half", action="store_const", const=False, help="32-bit float EXR")
     p.add_argument("--compression", choices=tuple(COMPRESSIONS), default="zip", help="EXR compression (default zip)")
-    p.add_argument("--colorspace", choices=tuple(COLORSPACES), default="lin_rec709",
-                   help="output colour space (default lin_rec709)")
-    p.add_argument("--method", choices=METHODS_NETWORK + METHODS_CLASSICAL, default="singlehdr",
-                   help="'singlehdr' (the networks, default) or a training-free operator")
-    p.add_argument("--model", default=None, help="model .safetensors (default: the shipped model)")
-    p.add_argument("--device", type=_device, default="auto",
-                   help="compute device: auto (default), cpu, cuda, cuda:N (one GPU of several), mps")
-    p.add_argument("--precision", choices=PRECISIONS, default="auto", help="network precision (default auto)")
-    p.add_argument("--tile", type=_tile, default=None, help="tile edge in pixels, 0 = never tile, auto (default)")
-    p.add_argument("--tile-overlap", type=int, default=64, help="tile overlap in pixels (default 64)")
-    p.add_argument("--input-kind", choices=INPUT_KINDS, default="auto",
-                   help="'equirect' keeps the 360 seam continuous; auto treats 2:1 images as equirect")
-    p.add_argument("--resize-mode", choices=RESIZE_MODES, default="pad", help=argparse.SUPPRESS)
-    p.add_argument("--exposure", choices=EXPOSURE_MODES, default="relative",
-                   help="relative (LDR white = 1.0, default), absolute (EXIF -> cd/m^2) or median")
-    p.add_argument("--exposure-target", type=float, default=None,
-                   help="target median luminance for --exposure median (default 0.18)")
+    add_reconstruct_arguments(p)  # --method ... --highlights: one option per ReconstructOptions field
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs (never an input)")
     p.add_argument("--max-pixels", type=_max_pixels, default=DEFAULT_MAX_PIXELS,
                    help=f"refuse larger inputs (default {DEFAULT_MAX_PIXELS // 1_000_000}M)")
@@ -132,7 +97,7 @@ def run_reconstruct(args: argparse.Namespace) -> int:
     from .io import read_ldr, write_result
     from .io.atomic import check_output_path
     from .io.sequence import expand_inputs, output_paths
-    from .options import ReconstructOptions
+    from .options import options_from_args
     from .shot.cli import is_shot_input, refuse_shot_flags, run_shot_command
 
     if is_shot_input(args.inputs):  # a sequence pattern or a movie: a shot-locked run (singlehdr.shot)
@@ -150,11 +115,7 @@ def run_reconstruct(args: argparse.Namespace) -> int:
         check_output_path(out, overwrite=args.overwrite, inputs=sources)
         if out.suffix.lower() != ext:
             raise SingleHDRError(f"output {out} does not end in {ext}; name it {out.with_suffix(ext).name} or pass --format")
-    options = ReconstructOptions(
-        method=args.method, model=args.model, device=args.device, precision=args.precision, tile=args.tile,
-        tile_overlap=args.tile_overlap, input_kind=args.input_kind, resize_mode=args.resize_mode,
-        exposure=args.exposure, exposure_target=args.exposure_target, colorspace=args.colorspace,
-    )
+    options = options_from_args(args)
 
     def one(src: Path, out: Path) -> str:
         t0 = time.perf_counter()

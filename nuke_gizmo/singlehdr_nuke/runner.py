@@ -18,11 +18,10 @@ import time
 from dataclasses import dataclass, field
 from typing import IO, Callable, Dict, List, Optional, Sequence
 
-# Choices shown on the node; they mirror singlehdr.options / io.colorspace.
-METHODS = ("singlehdr", "inverse-srgb", "akyuz", "kovaleski")
-EXPOSURE_MODES = ("relative", "absolute", "median")
-COLORSPACES = ("lin_rec709", "acescg", "aces2065_1", "lin_rec2020")
-DEVICES = ("auto", "cpu", "cuda", "mps")
+# Choices shown on the node: singlehdr's own lists (choices.py is a generated copy of
+# core/singlehdr/choices.py, which imports nothing; tools/sync_host_choices.py).
+from .choices import COLORSPACES, DEVICES, EXPOSURE_MODES, METHODS  # noqa: F401
+
 SOURCES = ("upstream node", "file")
 
 # Files singlehdr reads directly (its LDR readers); anything else is rendered.

@@ -2,7 +2,8 @@
 
     singlehdr envmap INPUT -o env.exr [--kind auto|equirect|ball|photo] [--width 1024]
         [--ball cx,cy,r] [--fov DEG --yaw DEG --pitch DEG]
-        [--exposure relative|absolute|median [--exposure-target Y]]
+        [--method M --model M --device D --precision P --tile N --exposure relative|absolute|median
+         --exposure-target Y --colorspace CS ... (the reconstruct options, from ReconstructOptions)]
         [--sun auto|on|off] [--sun-intensity E] [--inject-sun (= --sun on)]
         [--cubemap] [--preview sheet.png] [--report light.json] [--without-sun env_nosun.exr] [--overwrite]
 """
@@ -15,7 +16,11 @@ import sys
 from pathlib import Path
 
 from ..errors import SingleHDRError
-from ..options import EXPOSURE_MODES, METHODS_CLASSICAL, METHODS_NETWORK
+from ..choices import ENVMAP_KINDS, SUN_MODES
+from ..options import add_reconstruct_arguments
+
+# ReconstructOptions fields without an envmap option, and why
+NOT_FOR_ENVMAP = {"input_kind": "the map's geometry is --kind; make_envmap sets the input kind from it"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("input", help="the LDR image (JPEG/PNG/TIFF/HEIC ...)")
     p.add_argument("-o", "--output", required=True, help="the equirect map to write (.exr or .hdr)")
-    p.add_argument("--kind", choices=("auto", "equirect", "ball", "photo"), default="auto",
+    p.add_argument("--kind", choices=ENVMAP_KINDS, default="auto",
                    help="input geometry (default auto: GPano XMP or 2:1 -> equirect, a found circle -> ball, else photo)")
     p.add_argument("--width", type=int, default=1024, help="output width in pixels; height = width / 2 (default 1024)")
     p.add_argument("--ball", default=None, metavar="CX,CY,R", help="chrome ball circle in input pixels (default: found automatically)")
@@ -36,15 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--fov", type=float, default=None, help="photo's horizontal field of view in degrees (default: from EXIF FocalLengthIn35mmFilm)")
     p.add_argument("--yaw", type=float, default=None, help="photo's viewing direction, degrees to the right of the map centre (default 0, said so)")
     p.add_argument("--pitch", type=float, default=None, help="photo's viewing direction, degrees above the horizon (default 0, said so)")
-    p.add_argument("--method", choices=METHODS_NETWORK + METHODS_CLASSICAL, default="singlehdr",
-                   help="reconstruction: the networks (default) or a training-free operator")
-    p.add_argument("--model", default=None, help="model .safetensors (default: the shipped model)")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
-    p.add_argument("--exposure", choices=EXPOSURE_MODES, default="relative",
-                   help="relative (LDR white = 1.0), absolute (cd/m^2 from EXIF) or median")
-    p.add_argument("--exposure-target", type=float, default=None, help="median luminance for --exposure median (default 0.18)")
-    p.add_argument("--colorspace", default="lin_rec709", help="output colour space (default lin_rec709)")
-    p.add_argument("--sun", choices=("auto", "on", "off"), default=None,
+    add_reconstruct_arguments(p, exclude=tuple(NOT_FOR_ENVMAP))  # the reconstruction: as in reconstruct
+    p.add_argument("--sun", choices=SUN_MODES, default=None,
                    help="recover a clipped sun as a 0.53 degree disc sized by a clear-sky fit: auto (default: only when "
                         "confident), on (whenever a sun-like clipped light is found), off")
     p.add_argument("--inject-sun", action="store_true", help="the same as --sun on (kept for old scripts)")
@@ -62,15 +60,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _options(args: argparse.Namespace):  # noqa: ANN202
-    from ..options import ReconstructOptions
+    from ..options import options_from_args
     from .detect import parse_ball
     from .make import EnvmapOptions
 
     exposure_target = args.exposure_target
     if args.exposure == "median" and exposure_target is None:
         exposure_target = 0.18
-    rec = ReconstructOptions(method=args.method, model=args.model, device=args.device, exposure=args.exposure,
-                             exposure_target=exposure_target, colorspace=args.colorspace)
+    rec = options_from_args(args, exposure_target=exposure_target)
     ball = None
     if args.ball:
         c = parse_ball(args.ball)

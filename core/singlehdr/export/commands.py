@@ -55,7 +55,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--exposure", type=float, default=0.0, help="default of the 'exposure' knob, in stops (default 0)")
     p.add_argument("--margin", type=int, default=32, help="mirrored context pixels on each side (default 32)")
     p.add_argument("--method", choices=("auto", "script", "trace"), default="auto", help="how to compile the model")
-    p.add_argument("--device", default="cpu", help="device to export on (default cpu; Nuke moves it itself)")
+    from ..options import add_reconstruct_arguments
+
+    add_reconstruct_arguments(p, include=("device",), changes={"device": {
+        "default": "cpu", "help": "device to export on: cpu (default; Nuke moves it itself), cuda, cuda:N, mps, auto"}})
     p.add_argument("--no-check", dest="check", action="store_false", help="skip comparing the file with the eager model")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.set_defaults(func=run)

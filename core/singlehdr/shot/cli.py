@@ -74,7 +74,7 @@ def refuse_shot_flags(args: argparse.Namespace) -> None:
 def build_job(args: argparse.Namespace) -> tuple[Any, str | None]:
     """argparse namespace -> (ShotJob, chunk text)."""
     from ..io.sequence import InputItem, SequencePattern, output_path, parse_frames, parse_pattern
-    from ..options import ReconstructOptions
+    from ..options import options_from_args
     from .chunks import chunk_frames, parse_chunk
     from .lock import DEFAULT_SAMPLES, sidecar_path
     from .run import ShotJob
@@ -132,11 +132,7 @@ def build_job(args: argparse.Namespace) -> tuple[Any, str | None]:
     samples = args.crf_samples if args.crf_samples is not None else DEFAULT_SAMPLES
     if samples < 1:
         raise SingleHDRError("--crf-samples must be at least 1")
-    options = ReconstructOptions(
-        method=args.method, model=args.model, device=args.device, precision=args.precision, tile=args.tile,
-        tile_overlap=args.tile_overlap, input_kind=args.input_kind, resize_mode=args.resize_mode,
-        exposure=args.exposure, exposure_target=args.exposure_target, colorspace=args.colorspace,
-    )
+    options = options_from_args(args)
     lock_mode = "per-frame" if args.per_frame else ("reference" if args.crf_reference_frame is not None else "pooled")
     job = ShotJob(
         source=source, frames=frames, shot_frames=[f for f in shot if f in on_disk], outputs=outputs, options=options,

@@ -42,7 +42,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="lin stage: weight of an extra L2 between log inverse CRFs (ours; default 0 = the paper's loss)")
     p.add_argument("--save-every", type=int, default=1000, help="checkpoint every N steps (default 1000)")
     p.add_argument("--log-every", type=int, default=10, help="log every N steps (default 10)")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    from ..options import DEVICES, add_reconstruct_arguments
+
+    # training places one process per GPU itself (torchrun's local rank), so no cuda:N here
+    add_reconstruct_arguments(p, include=("device",), changes={"device": {
+        "type": None, "choices": DEVICES, "help": "compute device: auto (default), cpu, cuda (the local rank's GPU), mps"}})
     p.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
     p.set_defaults(func=run)
 

@@ -21,7 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, default=None, metavar="N", help="first N images only")
     p.add_argument("--size", type=int, default=512, help="long side in pixels the images are resized to (default 512)")
     p.add_argument("--seed", type=int, default=0, help="seed of the held-out cameras (default 0)")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    from ..options import add_reconstruct_arguments
+
+    add_reconstruct_arguments(p, include=("device",))
     p.add_argument("--families", default="", metavar="LIST",
                    help="camera-curve families to test, comma-separated (srgb,gamma,film,phone,emor) or 'all'; "
                    "default: one held-out EMoR/named camera per image")

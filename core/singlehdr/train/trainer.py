@@ -43,6 +43,7 @@ import torch.distributed as dist
 from torch import nn
 
 from ..errors import SingleHDRError
+from ..io.atomic import atomic_output
 from . import losses as L
 from .checkpoint import load_checkpoint, save_checkpoint
 from . import STAGES
@@ -448,7 +449,8 @@ def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device, out: P
         "model": model,
     }
     if is_main:
-        (out / "summary.json").write_text(json.dumps({k: v for k, v in result.items() if k != "model"}, indent=1))
+        with atomic_output(out / "summary.json", overwrite=True) as tmp:
+            tmp.write_text(json.dumps({k: v for k, v in result.items() if k != "model"}, indent=1))
     return result
 
 

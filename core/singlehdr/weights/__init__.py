@@ -13,11 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from ..errors import SingleHDRError
+from ..io.atomic import atomic_output
 
 WEIGHTS_DIR = Path(__file__).resolve().parent
 DEFAULT_PATH = WEIGHTS_DIR / "default.safetensors"
@@ -136,15 +136,8 @@ def save_model(path: str | os.PathLike, model, *, provenance: dict[str, Any], ha
     }
     if inference:
         metadata["inference"] = json.dumps(inference, sort_keys=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=metadata)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path, overwrite=overwrite) as tmp:
+        save_file(tensors, str(tmp), metadata=metadata)
     return path
 
 

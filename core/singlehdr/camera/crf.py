@@ -118,7 +118,7 @@ def invert_curve(curve: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- named curves
 def srgb_curve() -> np.ndarray:
     """sRGB OETF (IEC 61966-2-1:1999) as a CRF."""
-    from .transfer import linear_to_srgb
+    from ..colour import linear_to_srgb
 
     return linear_to_srgb(CURVE_X.astype(np.float32))
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..camera.transfer import linear_to_srgb
-from .calibrate import luminance
+from ..colour import linear_to_srgb
+from ..colour import luminance
 from .lighting import sh_irradiance
 from .projections import ball_to_direction, equirect_directions, equirect_solid_angles, resize_equirect, sample_equirect
 

@@ -77,7 +77,7 @@ def srgb_encode(linear: Tensor) -> Tensor:
     """Linear [0, 1] -> sRGB-encoded [0, 1], IEC 61966-2-1:1999 (clipped).
 
     Piecewise: 12.92 * x for x <= 0.0031308, else 1.055 * x^(1/2.4) - 0.055.
-    Same curve as :func:`singlehdr.camera.transfer.linear_to_srgb`, in torch.
+    Same curve as :func:`singlehdr.colour.linear_to_srgb`, in torch.
     linear: (N, C, H, W) float.  Returns the same shape.
     """
     x = torch.clamp(linear, 0.0, 1.0)

@@ -36,8 +36,10 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Rec. 709 luminance weights (ITU-R BT.709-6).
-LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+from ..colour import LUMA_709
+
+#: Rec. 709 luminance weights (ITU-R BT.709-6), float32: :data:`singlehdr.colour.LUMA_709`.
+LUMA = LUMA_709
 #: The transition band in the sRGB input: chroma from the rim above it.
 CLIP_LO, CLIP_HI = 0.95, 1.0
 #: Rim evidence: only pixels with max_c ldr above RIM_LO count (bright ones near the clip level).

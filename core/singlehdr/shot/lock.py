@@ -211,7 +211,7 @@ def estimate_lock(
     """
     from .. import __version__
     from ..api import estimate_inverse_crf, reconstruct
-    from ..envmap.calibrate import exposure_scale
+    from ..exposure import exposure_scale
     from ..options import METHODS_CLASSICAL
 
     network = options.method not in METHODS_CLASSICAL

@@ -42,6 +42,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from ..device import resolve_device
 from ..errors import SingleHDRError
 from ..io.atomic import atomic_output
 from . import losses as L
@@ -120,23 +121,6 @@ def model_config_from_name(name: str, stage: str):
         if not 0.01 <= width <= 4.0:
             raise SingleHDRError(f"--config width {width} out of range 0.01..4")
     return SingleHDRConfig(width=width, refine=stage == "joint")
-
-
-def pick_device(name: str, local_rank: int = 0) -> torch.device:
-    """"auto" -> cuda (this rank's GPU), then mps, then cpu."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda", local_rank % torch.cuda.device_count())
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if name == "cuda":
-        if not torch.cuda.is_available():
-            raise SingleHDRError("--device cuda asked but no CUDA GPU is available; use --device cpu")
-        return torch.device("cuda", local_rank % torch.cuda.device_count())
-    if name in ("cpu", "mps"):
-        return torch.device(name)
-    raise SingleHDRError(f"unknown --device {name!r}; choose auto, cpu, cuda or mps")
 
 
 class StepDistributedSampler(torch.utils.data.Sampler):
@@ -288,7 +272,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     (other ranks return their final state too, for tests)."""
     cfg.check()
     rank, world, local = dist_env()
-    device = pick_device(cfg.device, local)
+    device = resolve_device(cfg.device, local)
     distributed = world > 1
     if distributed and not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
@@ -495,7 +479,7 @@ def prior_init(model: Any, inverse_crf: np.ndarray | None = None, highlight_gain
     from ..camera.crf import CURVE_X
 
     if inverse_crf is None:
-        from ..camera.transfer import srgb_to_linear
+        from ..colour import srgb_to_linear
 
         inverse_crf = np.asarray(srgb_to_linear(CURVE_X.astype(np.float32)), dtype=np.float64)
     model.dequantize.unet.head.weight.zero_()

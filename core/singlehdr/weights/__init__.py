@@ -68,26 +68,6 @@ def check_weight_file_size(path: Path) -> None:
                              f"({MAX_WEIGHT_FILE_BYTES / 1024**3:.0f} GB limit); not a model file?")
 
 
-def resolve_device(device: str = "auto") -> str:
-    """'auto' -> 'cuda' if available, else 'mps' if available, else 'cpu'; others checked."""
-    import torch
-
-    if device in (None, "", "auto"):
-        if torch.cuda.is_available():
-            return "cuda"
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
-            return "mps"
-        return "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise SingleHDRError(f"device {device!r} requested but no CUDA GPU is available; use --device cpu or auto")
-    if device == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise SingleHDRError("device 'mps' requested but Apple Metal is not available; use --device cpu or auto")
-    if device != "cpu" and not device.startswith(("cuda", "mps")):
-        raise SingleHDRError(f"unknown device {device!r}; use auto, cpu, cuda, cuda:N or mps")
-    return device
-
-
 def state_dict_for_saving(model) -> dict[str, Any]:
     """The model's tensors to store: state_dict without BN step counters, contiguous, detached, on CPU."""
     return {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if not k.endswith(_SKIP_SUFFIX)}
@@ -217,7 +197,9 @@ def load_model(spec: str | os.PathLike | None = None, device: str = "auto"):
         raise SingleHDRError(f"{path} has a corrupt singlehdr header ({exc}); re-export the model") from None
     check_config(config, str(path))
     model = build_model(config, tensors, source=str(path))
-    dev = resolve_device(device)
+    from ..device import resolve_device
+
+    dev = str(resolve_device(device))
     model = model.to(dev).eval()
     info = {
         "model_id": metadata.get("model_id") or f"singlehdr-{tensors_digest(tensors)[:12]}",
@@ -231,4 +213,4 @@ def load_model(spec: str | os.PathLike | None = None, device: str = "auto"):
     return model, info
 
 
-__all__ = ["DEFAULT_PATH", "load_model", "save_model", "read_weights", "build_model", "resolve_device"]
+__all__ = ["DEFAULT_PATH", "load_model", "save_model", "read_weights", "build_model"]

@@ -18,8 +18,9 @@ So the exported wrapper:
    is not linear Rec.709, e.g. ACEScg);
 3. pads to the model's size multiple plus ``margin`` pixels of context on
    each side by numpy-'symmetric' mirroring (edge pixel repeated, abc|cba),
-   as the authors' test script pads 32 px each side (REFERENCE.md,
-   "Inference pre/post-processing");
+   as the authors' test script pads 32 px each side (../shared/REFERENCE.md,
+   "Inference pre/post-processing"); the index maps are
+   :mod:`singlehdr.geometry.padding`'s, the engine's too;
 4. runs the model and crops back to (1, 3, H, W) linear HDR (Rec.709
    primaries, LDR white ~ 1.0, no absolute scale).
 
@@ -64,6 +65,7 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import SingleHDRError
+from ..geometry.padding import pad_amounts, symmetric_indices, symmetric_pad  # noqa: F401 - scripted into the wrapper
 from ..models.linearize import apply_inverse_crf
 
 INPUT_ENCODINGS = ("linear", "srgb")
@@ -83,43 +85,6 @@ def srgb_encode(linear: Tensor) -> Tensor:
     x = torch.clamp(linear, 0.0, 1.0)
     high = 1.055 * torch.pow(torch.clamp(x, min=0.0031308), 1.0 / 2.4) - 0.055
     return torch.where(x <= 0.0031308, x * 12.92, high)
-
-
-def symmetric_indices(size: int, before: int, after: int, device: torch.device) -> Tensor:
-    """Source indices for numpy-'symmetric' padding of one axis.
-
-    Output position j (0 .. before + size + after - 1) reads input index
-    i = j - before folded into [0, size) by mirroring *including* the edge
-    sample (abc -> cba|abc|cba), i.e. numpy.pad(mode="symmetric"), also for
-    pads larger than ``size`` (the fold is periodic with period 2 * size).
-    Returns an int64 tensor of length before + size + after.
-    """
-    idx = torch.arange(-before, size + after, dtype=torch.long, device=device)
-    idx = torch.remainder(idx, 2 * size)
-    return torch.where(idx >= size, 2 * size - 1 - idx, idx)
-
-
-def symmetric_pad(x: Tensor, top: int, bottom: int, left: int, right: int) -> Tensor:
-    """Pad (N, C, H, W) like numpy.pad(mode="symmetric") on H and W.
-
-    Returns (N, C, top + H + bottom, left + W + right).
-    """
-    h = x.shape[2]
-    w = x.shape[3]
-    x = torch.index_select(x, 2, symmetric_indices(h, top, bottom, x.device))
-    return torch.index_select(x, 3, symmetric_indices(w, left, right, x.device))
-
-
-def pad_amounts(size: int, multiple: int, margin: int) -> tuple[int, int]:
-    """(before, after) padding so size + before + after is a multiple of
-    ``multiple`` with at least ``margin`` pixels of context on each side.
-
-    The extra pixels beyond the margins are split evenly (one more after).
-    Example: size 100, multiple 64, margin 32 -> (46, 46): 100 + 92 = 192.
-    """
-    extra = (multiple - (size + 2 * margin) % multiple) % multiple
-    before = margin + extra // 2
-    return before, margin + extra - extra // 2
 
 
 class NukeInferenceWrapper(nn.Module):

@@ -65,7 +65,7 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import SingleHDRError
-from ..geometry.padding import pad_amounts, symmetric_indices, symmetric_pad  # noqa: F401 - scripted into the wrapper
+from ..geometry.padding import pad_amounts, symmetric_pad  # scripted into the wrapper
 from ..models.linearize import apply_inverse_crf
 
 INPUT_ENCODINGS = ("linear", "srgb")

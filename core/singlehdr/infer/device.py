@@ -18,7 +18,7 @@ import platform
 
 import torch
 
-from ..device import mps_available, resolve_device  # noqa: F401 - resolve_device is re-exported
+from ..device import resolve_device  # noqa: F401 - re-exported (singlehdr.infer.resolve_device)
 from ..errors import SingleHDRError
 
 

@@ -109,12 +109,6 @@ def clip_distance(s: np.ndarray, *, wrap_x: bool = False) -> np.ndarray:
     return d.astype(np.float32)
 
 
-def clip_depth(s: np.ndarray, ramp_px: float, *, wrap_x: bool = False) -> np.ndarray:
-    """r in [0, 1]: 0 at the edge of the clipped region (s >= 0.5), rising smoothly
-    (smoothstep of the Euclidean distance / ramp_px) to 1 deeper inside.  (H, W) -> (H, W)."""
-    return smoothstep(clip_distance(s, wrap_x=wrap_x) / max(float(ramp_px), 1e-6))
-
-
 def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: np.ndarray, *, wrap_x: bool = False,
                            ramp: float = RAMP, growth: float = 0.0) -> np.ndarray:
     """Replace the network's highlight colour by the rim's (see the module docstring).

@@ -43,7 +43,6 @@ COMPRESSIONS = {
     "dwaa": "DWAA_COMPRESSION",
     "dwab": "DWAB_COMPRESSION",
 }
-LOSSLESS_COMPRESSIONS = ("none", "rle", "zips", "zip", "piz")
 
 ATTR_PREFIX = "singlehdr:"
 

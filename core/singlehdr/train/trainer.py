@@ -1,6 +1,6 @@
 """Training SingleHDR: per stage (deq, lin, hal) and joint, one process or DDP.
 
-Recipe (Liu et al., CVPR 2020; REFERENCE.md "Training recipe"): Adam,
+Recipe (Liu et al., CVPR 2020; ../shared/REFERENCE.md "Training recipe"): Adam,
 batch 8, 256^2 crops, lr 1e-4 per stage, 1e-5 for the joint fine-tune.
 
 - ``deq``: Dequantization-Net on the LDR, L2 to the pre-quantisation LDR.

@@ -144,7 +144,7 @@ def apply_orientation(a: np.ndarray, orientation: int) -> np.ndarray:
     4 mirrored vertically, 5 transposed (mirror about the main diagonal),
     6 needs a 90 degree clockwise turn, 7 transverse (mirror about the
     anti-diagonal), 8 needs a 90 degree counter-clockwise turn.
-    Same as Pillow's ImageOps.exif_transpose.
+    Same as Pillow's ImageOps.exif_transpose, which cannot be used: 16-bit RGB is decoded to numpy (no Pillow mode).
     """
     o = int(orientation or 1)
     if o == 2:

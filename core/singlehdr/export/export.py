@@ -488,28 +488,8 @@ def export_torchscript(
     checks: dict[str, Any] = {}
     with torch.no_grad():
         if check:
-            # two other sizes whose padded sizes differ from the example's in
-            # both dimensions: one larger, one smaller (or larger still)
-            others = [(h + mult + 7, w + 2 * mult + 3)]
-            if h > mult + 1 and w > mult + 1:
-                others.append((h - mult - 1, w - mult - 1))
-            else:
-                others.append((h + 3 * mult + 1, w + mult + 9))
-            errors = []
-            ok = True
-            for oh, ow in others:
-                other = torch.rand(1, 3, oh, ow, generator=gen).to(device)
-                ref_other = eager(other)
-                try:
-                    err = _max_error(wrapper(other), ref_other)
-                except Exception:  # a trace that baked in its sizes may fail outright
-                    err = float("inf")
-                errors.append(err)
-                ok = ok and _within(err, ref_other, tolerance)
-                if not ok:
-                    break
-            checks["other_sizes"] = [list(o) for o in others[: len(errors)]]
-            checks["other_sizes_max_abs_error"] = errors
+            ok, checks = _check_other_sizes(eager, wrapper, h, w, mult, gen, device, tolerance)
+            errors = checks["other_sizes_max_abs_error"]
             if used == "script" and not ok:
                 raise RuntimeError(f"scripted TorchScript export differs from the eager model by {max(errors):.3g} at another size")
             dynamic = ok
@@ -524,6 +504,48 @@ def export_torchscript(
             if not _within(err, ref, tolerance):
                 raise RuntimeError(f"TorchScript export differs from the eager model by {err:.3g}")
 
+    meta = _export_meta(input_encoding=input_encoding, mult=mult, margin=margin, used=used, size=(h, w), dynamic=dynamic,
+                        checks=checks, target=target, info=info)
+    meta.update(_device_info(wrapper, device))
+    data = _save_bytes(wrapper, {EXTRA_FILE: json.dumps(meta, indent=1, sort_keys=True)})
+    with atomic_output(out, overwrite=overwrite) as tmp:
+        tmp.write_bytes(data)
+    return out
+
+
+def _check_other_sizes(eager: nn.Module, wrapper: Any, h: int, w: int, mult: int, gen: torch.Generator,
+                       device: torch.device, tolerance: float) -> tuple[bool, dict[str, Any]]:
+    """Run the compiled wrapper at two other sizes against the eager one: (all within tolerance, checks).
+
+    The sizes' padded sizes differ from the example's in both dimensions: one
+    larger, one smaller (or, for a small example, larger still).  Stops at the
+    first size that fails (a trace that baked in its sizes may fail outright).
+    """
+    others = [(h + mult + 7, w + 2 * mult + 3)]
+    if h > mult + 1 and w > mult + 1:
+        others.append((h - mult - 1, w - mult - 1))
+    else:
+        others.append((h + 3 * mult + 1, w + mult + 9))
+    errors = []
+    ok = True
+    for oh, ow in others:
+        other = torch.rand(1, 3, oh, ow, generator=gen).to(device)
+        ref_other = eager(other)
+        try:
+            err = _max_error(wrapper(other), ref_other)
+        except Exception:  # a trace that baked in its sizes may fail outright
+            err = float("inf")
+        errors.append(err)
+        ok = ok and _within(err, ref_other, tolerance)
+        if not ok:
+            break
+    return ok, {"other_sizes": [list(o) for o in others[: len(errors)]], "other_sizes_max_abs_error": errors}
+
+
+def _export_meta(*, input_encoding: str, mult: int, margin: int, used: str, size: tuple[int, int], dynamic: bool,
+                 checks: dict[str, Any], target: str, info: Optional[dict[str, Any]]) -> dict[str, Any]:
+    """The ``singlehdr.json`` metadata of an export (see :func:`read_export_info`), without the device fields."""
+    h, w = size
     meta: dict[str, Any] = {
         "format": EXPORT_FORMAT,
         "input_encoding": input_encoding,
@@ -549,20 +571,22 @@ def export_torchscript(
     model_info = {k: v for k, v in (info or {}).items() if isinstance(v, (str, int, float, bool)) or v is None}
     if model_info:
         meta["model"] = model_info
+    return meta
 
-    # Saved through memory: the archive's inner folder gets a neutral name, and
-    # its TorchScript code can be checked for devices baked in by a trace.
+
+def _device_info(wrapper: Any, device: torch.device) -> dict[str, Any]:
+    """device / device_portable (/ device_note) metadata.
+
+    Saved through memory: the archive's inner folder gets a neutral name, and
+    its TorchScript code can be checked for devices baked in by a trace.
+    """
     baked = sorted(_baked_devices(_save_bytes(wrapper, {})))
-    meta["device"] = str(device)
-    meta["device_portable"] = not baked
+    out: dict[str, Any] = {"device": str(device), "device_portable": not baked}
     if baked:
-        meta["device_note"] = (
+        out["device_note"] = (
             f"the traced model creates tensors on {', '.join(baked)}: run the file on that device only "
             f"(export again with --device cuda for Nuke's 'Use GPU if available')"
         )
-    data = _save_bytes(wrapper, {EXTRA_FILE: json.dumps(meta, indent=1, sort_keys=True)})
-    with atomic_output(out, overwrite=overwrite) as tmp:
-        tmp.write_bytes(data)
     return out
 
 

@@ -13,7 +13,7 @@ Steps (all outputs under --build, default build/default; nothing is downloaded):
 2. split (folders of symlinks): held out = courtyard.exr, sunset.exr and
    renders 1032-1039 (evaluation only); train = the other 6 HDRIs + renders
    1000-1031; the CRFs are split too (camera.crf.crf_bank "train" / "test");
-3. prior initialisation (singlehdr.train.trainer.prior_init): every stage
+3. prior initialisation (singlehdr.train.prior.prior_init): every stage
    starts as the identity of what it reverses, the inverse CRF as the mean of
    the training CRF bank;
 4. ``singlehdr train`` for the stages in LANES (today: Hal only, 2800 steps)
@@ -130,7 +130,7 @@ def make_init(path: Path) -> Path:
 
     from singlehdr.camera.crf import crf_bank
     from singlehdr.models.pipeline import SingleHDRConfig, SingleHDRModel
-    from singlehdr.train.trainer import prior_init
+    from singlehdr.train.prior import prior_init
     from singlehdr.weights import save_model
 
     torch.manual_seed(SEED)
@@ -368,7 +368,7 @@ larger g helps film curves and hurts sRGB and phone inputs. Both were chosen the
 GPU_RECIPE = """```
 # one GPU (e.g. 1x H100), the authors' widths, every stage chained (each starts from the previous stage's model),
 # then the joint fine-tune (the paper's lr 1e-5); data: build/default/train as tools/train_default.py splits it
-python -c "from singlehdr.models.pipeline import *; from singlehdr.train.trainer import prior_init; \\
+python -c "from singlehdr.models.pipeline import *; from singlehdr.train.prior import prior_init; \\
 from singlehdr.weights import save_model; save_model('build/gpu/init_full.safetensors', \\
 prior_init(SingleHDRModel(SingleHDRConfig.full())).eval(), provenance={'name': 'singlehdr-prior-full'})"
 singlehdr train --stage deq --data build/default/train --init build/gpu/init_full.safetensors --out build/gpu/deq \\

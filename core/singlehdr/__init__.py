@@ -11,7 +11,7 @@ Public API::
     result.hdr_linear  # (H, W, 3) float32, linear Rec.709, LDR white ~ 1.0
 """
 
-__version__ = "0.1.0"
+from .version import __version__  # noqa: E402
 
 from .errors import SingleHDRError  # noqa: E402
 from .options import ReconstructOptions  # noqa: E402

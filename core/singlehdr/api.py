@@ -14,7 +14,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from . import __version__
+from .version import __version__
 from .errors import SingleHDRError
 from .options import METHODS_CLASSICAL, ReconstructOptions
 from .types import HDRResult, LDRImage
@@ -63,7 +63,7 @@ def _engine(options: ReconstructOptions):
 
 def _srgb_pixels(ldr: LDRImage) -> np.ndarray:
     if ldr.transfer == "linear":
-        from .camera.transfer import linear_to_srgb
+        from .colour import linear_to_srgb
 
         return linear_to_srgb(ldr.pixels)
     return ldr.pixels
@@ -137,7 +137,7 @@ def calibrated_result(hdr_linear: np.ndarray, source: LDRImage | None, options: 
     calibration of ``options`` (EXIF of ``source`` for "absolute"; its alpha for "median"),
     the output colour space, and the :class:`HDRResult`.  ``meta`` gains exposure_mode/scale.
     ``source`` None (e.g. merged brackets without a reference frame): "absolute" is refused."""
-    from .envmap.calibrate import exposure_scale
+    from .exposure import exposure_scale
 
     if source is None:
         if options.exposure == "absolute":

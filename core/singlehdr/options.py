@@ -133,7 +133,7 @@ class ReconstructOptions:
             raise SingleHDRError(f"tile size must be 0 (off) or at least 128 pixels, got {self.tile}")
         if self.tile_overlap < 0:
             raise SingleHDRError(f"tile overlap must be >= 0, got {self.tile_overlap}")
-        # None = the default target (0.18, see envmap.calibrate.exposure_scale)
+        # None = the default target (0.18, see singlehdr.exposure.exposure_scale)
         if self.exposure == "median" and self.exposure_target is not None and not self.exposure_target > 0:
             raise SingleHDRError("exposure mode 'median' needs a positive exposure target")
         check("colour space", self.colorspace, COLORSPACES)

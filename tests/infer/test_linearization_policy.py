@@ -55,7 +55,7 @@ def test_srgb_policy_skips_the_crf_pass():
 
 @pytest.fixture(scope="module")
 def prior_model():
-    from singlehdr.train.trainer import prior_init
+    from singlehdr.train.prior import prior_init
 
     torch.manual_seed(0)
     return prior_init(pipeline.SingleHDRModel(pipeline.SingleHDRConfig.small())).eval()

@@ -1,5 +1,5 @@
 """The authors' four networks rebuilt in real TensorFlow (graph mode) from the facts of
-REFERENCE.md, with the authors' exact variable names, for parity tests.
+../shared/REFERENCE.md, with the authors' exact variable names, for parity tests.
 
 Everything here is TF ops (tf.nn.conv2d 'SAME', tf.compat.v1.image.resize_bilinear
 legacy, tf.image.sobel_edges, tf.nn.max_pool 'SAME', tf.pad REFLECT, ...), so it

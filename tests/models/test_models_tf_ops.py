@@ -7,6 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from singlehdr.geometry.padding import symmetric_pad
 from singlehdr.models import tf_ops
 
 
@@ -49,17 +50,17 @@ def test_resize_nearest_x2_hand_value():
     assert out[0, 0].tolist() == [[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 4, 4], [3, 3, 4, 4]]
 
 
-def test_pad_symmetric_hand_value():
+def test_symmetric_pad_hand_value():
     x = torch.tensor([[[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]]])
-    out = tf_ops.pad_symmetric(x, 2)
+    out = symmetric_pad(x, 2, 2, 2, 2)
     assert out.shape == (1, 1, 6, 7)
     assert out[0, 0, 2].tolist() == [2, 1, 1, 2, 3, 3, 2]  # abc -> ba|abc|cb
     assert out[0, 0, :, 2].tolist() == [4, 1, 1, 4, 4, 1]  # rows: b a | a b | b a
 
 
-def test_pad_symmetric_matches_numpy(rng):
+def test_symmetric_pad_matches_numpy(rng):
     a = rng.normal(size=(2, 3, 5, 7)).astype(np.float32)
-    out = tf_ops.pad_symmetric(torch.from_numpy(a), 3).numpy()
+    out = symmetric_pad(torch.from_numpy(a), 3, 3, 3, 3).numpy()
     assert np.array_equal(out, np.pad(a, ((0, 0), (0, 0), (3, 3), (3, 3)), mode="symmetric"))
 
 
@@ -129,7 +130,7 @@ def test_pads_match_tf(tf, rng):
     x = rng.normal(size=(1, 5, 6, 2)).astype(np.float32)
     sym = tf.pad(x, [[0, 0], [2, 2], [2, 2], [0, 0]], "SYMMETRIC").numpy()
     refl = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], "REFLECT").numpy()
-    assert np.array_equal(nhwc(tf_ops.pad_symmetric(nchw(x), 2)), sym)
+    assert np.array_equal(nhwc(symmetric_pad(nchw(x), 2, 2, 2, 2)), sym)
     assert np.array_equal(nhwc(tf_ops.pad_reflect(nchw(x), 1)), refl)
 
 

@@ -1,6 +1,6 @@
 """Parity of the PyTorch port with the networks built in real TensorFlow.
 
-The TF graph (models_tf_reference.py) follows REFERENCE.md with the authors'
+The TF graph (models_tf_reference.py) follows ../shared/REFERENCE.md with the authors'
 variable names and random weights; it is saved as a real V2 checkpoint that we
 read with our own reader (no TF) and import.  Outputs must agree within 1e-4.
 """

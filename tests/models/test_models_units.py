@@ -76,7 +76,7 @@ def test_linearization_zero_head_gives_mean_curve():
 
 
 def test_full_config_has_the_authors_shapes():
-    """Kernel shapes from REFERENCE.md (TF HWIO / [in, out]) against our modules."""
+    """Kernel shapes from ../shared/REFERENCE.md (TF HWIO / [in, out]) against our modules."""
     model = SingleHDRModel(SingleHDRConfig.full())
     sd = model.state_dict()
     hwio = {

@@ -97,7 +97,7 @@ def test_default_output_finite_nonnegative_and_above_one_in_clipped_regions(reco
 # ------------------------------------------------------------- how it was built: the prior and the extra Lin term
 def test_fit_inverse_emor_recovers_known_weights():
     from singlehdr.camera.emor import load_invemor
-    from singlehdr.train.trainer import fit_inverse_emor
+    from singlehdr.train.prior import fit_inverse_emor
 
     inv = load_invemor()
     assert np.allclose(fit_inverse_emor(inv["g0"]), 0.0, atol=1e-6)
@@ -113,7 +113,7 @@ def test_prior_init_is_the_ldr_through_the_prior_curve():
     from singlehdr.camera.crf import CURVE_X
     from singlehdr.camera.transfer import srgb_to_linear
     from singlehdr.models.pipeline import SingleHDRConfig, SingleHDRModel
-    from singlehdr.train.trainer import prior_init
+    from singlehdr.train.prior import prior_init
 
     torch.manual_seed(0)
     model = prior_init(SingleHDRModel(SingleHDRConfig(0.125, refine=True))).eval()

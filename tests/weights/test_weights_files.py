@@ -96,8 +96,10 @@ def test_refuses_foreign_and_mismatched_files(small_model, tmp_path):
         weights.load_model(str(extra))
 
 
-def test_device_resolution():
-    assert weights.resolve_device("cpu") == "cpu"
-    assert weights.resolve_device("auto") in ("cpu", "cuda", "mps")
+def test_load_model_resolves_the_device_like_the_engine(tmp_path, small_model):
+    """weights.load_model uses singlehdr.device.resolve_device (the one device rule)."""
+    path = weights.save_model(tmp_path / "m.safetensors", small_model, provenance={"name": "unit"})
+    model, info = weights.load_model(path, device="cpu")
+    assert info["device"] == "cpu" and next(model.parameters()).device.type == "cpu"
     with pytest.raises(SingleHDRError, match="unknown device"):
-        weights.resolve_device("tpu")
+        weights.load_model(path, device="tpu")

@@ -11,7 +11,7 @@
 from .crf import CRF, apply_curve, crf_bank, invert_curve, make_monotone, named_curves, read_dorf, sample_emor_curve
 from .emor import load_emor, load_invemor
 from .forward import CameraParams, add_noise, apply_crf, clip01, expose, jpeg, quantize, sample_camera, simulate
-from .transfer import linear_to_srgb, srgb_to_linear
+from ..colour import linear_to_srgb, srgb_to_linear
 
 __all__ = [
     "CRF", "apply_curve", "crf_bank", "invert_curve", "make_monotone", "named_curves", "read_dorf",

@@ -3,7 +3,7 @@
 A curve is a (1024,) float32 array ``f`` sampled at x = i / 1023,
 i = 0..1023, monotone non-decreasing with f(0) = 0 and f(1) = 1.  The same
 curve is applied to R, G and B (one curve per image), as in Liu et al.,
-CVPR 2020 (see shared REFERENCE.md, "Image formation being reversed").
+CVPR 2020 (see ../shared/REFERENCE.md, "Image formation being reversed").
 
 Sources:
 - EMoR: Grossberg & Nayar, "Modeling the space of camera response
@@ -118,7 +118,7 @@ def invert_curve(curve: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- named curves
 def srgb_curve() -> np.ndarray:
     """sRGB OETF (IEC 61966-2-1:1999) as a CRF."""
-    from .transfer import linear_to_srgb
+    from ..colour import linear_to_srgb
 
     return linear_to_srgb(CURVE_X.astype(np.float32))
 
@@ -183,7 +183,7 @@ def sample_emor_curve(rng: np.random.Generator, k: int = 5, max_tries: int = 50)
     Source: EMoR (Grossberg & Nayar 2004).  Drawn weights are rejected
     until the curve is non-decreasing and within [0, 1]; after ``max_tries``
     the last draw is repaired with :func:`make_monotone`.  Stand-in for
-    DoRF curves (REFERENCE.md, training recipe).  Returns (1024,) float32.
+    DoRF curves (../shared/REFERENCE.md, training recipe).  Returns (1024,) float32.
     """
     emor = load_emor()
     k = max(1, min(int(k), emor["h"].shape[0]))

@@ -22,7 +22,6 @@ import numpy as np
 from ..errors import SingleHDRError
 
 N_SAMPLES = 1024
-N_BASIS = 25
 
 
 def parse_emor_file(path: str | Path) -> dict[str, np.ndarray]:

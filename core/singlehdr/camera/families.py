@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .crf import CURVE_X, crf_bank, make_monotone, srgb_curve
-from .transfer import linear_to_srgb
+from ..colour import linear_to_srgb
 
 FAMILIES = ("srgb", "gamma", "film", "phone", "emor")
 FILM_VIEWS = ("Filmic", "AgX", "ACES 1.3", "ACES (Narkowicz)")

@@ -20,7 +20,7 @@ import numpy as np
 
 from .crf import CRF, apply_curve, apply_curve_torch
 
-#: Noise ranges of the training recipe (Liu et al. 2020 / REFERENCE.md):
+#: Noise ranges of the training recipe (Liu et al. 2020 / ../shared/REFERENCE.md):
 #: sigma_s ~ U(0, 0.08/6) (signal-dependent), sigma_c ~ U(0, 0.005) (constant).
 SIGMA_S_MAX = 0.08 / 6.0
 SIGMA_C_MAX = 0.005

@@ -10,17 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..camera.transfer import srgb_to_linear
+from ..colour import luminance, srgb_to_linear
 from .bilateral import cross_bilateral
-
-#: Rec. 709 / sRGB luminance weights (ITU-R BT.709-6, item 3.2).
-REC709_LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
-
-
-def luminance(rgb_linear: np.ndarray) -> np.ndarray:
-    """Relative luminance Y of linear Rec.709 RGB (ITU-R BT.709-6).  (H, W, 3) -> (H, W) float32."""
-    return np.tensordot(np.asarray(rgb_linear, dtype=np.float32), REC709_LUMA, axes=([-1], [0])).astype(np.float32)
-
 
 def _scale_luminance(rgb_linear: np.ndarray, lum: np.ndarray, new_lum: np.ndarray) -> np.ndarray:
     """Replace luminance, keeping chromaticity: rgb * new_lum / lum (0 where lum == 0)."""

@@ -13,7 +13,7 @@ Public API::
     result.notes        # one-line messages (no sun and why, assumed photo orientation, no ball found)
     write_envmap(result, "env.exr", cubemap=True, preview="sheet.png", report="light.json")
 
-Modules: calibrate (exposure_scale), projections, detect, fill, lighting,
+Modules: calibrate (re-exports singlehdr.exposure), projections, detect, fill, lighting,
 sun (sun recovery), make, output, sheet, commands (``singlehdr envmap``).
 """
 
@@ -24,7 +24,7 @@ from typing import Any
 __all__ = ["make_envmap", "EnvmapOptions", "EnvmapResult", "write_envmap", "exposure_scale"]
 
 
-def __getattr__(name: str) -> Any:  # lazy: singlehdr.api imports envmap.calibrate on every reconstruction
+def __getattr__(name: str) -> Any:  # lazy: importing singlehdr.envmap stays cheap
     if name in ("make_envmap", "EnvmapOptions", "EnvmapResult"):
         from . import make
 
@@ -34,7 +34,7 @@ def __getattr__(name: str) -> Any:  # lazy: singlehdr.api imports envmap.calibra
 
         return write_envmap
     if name == "exposure_scale":
-        from .calibrate import exposure_scale
+        from ..exposure import exposure_scale
 
         return exposure_scale
     raise AttributeError(name)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .calibrate import luminance
+from ..colour import luminance
 from .projections import equirect_directions, azimuth_elevation
 
 

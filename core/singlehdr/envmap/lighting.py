@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import SingleHDRError
-from .calibrate import LUMA_709, luminance
+from ..colour import LUMA_709, luminance
 from .projections import (
     _subpixel_offsets,
     azimuth_elevation,

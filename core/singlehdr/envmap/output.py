@@ -21,7 +21,7 @@ import numpy as np
 from .make import EnvmapResult
 from .projections import CUBE_FACES, equirect_to_cube
 
-HALF_MAX = 65504.0
+from ..colour import HALF_MAX
 
 
 def envmap_attributes(result: EnvmapResult) -> dict[str, Any]:

@@ -370,7 +370,7 @@ def hfov_from_exif(exif: dict, width: int, height: int) -> float | None:
     then gives diag_fov = 2 atan(43.27 / (2 f35)) and
     hfov = 2 atan(tan(diag_fov / 2) * W / hypot(W, H)).
     """
-    from .calibrate import _as_float
+    from ..exposure import _as_float
 
     f35 = _as_float(exif.get("FocalLengthIn35mmFilm"))
     if not f35 or f35 <= 0:

@@ -2,57 +2,32 @@
 
 Layout (one PNG, sRGB, width = 2 * panel width):
   row 1: the tone-mapped map | false-colour log2 luminance with a legend
-  row 2: nine brackets at -4 .. +4 EV (plain exposure, clip, sRGB)
-  row 3 (exposed so the diffuse sphere's median is 0.18): a diffuse sphere (albedo 0.8, SH irradiance E(n) / pi, Ramamoorthi
+  row 2: nine brackets at -4 .. +4 EV around the auto exposure
+  row 3 (exposed so the diffuse sphere's log-average is 0.18): a diffuse sphere (albedo 0.8, SH irradiance E(n) / pi, Ramamoorthi
          & Hanrahan 2001) and a glossy sphere (prefiltered lookup: the map
          convolved with a normalised von Mises-Fisher lobe of concentration
          ``kappa`` around the mirror direction, Phong-like), both seen by an
          orthographic camera looking along -Z, exposed like the map.
 
-Tone map: :func:`singlehdr.preview.tonemap` when present, otherwise a plain
-exposure (the map's median luminance -> 0.18) + clip + sRGB encode.
+Tone map, exposure and false colour are :mod:`singlehdr.preview`'s: the
+Reinhard tone map (:func:`~singlehdr.preview.tonemap`), the log-average
+auto exposure to key 0.18 (:func:`~singlehdr.preview.auto_exposure`; the spheres
+get their own, over the sphere pixels) and the stepped one-colour-per-stop
+palette (:func:`~singlehdr.preview.false_colour`) over absolute log2 luminance
+-8 .. +8 (reference 1.0), its legend every 4 stops.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..camera.transfer import linear_to_srgb
-from .calibrate import luminance
+from ..preview import auto_exposure, false_colour, tonemap
+from ..preview.falsecolor import palette
 from .lighting import sh_irradiance
 from .projections import ball_to_direction, equirect_directions, equirect_solid_angles, resize_equirect, sample_equirect
 
-
-def auto_exposure(env: np.ndarray) -> float:
-    """EV shift so the solid-angle-weighted median luminance maps to 0.18 (log2 units)."""
-    y = luminance(env)
-    pos = y[y > 0]
-    med = float(np.median(pos)) if pos.size else 1.0
-    return float(np.log2(0.18 / med)) if med > 0 else 0.0
-
-
-def tonemap(hdr_linear: np.ndarray, exposure: float = 0.0) -> np.ndarray:
-    """(H, W, 3) linear -> (H, W, 3) sRGB in [0, 1] at ``exposure`` EV."""
-    try:
-        from ..preview import tonemap as tm  # type: ignore[attr-defined]
-
-        return np.asarray(tm(hdr_linear, exposure=exposure), dtype=np.float32)
-    except (ImportError, AttributeError):
-        return linear_to_srgb(np.clip(hdr_linear * np.float32(2.0**exposure), 0.0, 1.0))
-
-
-def false_color(hdr_linear: np.ndarray, lo: float = -8.0, hi: float = 8.0) -> tuple[np.ndarray, list[tuple[float, tuple[int, int, int]]]]:
-    """log2 luminance mapped through a blue-cyan-green-yellow-red-white ramp over [lo, hi] stops.
-
-    Returns ((H, W, 3) sRGB image, legend [(stops, rgb8), ...]).
-    """
-    stops = np.array([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
-    cols = np.array([[0, 0, 0.5], [0, 0.8, 1], [0, 0.8, 0], [1, 1, 0], [1, 0, 0], [1, 1, 1]], dtype=np.float32)
-    y = np.log2(np.maximum(luminance(hdr_linear), 2.0 ** (lo - 1)))
-    t = np.clip((y - lo) / (hi - lo), 0, 1)
-    img = np.stack([np.interp(t, stops, cols[:, c]) for c in range(3)], axis=-1).astype(np.float32)
-    legend = [(lo + s * (hi - lo), tuple(int(round(v * 255)) for v in cols[i])) for i, s in enumerate(stops)]
-    return img, legend
+#: The false-colour panel's range: absolute log2 luminance (stops from Y = 1).
+FALSE_COLOUR_STOPS = (-8, 8)
 
 
 def prefilter_glossy(env: np.ndarray, kappa: float = 64.0, width: int = 64) -> np.ndarray:
@@ -91,14 +66,16 @@ def preview_sheet(env: np.ndarray, sh: np.ndarray, panel_width: int = 512) -> np
     small = resize_equirect(env, pw)
     ev = auto_exposure(small)
     main = tonemap(small, ev)
-    fc, legend = false_color(small)
+    fc = false_colour(small, FALSE_COLOUR_STOPS[0], FALSE_COLOUR_STOPS[1], reference=1.0)
+    n_stops = FALSE_COLOUR_STOPS[1] - FALSE_COLOUR_STOPS[0] + 1
+    legend = [(float(FALSE_COLOUR_STOPS[0] + k), tuple(int(v) for v in (palette(n_stops)[k] * 255 + 0.5).astype(np.uint8)))
+              for k in range(0, n_stops, 4)]
     bw = (2 * pw) // 9
     brackets = [tonemap(resize_equirect(env, bw - bw % 2), ev + e) for e in range(-4, 5)]
     bh = brackets[0].shape[0]
     size = pw // 2
     diffuse, glossy, mask = render_spheres(env, sh, size)
-    yd = luminance(diffuse)[mask[..., 0]]
-    ev_s = float(np.log2(0.18 / np.median(yd))) if yd.size and np.median(yd) > 0 else ev
+    ev_s = auto_exposure(diffuse[mask[..., 0]][None]) if mask.any() else ev
     sheet = np.full((pw // 2 + bh + 16 + size + 32, 2 * pw, 3), 0.12, np.float32)
     sheet[: pw // 2, :pw] = main
     sheet[: pw // 2, pw:] = fc

@@ -18,8 +18,9 @@ So the exported wrapper:
    is not linear Rec.709, e.g. ACEScg);
 3. pads to the model's size multiple plus ``margin`` pixels of context on
    each side by numpy-'symmetric' mirroring (edge pixel repeated, abc|cba),
-   as the authors' test script pads 32 px each side (REFERENCE.md,
-   "Inference pre/post-processing");
+   as the authors' test script pads 32 px each side (../shared/REFERENCE.md,
+   "Inference pre/post-processing"); the index maps are
+   :mod:`singlehdr.geometry.padding`'s, the engine's too;
 4. runs the model and crops back to (1, 3, H, W) linear HDR (Rec.709
    primaries, LDR white ~ 1.0, no absolute scale).
 
@@ -64,6 +65,7 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import SingleHDRError
+from ..geometry.padding import pad_amounts, symmetric_pad  # scripted into the wrapper
 from ..models.linearize import apply_inverse_crf
 
 INPUT_ENCODINGS = ("linear", "srgb")
@@ -77,49 +79,12 @@ def srgb_encode(linear: Tensor) -> Tensor:
     """Linear [0, 1] -> sRGB-encoded [0, 1], IEC 61966-2-1:1999 (clipped).
 
     Piecewise: 12.92 * x for x <= 0.0031308, else 1.055 * x^(1/2.4) - 0.055.
-    Same curve as :func:`singlehdr.camera.transfer.linear_to_srgb`, in torch.
+    Same curve as :func:`singlehdr.colour.linear_to_srgb`, in torch.
     linear: (N, C, H, W) float.  Returns the same shape.
     """
     x = torch.clamp(linear, 0.0, 1.0)
     high = 1.055 * torch.pow(torch.clamp(x, min=0.0031308), 1.0 / 2.4) - 0.055
     return torch.where(x <= 0.0031308, x * 12.92, high)
-
-
-def symmetric_indices(size: int, before: int, after: int, device: torch.device) -> Tensor:
-    """Source indices for numpy-'symmetric' padding of one axis.
-
-    Output position j (0 .. before + size + after - 1) reads input index
-    i = j - before folded into [0, size) by mirroring *including* the edge
-    sample (abc -> cba|abc|cba), i.e. numpy.pad(mode="symmetric"), also for
-    pads larger than ``size`` (the fold is periodic with period 2 * size).
-    Returns an int64 tensor of length before + size + after.
-    """
-    idx = torch.arange(-before, size + after, dtype=torch.long, device=device)
-    idx = torch.remainder(idx, 2 * size)
-    return torch.where(idx >= size, 2 * size - 1 - idx, idx)
-
-
-def symmetric_pad(x: Tensor, top: int, bottom: int, left: int, right: int) -> Tensor:
-    """Pad (N, C, H, W) like numpy.pad(mode="symmetric") on H and W.
-
-    Returns (N, C, top + H + bottom, left + W + right).
-    """
-    h = x.shape[2]
-    w = x.shape[3]
-    x = torch.index_select(x, 2, symmetric_indices(h, top, bottom, x.device))
-    return torch.index_select(x, 3, symmetric_indices(w, left, right, x.device))
-
-
-def pad_amounts(size: int, multiple: int, margin: int) -> tuple[int, int]:
-    """(before, after) padding so size + before + after is a multiple of
-    ``multiple`` with at least ``margin`` pixels of context on each side.
-
-    The extra pixels beyond the margins are split evenly (one more after).
-    Example: size 100, multiple 64, margin 32 -> (46, 46): 100 + 92 = 192.
-    """
-    extra = (multiple - (size + 2 * margin) % multiple) % multiple
-    before = margin + extra // 2
-    return before, margin + extra - extra // 2
 
 
 class NukeInferenceWrapper(nn.Module):
@@ -523,28 +488,8 @@ def export_torchscript(
     checks: dict[str, Any] = {}
     with torch.no_grad():
         if check:
-            # two other sizes whose padded sizes differ from the example's in
-            # both dimensions: one larger, one smaller (or larger still)
-            others = [(h + mult + 7, w + 2 * mult + 3)]
-            if h > mult + 1 and w > mult + 1:
-                others.append((h - mult - 1, w - mult - 1))
-            else:
-                others.append((h + 3 * mult + 1, w + mult + 9))
-            errors = []
-            ok = True
-            for oh, ow in others:
-                other = torch.rand(1, 3, oh, ow, generator=gen).to(device)
-                ref_other = eager(other)
-                try:
-                    err = _max_error(wrapper(other), ref_other)
-                except Exception:  # a trace that baked in its sizes may fail outright
-                    err = float("inf")
-                errors.append(err)
-                ok = ok and _within(err, ref_other, tolerance)
-                if not ok:
-                    break
-            checks["other_sizes"] = [list(o) for o in others[: len(errors)]]
-            checks["other_sizes_max_abs_error"] = errors
+            ok, checks = _check_other_sizes(eager, wrapper, h, w, mult, gen, device, tolerance)
+            errors = checks["other_sizes_max_abs_error"]
             if used == "script" and not ok:
                 raise RuntimeError(f"scripted TorchScript export differs from the eager model by {max(errors):.3g} at another size")
             dynamic = ok
@@ -559,6 +504,48 @@ def export_torchscript(
             if not _within(err, ref, tolerance):
                 raise RuntimeError(f"TorchScript export differs from the eager model by {err:.3g}")
 
+    meta = _export_meta(input_encoding=input_encoding, mult=mult, margin=margin, used=used, size=(h, w), dynamic=dynamic,
+                        checks=checks, target=target, info=info)
+    meta.update(_device_info(wrapper, device))
+    data = _save_bytes(wrapper, {EXTRA_FILE: json.dumps(meta, indent=1, sort_keys=True)})
+    with atomic_output(out, overwrite=overwrite) as tmp:
+        tmp.write_bytes(data)
+    return out
+
+
+def _check_other_sizes(eager: nn.Module, wrapper: Any, h: int, w: int, mult: int, gen: torch.Generator,
+                       device: torch.device, tolerance: float) -> tuple[bool, dict[str, Any]]:
+    """Run the compiled wrapper at two other sizes against the eager one: (all within tolerance, checks).
+
+    The sizes' padded sizes differ from the example's in both dimensions: one
+    larger, one smaller (or, for a small example, larger still).  Stops at the
+    first size that fails (a trace that baked in its sizes may fail outright).
+    """
+    others = [(h + mult + 7, w + 2 * mult + 3)]
+    if h > mult + 1 and w > mult + 1:
+        others.append((h - mult - 1, w - mult - 1))
+    else:
+        others.append((h + 3 * mult + 1, w + mult + 9))
+    errors = []
+    ok = True
+    for oh, ow in others:
+        other = torch.rand(1, 3, oh, ow, generator=gen).to(device)
+        ref_other = eager(other)
+        try:
+            err = _max_error(wrapper(other), ref_other)
+        except Exception:  # a trace that baked in its sizes may fail outright
+            err = float("inf")
+        errors.append(err)
+        ok = ok and _within(err, ref_other, tolerance)
+        if not ok:
+            break
+    return ok, {"other_sizes": [list(o) for o in others[: len(errors)]], "other_sizes_max_abs_error": errors}
+
+
+def _export_meta(*, input_encoding: str, mult: int, margin: int, used: str, size: tuple[int, int], dynamic: bool,
+                 checks: dict[str, Any], target: str, info: Optional[dict[str, Any]]) -> dict[str, Any]:
+    """The ``singlehdr.json`` metadata of an export (see :func:`read_export_info`), without the device fields."""
+    h, w = size
     meta: dict[str, Any] = {
         "format": EXPORT_FORMAT,
         "input_encoding": input_encoding,
@@ -584,20 +571,22 @@ def export_torchscript(
     model_info = {k: v for k, v in (info or {}).items() if isinstance(v, (str, int, float, bool)) or v is None}
     if model_info:
         meta["model"] = model_info
+    return meta
 
-    # Saved through memory: the archive's inner folder gets a neutral name, and
-    # its TorchScript code can be checked for devices baked in by a trace.
+
+def _device_info(wrapper: Any, device: torch.device) -> dict[str, Any]:
+    """device / device_portable (/ device_note) metadata.
+
+    Saved through memory: the archive's inner folder gets a neutral name, and
+    its TorchScript code can be checked for devices baked in by a trace.
+    """
     baked = sorted(_baked_devices(_save_bytes(wrapper, {})))
-    meta["device"] = str(device)
-    meta["device_portable"] = not baked
+    out: dict[str, Any] = {"device": str(device), "device_portable": not baked}
     if baked:
-        meta["device_note"] = (
+        out["device_note"] = (
             f"the traced model creates tensors on {', '.join(baked)}: run the file on that device only "
             f"(export again with --device cuda for Nuke's 'Use GPU if available')"
         )
-    data = _save_bytes(wrapper, {EXTRA_FILE: json.dumps(meta, indent=1, sort_keys=True)})
-    with atomic_output(out, overwrite=overwrite) as tmp:
-        tmp.write_bytes(data)
     return out
 
 

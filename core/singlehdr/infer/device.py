@@ -1,7 +1,7 @@
 """Device, precision and memory choices for the engine.
 
-- Device "auto": CUDA, then Apple MPS, then CPU.  Asking for a device that
-  PyTorch cannot see is a user error (SingleHDRError).
+- Device: :func:`singlehdr.device.resolve_device` ("auto": CUDA, then Apple
+  MPS, then CPU; a device PyTorch cannot see is a user error).
 - Precision "auto": bf16 autocast on a CUDA GPU that supports bf16, else
   fp32.  fp16/bf16 on the CPU fall back to fp32 with a note (CPU autocast is
   slow or inexact on most CPUs and buys no memory worth having here).
@@ -18,44 +18,8 @@ import platform
 
 import torch
 
+from ..device import resolve_device  # noqa: F401 - re-exported (singlehdr.infer.resolve_device)
 from ..errors import SingleHDRError
-
-
-def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
-    """Turn "auto" | "cpu" | "cuda" | "cuda:N" | "mps" into a usable torch.device.
-
-    Raises SingleHDRError when the requested accelerator is not available.
-    """
-    name = str(device or "auto").strip().lower()
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda", torch.cuda.current_device())
-        if _mps_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if name == "cpu":
-        return torch.device("cpu")
-    if name.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise SingleHDRError(
-                "CUDA was requested but PyTorch sees no CUDA GPU (CPU-only build or no driver); "
-                "use --device cpu or auto, or install a CUDA build of PyTorch"
-            )
-        dev = torch.device(name)
-        index = dev.index if dev.index is not None else torch.cuda.current_device()
-        if index >= torch.cuda.device_count():
-            raise SingleHDRError(f"CUDA device {index} does not exist; this machine has {torch.cuda.device_count()}")
-        return torch.device("cuda", index)
-    if name == "mps":
-        if not _mps_available():
-            raise SingleHDRError("Apple MPS was requested but is not available here; use --device cpu or auto")
-        return torch.device("mps")
-    raise SingleHDRError(f"unknown device {device!r}; choose one of: auto, cpu, cuda, mps")
-
-
-def _mps_available() -> bool:
-    backend = getattr(torch.backends, "mps", None)
-    return bool(backend is not None and backend.is_available())
 
 
 def resolve_precision(precision: str, device: torch.device) -> tuple[str, str | None]:

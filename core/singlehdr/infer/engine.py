@@ -45,6 +45,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 import torch
 
+from ..colour import HALF_MAX
 from ..errors import SingleHDRError
 from .device import autocast_context, available_memory_bytes, describe_device, resolve_device, resolve_precision
 from .padding import PadPlan, gather, plan_padding
@@ -77,7 +78,7 @@ def default_bytes_per_pixel(model: torch.nn.Module) -> float:
 #: 512 px tiles, 8.8 with 1024 px tiles, 12.5 untiled.
 CPU_TILE_CAP = 512
 #: Largest value written for +inf (the largest finite float16, so a half EXR stays finite).
-POSINF_VALUE = 65504.0
+POSINF_VALUE = HALF_MAX
 
 RESIZE_MODES = ("pad", "reference")
 #: Linearization policies (see the module docstring).
@@ -88,7 +89,7 @@ HIGHLIGHTS = ("model", "network", "colour")
 
 def srgb_inverse_crf() -> np.ndarray:
     """The exact inverse sRGB EOTF (IEC 61966-2-1) sampled at x = i / 1023: (1024,) float32, g(0) = 0, g(1) = 1."""
-    from ..camera.transfer import srgb_to_linear
+    from ..colour import srgb_to_linear
 
     return srgb_to_linear(np.linspace(0.0, 1.0, 1024, dtype=np.float32))
 

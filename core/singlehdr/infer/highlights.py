@@ -43,8 +43,10 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Rec. 709 luminance weights (ITU-R BT.709-6).
-LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+from ..colour import LUMA_709
+
+#: Rec. 709 luminance weights (ITU-R BT.709-6), float32: :data:`singlehdr.colour.LUMA_709`.
+LUMA = LUMA_709
 #: The transition band in the sRGB input: chroma from the rim above it.
 CLIP_LO, CLIP_HI = 0.95, 1.0
 #: Rim evidence: only pixels with max_c ldr above RIM_LO count (bright ones near the clip level).
@@ -118,12 +120,6 @@ def clip_distance(s: np.ndarray, *, wrap_x: bool = False) -> np.ndarray:
     else:
         d = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
     return d.astype(np.float32)
-
-
-def clip_depth(s: np.ndarray, ramp_px: float, *, wrap_x: bool = False) -> np.ndarray:
-    """r in [0, 1]: 0 at the edge of the clipped region (s >= 0.5), rising smoothly
-    (smoothstep of the Euclidean distance / ramp_px) to 1 deeper inside.  (H, W) -> (H, W)."""
-    return smoothstep(clip_distance(s, wrap_x=wrap_x) / max(float(ramp_px), 1e-6))
 
 
 def _wrapped(a: np.ndarray, wrap_x: bool) -> tuple[np.ndarray, int]:

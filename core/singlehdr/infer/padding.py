@@ -4,6 +4,9 @@ Padding is expressed as an integer index map from padded-canvas coordinates to
 source coordinates, so a tile can be gathered straight from the unpadded image
 (``ldr[np.ix_(rows, cols)]``) without ever materialising a padded full-size copy.
 
+The 1-D maps and the pad amounts are :mod:`singlehdr.geometry.padding`'s (the
+TorchScript export scripts the same functions).
+
 Sources:
 - numpy ``np.pad(mode="symmetric")``: reflection that *repeats* the edge pixel
   (``abc|cba``), the padding of the authors' test script (Liu et al., CVPR 2020,
@@ -18,6 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
+
+from ..geometry.padding import circular_indices, pad_amounts, symmetric_indices
+
+_CPU = torch.device("cpu")
 
 
 def symmetric_index(n: int, before: int, after: int) -> np.ndarray:
@@ -25,13 +33,12 @@ def symmetric_index(n: int, before: int, after: int) -> np.ndarray:
 
     n: length of the source axis (>= 1); before/after: pad widths (>= 0), any size
         (reflection repeats with period 2n, as ``np.pad(..., "symmetric")``).
-    Returns: (before + n + after,) int64 with values in [0, n).
+    Returns: (before + n + after,) int64 with values in [0, n)
+    (:func:`singlehdr.geometry.padding.symmetric_indices`, the export's map, as numpy).
     Example: n=3, before=2, after=2 -> [1, 0, 0, 1, 2, 2, 1].
     """
-    if n < 1 or before < 0 or after < 0:
-        raise ValueError(f"bad padding n={n} before={before} after={after}")
-    i = np.arange(-before, n + after, dtype=np.int64) % (2 * n)
-    return np.where(i < n, i, 2 * n - 1 - i)
+    _check(n, before, after)
+    return symmetric_indices(n, before, after, _CPU).numpy()
 
 
 def circular_index(n: int, before: int, after: int) -> np.ndarray:
@@ -41,15 +48,13 @@ def circular_index(n: int, before: int, after: int) -> np.ndarray:
     Returns: (before + n + after,) int64 in [0, n).
     Example: n=3, before=2, after=2 -> [1, 2, 0, 1, 2, 0, 1].
     """
+    _check(n, before, after)
+    return circular_indices(n, before, after, _CPU).numpy()
+
+
+def _check(n: int, before: int, after: int) -> None:
     if n < 1 or before < 0 or after < 0:
         raise ValueError(f"bad padding n={n} before={before} after={after}")
-    return np.arange(-before, n + after, dtype=np.int64) % n
-
-
-def padded_length(n: int, multiple: int, border: int) -> int:
-    """Smallest multiple of ``multiple`` that is >= n + 2 * border."""
-    m = max(1, int(multiple))
-    return -(-(n + 2 * border) // m) * m
 
 
 @dataclass(frozen=True)
@@ -88,13 +93,12 @@ def plan_padding(h: int, w: int, multiple: int, border: int = 32, *, wrap_x: boo
     For h, w already multiples of 64, multiple=64 and border=32 this is exactly
     the authors' ``np.pad(ldr, ((32, 32), (32, 32), (0, 0)), 'symmetric')``.
     """
-    hp = padded_length(h, multiple, border)
-    top = border + (hp - h - 2 * border) // 2
-    rows = symmetric_index(h, top, hp - h - top)
+    m = max(1, int(multiple))
+    top, bottom = pad_amounts(h, m, border)
+    rows = symmetric_index(h, top, bottom)
     bx = max(border, wrap_margin) if wrap_x else border
-    wp = padded_length(w, multiple, bx)
-    left = bx + (wp - w - 2 * bx) // 2
-    cols = (circular_index if wrap_x else symmetric_index)(w, left, wp - w - left)
+    left, right = pad_amounts(w, m, bx)
+    cols = (circular_index if wrap_x else symmetric_index)(w, left, right)
     return PadPlan(rows=rows, cols=cols, top=top, left=left, h=h, w=w)
 
 

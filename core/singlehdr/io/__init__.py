@@ -102,7 +102,7 @@ def provenance_attributes(result: Any) -> dict[str, Any]:
     :exposure_scale, :input_kind, :source, :device, :colorspace, plus the
     source EXIF exposure fields as singlehdr:exif:<Tag>.
     """
-    from .. import __version__
+    from ..version import __version__
 
     meta = dict(getattr(result, "metadata", {}) or {})
     out: dict[str, Any] = {"singlehdr:version": meta.get("singlehdr_version", __version__)}

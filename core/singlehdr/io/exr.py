@@ -24,11 +24,11 @@ from typing import Any
 
 import numpy as np
 
+from ..colour import HALF_MAX  # noqa: F401 - the half range (writers and callers import it from here)
 from ..errors import SingleHDRError
 from .atomic import atomic_output
 from .colorspace import COLORSPACES, get_colorspace
 
-HALF_MAX = 65504.0  # largest finite IEEE 754 binary16 value
 
 # Our short names -> OpenEXR Compression enum member names.
 COMPRESSIONS = {
@@ -43,7 +43,6 @@ COMPRESSIONS = {
     "dwaa": "DWAA_COMPRESSION",
     "dwab": "DWAB_COMPRESSION",
 }
-LOSSLESS_COMPRESSIONS = ("none", "rle", "zips", "zip", "piz")
 
 ATTR_PREFIX = "singlehdr:"
 

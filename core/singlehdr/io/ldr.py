@@ -144,7 +144,7 @@ def apply_orientation(a: np.ndarray, orientation: int) -> np.ndarray:
     4 mirrored vertically, 5 transposed (mirror about the main diagonal),
     6 needs a 90 degree clockwise turn, 7 transverse (mirror about the
     anti-diagonal), 8 needs a 90 degree counter-clockwise turn.
-    Same as Pillow's ImageOps.exif_transpose.
+    Same as Pillow's ImageOps.exif_transpose, which cannot be used: 16-bit RGB is decoded to numpy (no Pillow mode).
     """
     o = int(orientation or 1)
     if o == 2:
@@ -355,10 +355,39 @@ def _read_ldr(path: str | PathLike[str], *, max_pixels: int | None = DEFAULT_MAX
     content that does not match the extension, or more than ``max_pixels``
     pixels (checked from the header before decoding).
     """
-    from PIL import Image, UnidentifiedImageError
-
     p = Path(path)
     fmt = check_format(p, LDR_EXTENSIONS)
+    im = _open_pillow(p, fmt)
+    with im:
+        w, h = im.size
+        if w < 1 or h < 1:
+            raise SingleHDRError(f"{p.name} has no pixels ({w}x{h})")
+        if max_pixels is not None and w * h > max_pixels:
+            raise SingleHDRError(
+                f"{p.name} is {w}x{h} = {w * h / 1e6:.0f} MP, above the {max_pixels / 1e6:.0f} MP limit; raise --max-pixels to read it"
+            )
+        try:
+            exif_obj = im.getexif()
+        except Exception:
+            exif_obj = None
+        orientation = int(exif_obj.get(0x0112, 1)) if exif_obj else 1
+        exif = exif_from_pillow(exif_obj)
+        xmp = parse_gpano_xmp(im.info.get("xmp") or im.info.get("XML:com.adobe.xmp"))
+        arr = _decode(im, p, fmt, _bit_depth(im, p, fmt))
+    bit_depth = 16 if arr.dtype == np.uint16 else 8
+    pixels, alpha = _to_float_rgb(arr)
+    if orientation != 1:
+        pixels = apply_orientation(pixels, orientation)
+        alpha = apply_orientation(alpha, orientation) if alpha is not None else None
+    if orientation != 1 or (exif_obj and 0x0112 in exif_obj):
+        exif["Orientation"] = orientation
+    return LDRImage(pixels=pixels, alpha=alpha, bit_depth=bit_depth, transfer="srgb", exif=exif, xmp=xmp, path=p)
+
+
+def _open_pillow(p: Path, fmt: str) -> Any:
+    """Pillow's lazy Image of ``p`` (HEIF opener registered when needed; no decoding yet)."""
+    from PIL import Image, UnidentifiedImageError
+
     if fmt == "heif":
         try:
             import pillow_heif
@@ -375,60 +404,48 @@ def _read_ldr(path: str | PathLike[str], *, max_pixels: int | None = DEFAULT_MAX
 
     old_limit = Image.MAX_IMAGE_PIXELS
     try:
-        Image.MAX_IMAGE_PIXELS = None  # our own limit below, checked before decoding
+        Image.MAX_IMAGE_PIXELS = None  # our own limit (in _read_ldr), checked before decoding
         with warnings.catch_warnings(), captured("Pillow"):
             warnings.simplefilter("ignore")
-            im = Image.open(p)
+            return Image.open(p)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise SingleHDRError(f"cannot read {p.name}: truncated or corrupt {FORMAT_NAMES[fmt]} file ({exc})") from None
     finally:
         Image.MAX_IMAGE_PIXELS = old_limit
 
-    with im:
-        w, h = im.size
-        if w < 1 or h < 1:
-            raise SingleHDRError(f"{p.name} has no pixels ({w}x{h})")
-        if max_pixels is not None and w * h > max_pixels:
-            raise SingleHDRError(
-                f"{p.name} is {w}x{h} = {w * h / 1e6:.0f} MP, above the {max_pixels / 1e6:.0f} MP limit; raise --max-pixels to read it"
-            )
-        try:
-            exif_obj = im.getexif()
-        except Exception:
-            exif_obj = None
-        orientation = int(exif_obj.get(0x0112, 1)) if exif_obj else 1
-        exif = exif_from_pillow(exif_obj)
-        xmp = parse_gpano_xmp(im.info.get("xmp") or im.info.get("XML:com.adobe.xmp"))
-        bits = 8
-        if fmt == "png":
-            bits = _png_bit_depth(p)
-        elif fmt == "tiff":
-            bps = im.tag_v2.get(258, (8,)) if hasattr(im, "tag_v2") else (8,)
-            bits = int(bps[0] if isinstance(bps, (tuple, list)) else bps)
-            if bits not in (1, 8, 16):
-                raise SingleHDRError(f"{p.name} is a {bits}-bit TIFF; save it as 8/16-bit TIFF or as EXR")
-        try:
-            if bits == 16 and not im.mode.startswith("I;16"):
-                arr = _decode_16bit(p)
-            else:
-                with warnings.catch_warnings(), captured("Pillow"):
-                    warnings.simplefilter("ignore")
-                    im.load()
-                arr = _pillow_to_array(im)
-        except SingleHDRError:
-            raise
-        except Image.DecompressionBombError:  # the decoded size disagrees with the header we checked
-            raise SingleHDRError(f"cannot read {p.name}: its pixel data is larger than its header says; the file is corrupt") from None
-        except (OSError, SyntaxError, ValueError, EOFError) as exc:
-            raise SingleHDRError(f"cannot read {p.name}: truncated or corrupt {FORMAT_NAMES[fmt]} file ({exc})") from None
-    bit_depth = 16 if arr.dtype == np.uint16 else 8
-    pixels, alpha = _to_float_rgb(arr)
-    if orientation != 1:
-        pixels = apply_orientation(pixels, orientation)
-        alpha = apply_orientation(alpha, orientation) if alpha is not None else None
-    if orientation != 1 or (exif_obj and 0x0112 in exif_obj):
-        exif["Orientation"] = orientation
-    return LDRImage(pixels=pixels, alpha=alpha, bit_depth=bit_depth, transfer="srgb", exif=exif, xmp=xmp, path=p)
+
+def _bit_depth(im: Any, p: Path, fmt: str) -> int:
+    """Bits per sample of a PNG (from its header) or TIFF (BitsPerSample); 8 for the rest."""
+    if fmt == "png":
+        return _png_bit_depth(p)
+    if fmt == "tiff":
+        bps = im.tag_v2.get(258, (8,)) if hasattr(im, "tag_v2") else (8,)
+        bits = int(bps[0] if isinstance(bps, (tuple, list)) else bps)
+        if bits not in (1, 8, 16):
+            raise SingleHDRError(f"{p.name} is a {bits}-bit TIFF; save it as 8/16-bit TIFF or as EXR")
+        return bits
+    return 8
+
+
+def _decode(im: Any, p: Path, fmt: str, bits: int) -> np.ndarray:
+    """The decoded integer array: 16-bit files that Pillow would cut to 8 bits through :func:`_decode_16bit`."""
+    from PIL import Image
+
+    from .native import captured
+
+    try:
+        if bits == 16 and not im.mode.startswith("I;16"):
+            return _decode_16bit(p)
+        with warnings.catch_warnings(), captured("Pillow"):
+            warnings.simplefilter("ignore")
+            im.load()
+        return _pillow_to_array(im)
+    except SingleHDRError:
+        raise
+    except Image.DecompressionBombError:  # the decoded size disagrees with the header we checked
+        raise SingleHDRError(f"cannot read {p.name}: its pixel data is larger than its header says; the file is corrupt") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise SingleHDRError(f"cannot read {p.name}: truncated or corrupt {FORMAT_NAMES[fmt]} file ({exc})") from None
 
 
 # ---------------------------------------------------------------- writing

@@ -173,6 +173,64 @@ def decode_pixels(data: bytes, h: int, w: int) -> np.ndarray:
 _RES = re.compile(rb"^([-+])Y\s+(\d+)\s+([-+])X\s+(\d+)\s*$")
 
 
+def _resolution(data: bytes, end: int, name: str, max_pixels: int | None) -> tuple[bytes, int, bytes, int, int]:
+    """(y sign, height, x sign, width, offset of the line's newline) from the resolution line after the header."""
+    nl = data.find(b"\n", end + 2)
+    if nl < 0:
+        raise SingleHDRError(f"cannot read {name}: missing resolution line")
+    m = _RES.match(data[end + 2:nl].strip())
+    if not m:
+        raise SingleHDRError(f"cannot read {name}: unsupported resolution line {data[end + 2:nl][:40]!r}")
+    ysign, h, xsign, w = m.group(1), int(m.group(2)), m.group(3), int(m.group(4))
+    if h < 1 or w < 1:
+        raise SingleHDRError(f"{name} has no pixels ({w}x{h})")
+    if max_pixels is not None and w * h > max_pixels:
+        raise SingleHDRError(
+            f"{name} is {w}x{h} = {w * h / 1e6:.0f} MP, above the {max_pixels / 1e6:.0f} MP limit; raise --max-pixels to read it"
+        )
+    return ysign, h, xsign, w, nl
+
+
+def _header_variables(header_lines: list[bytes], name: str) -> tuple[float, list[float] | None, dict[str, Any]]:
+    """(product of EXPOSURE lines, PRIMARIES (8 floats) or None, the other VARIABLE=value pairs)."""
+    exposure = 1.0
+    attrs: dict[str, Any] = {}
+    chroma = None
+    for line in header_lines:
+        text = line.decode("latin-1").strip()
+        if "=" not in text or text.startswith("#"):
+            continue
+        key, val = (s.strip() for s in text.split("=", 1))
+        if key == "FORMAT":
+            if val not in ("32-bit_rle_rgbe",):
+                raise SingleHDRError(f"{name} uses Radiance format {val!r}; only 32-bit_rle_rgbe is supported")
+        elif key == "EXPOSURE":
+            try:
+                exposure *= float(val)
+            except ValueError:
+                pass
+        elif key == "PRIMARIES":
+            try:
+                vals = [float(v) for v in val.split()]
+                chroma = vals if len(vals) == 8 else None
+            except ValueError:
+                pass
+        else:
+            attrs[key] = val
+    return exposure, chroma, attrs
+
+
+def _colorspace_of(chroma: list[float] | None) -> str | None:
+    """Our colour-space key for PRIMARIES (linear Rec.709 when absent), None when unknown."""
+    if chroma is None:
+        return "lin_rec709"
+    colorspace = None
+    for key, cs in COLORSPACES.items():
+        if np.allclose(chroma, cs.chromaticities, atol=2e-3):
+            colorspace = key
+    return colorspace
+
+
 def read_radiance(path: str | PathLike[str], *, max_pixels: int | None = None) -> tuple[np.ndarray, dict[str, Any]]:
     """Read a Radiance .hdr into (hdr_linear (H, W, 3) float32, meta).
 
@@ -192,43 +250,8 @@ def read_radiance(path: str | PathLike[str], *, max_pixels: int | None = None) -
     if end < 0:
         raise SingleHDRError(f"cannot read {p.name}: truncated Radiance header")
     header_lines = data[:end].split(b"\n")[1:]
-    nl = data.find(b"\n", end + 2)
-    if nl < 0:
-        raise SingleHDRError(f"cannot read {p.name}: missing resolution line")
-    m = _RES.match(data[end + 2:nl].strip())
-    if not m:
-        raise SingleHDRError(f"cannot read {p.name}: unsupported resolution line {data[end + 2:nl][:40]!r}")
-    ysign, h, xsign, w = m.group(1), int(m.group(2)), m.group(3), int(m.group(4))
-    if h < 1 or w < 1:
-        raise SingleHDRError(f"{p.name} has no pixels ({w}x{h})")
-    if max_pixels is not None and w * h > max_pixels:
-        raise SingleHDRError(
-            f"{p.name} is {w}x{h} = {w * h / 1e6:.0f} MP, above the {max_pixels / 1e6:.0f} MP limit; raise --max-pixels to read it"
-        )
-    exposure = 1.0
-    attrs: dict[str, Any] = {}
-    chroma = None
-    for line in header_lines:
-        text = line.decode("latin-1").strip()
-        if "=" not in text or text.startswith("#"):
-            continue
-        key, val = (s.strip() for s in text.split("=", 1))
-        if key == "FORMAT":
-            if val not in ("32-bit_rle_rgbe",):
-                raise SingleHDRError(f"{p.name} uses Radiance format {val!r}; only 32-bit_rle_rgbe is supported")
-        elif key == "EXPOSURE":
-            try:
-                exposure *= float(val)
-            except ValueError:
-                pass
-        elif key == "PRIMARIES":
-            try:
-                vals = [float(v) for v in val.split()]
-                chroma = vals if len(vals) == 8 else None
-            except ValueError:
-                pass
-        else:
-            attrs[key] = val
+    ysign, h, xsign, w, nl = _resolution(data, end, p.name, max_pixels)
+    exposure, chroma, attrs = _header_variables(header_lines, p.name)
     try:
         rgbe = decode_pixels(data[nl + 1:], h, w)
     except ValueError as exc:
@@ -237,11 +260,7 @@ def read_radiance(path: str | PathLike[str], *, max_pixels: int | None = None) -
         rgbe = rgbe[::-1]
     if xsign == b"-":
         rgbe = rgbe[:, ::-1]
-    colorspace = "lin_rec709" if chroma is None else None
-    if chroma is not None:
-        for key, cs in COLORSPACES.items():
-            if np.allclose(chroma, cs.chromaticities, atol=2e-3):
-                colorspace = key
+    colorspace = _colorspace_of(chroma)
     rle = 8 <= w < 32768 and len(data) > nl + 2 and data[nl + 1] == 2 and data[nl + 2] == 2
     meta = {
         "format": "radiance",

@@ -18,7 +18,7 @@ from ..errors import SingleHDRError
 
 def exif_relative_exposure(exif: dict[str, Any]) -> tuple[float | None, float | None, float | None]:
     """(t, N, S) of one frame from its EXIF dict; None where missing."""
-    from ..envmap.calibrate import exif_exposure
+    from ..exposure import exif_exposure
 
     n, t, s = exif_exposure(exif or {})
     return t, n, s

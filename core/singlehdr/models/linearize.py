@@ -30,8 +30,6 @@ from torch import nn
 from .tf_ops import BN_EPS_SLIM, conv2d_same, max_pool_same, sobel_edges_tf
 from .unet import scale_width
 
-CRF_SAMPLES = 1024
-
 
 @dataclass(frozen=True)
 class LinearizationConfig:

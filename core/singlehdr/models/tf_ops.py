@@ -101,19 +101,6 @@ def resize_nearest_x2(x: torch.Tensor) -> torch.Tensor:
     return x.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)
 
 
-def pad_symmetric(x: torch.Tensor, pad: int) -> torch.Tensor:
-    """numpy ``np.pad(mode='symmetric')`` / ``tf.pad(mode='SYMMETRIC')`` on the last two dims.
-
-    Mirrors *including* the edge pixel (abc -> cba|abc|cba), as the authors' test
-    script pads its input by 32 px; PyTorch's 'reflect' excludes the edge.
-    Needs pad <= H and pad <= W.  x: (..., H, W) -> (..., H + 2 pad, W + 2 pad).
-    """
-    if pad == 0:
-        return x
-    x = torch.cat([x[..., :pad, :].flip(-2), x, x[..., -pad:, :].flip(-2)], dim=-2)
-    return torch.cat([x[..., :pad].flip(-1), x, x[..., -pad:].flip(-1)], dim=-1)
-
-
 def pad_reflect(x: torch.Tensor, pad: int) -> torch.Tensor:
     """``tf.pad(mode='REFLECT')`` (edge pixel not repeated, cb|abc|ba) on the last two dims.
 

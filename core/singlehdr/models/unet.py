@@ -112,10 +112,3 @@ class UNet(nn.Module):
         for block in self.up:
             x = block(x, skips.pop())
         return self.head(x)
-
-    def tf_conv_order(self) -> list[str]:
-        """Our module names in TF creation order (``conv2d``, ``conv2d_1``, ..)."""
-        names = ["stem.0", "stem.1"]
-        names += [f"down.{i}.conv{j}" for i in range(4) for j in (1, 2)]
-        names += [f"up.{i}.conv{j}" for i in range(4) for j in (1, 2)]
-        return names + ["head"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..colour import REC709_Y
 from .tonemap import check_hdr, luminance
 
 # One colour per stop, dark-to-bright (blue -> cyan -> green -> yellow -> red -> white).
@@ -60,7 +61,7 @@ def legend(width: int, ev_min: int = -6, ev_max: int = 8, height: int = 28) -> n
         c = tuple(int(v) for v in cols[k])
         draw.rectangle([edges[k], 0, edges[k + 1] - 1, height - 1], fill=c)
         text = f"{ev_min + k:+d}"
-        dark = 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2] > 128
+        dark = sum(w * v for w, v in zip(REC709_Y, c)) > 128
         draw.text((edges[k] + 2, max(0, height // 2 - 6)), text, fill=(0, 0, 0) if dark else (255, 255, 255))
     return np.asarray(img)[:, :width]
 

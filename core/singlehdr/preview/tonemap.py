@@ -1,30 +1,22 @@
 """Tone mapping HDR to displayable sRGB previews, and exposure brackets.
 
 Sources:
-- luminance weights: ITU-R BT.709-6, item 3.2 (Y = 0.2126 R + 0.7152 G + 0.0722 B);
+- luminance: :func:`singlehdr.colour.luminance` (ITU-R BT.709-6 weights);
 - "reinhard": the global operator L_d = L / (1 + L) of Reinhard, Stark,
   Shirley, Ferwerda, "Photographic Tone Reproduction for Digital Images",
   SIGGRAPH 2002, eq. (3), applied to luminance with the colour ratios kept;
 - "clip": exposure, clip to [0, 1] (what a camera/monitor shows);
-- sRGB encoding: IEC 61966-2-1 (singlehdr.camera.transfer.linear_to_srgb).
+- sRGB encoding: IEC 61966-2-1 (singlehdr.colour.linear_to_srgb).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..camera.transfer import linear_to_srgb
+from ..colour import linear_to_srgb, luminance
 from ..errors import SingleHDRError
 
 OPERATORS = ("reinhard", "clip")
-REC709_LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
-
-
-def luminance(hdr_linear: np.ndarray) -> np.ndarray:
-    """(H, W, 3) linear Rec.709 -> (H, W) float32 relative luminance Y (BT.709)."""
-    a = np.asarray(hdr_linear, dtype=np.float32)
-    return (a @ REC709_LUMA).astype(np.float32)
-
 
 def check_hdr(hdr_linear: np.ndarray) -> np.ndarray:
     """Validate (H, W, 3) finite float; returns a float32 array."""

@@ -27,12 +27,9 @@ publishes it (an exclusive hard link) and the others adopt the published one.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import hashlib
 import json
-import os
-import secrets
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -40,6 +37,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import SingleHDRError
+from ..io.atomic import atomic_output
 
 SIDECAR_KIND = "singlehdr-shot-lock"
 SIDECAR_VERSION = 1
@@ -139,34 +137,22 @@ def read_sidecar(path: str | Path) -> ShotLock:
 def publish_sidecar(path: str | Path, lock: ShotLock) -> tuple[ShotLock, bool]:
     """Write ``lock`` to ``path`` unless a sidecar is already there.
 
-    Atomic and exclusive: the JSON goes to a temp file that is hard-linked to
-    ``path`` (fails if it exists), so concurrent chunks never see a half file
-    and never replace each other's lock.  Returns (the lock now at path,
-    whether this call wrote it).
+    Atomic and exclusive (:func:`singlehdr.io.atomic.atomic_output` without
+    overwrite: a hard link that fails if the name exists), so concurrent chunks
+    never see a half file and never replace each other's lock.  Returns (the
+    lock now at path, whether this call wrote it).
     """
     p = Path(path)
+    if p.is_file():
+        return read_sidecar(p), False
     try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SingleHDRError(f"cannot create output folder {p.parent}: {exc.strerror or exc}") from None
-    tmp = p.parent / f".{p.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
-    try:
-        tmp.write_text(lock.to_json() + "\n", encoding="utf-8")
-        try:
-            os.link(tmp, p)
-            return lock, True
-        except FileExistsError:
+        with atomic_output(p) as tmp:
+            tmp.write_text(lock.to_json() + "\n", encoding="utf-8")
+        return lock, True
+    except SingleHDRError:
+        if p.is_file():  # another chunk published its sidecar first
             return read_sidecar(p), False
-        except OSError:  # no hard links on this file system: best effort
-            if p.exists():
-                return read_sidecar(p), False
-            os.replace(tmp, p)
-            return lock, True
-    except OSError as exc:
-        raise SingleHDRError(f"cannot write sidecar {p}: {exc.strerror or exc}") from None
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        raise
 
 
 def check_compatible(lock: ShotLock, method: str, model_id: str, exposure_mode: str, where: str) -> None:
@@ -225,7 +211,7 @@ def estimate_lock(
     """
     from .. import __version__
     from ..api import estimate_inverse_crf, reconstruct
-    from ..envmap.calibrate import exposure_scale
+    from ..exposure import exposure_scale
     from ..options import METHODS_CLASSICAL
 
     network = options.method not in METHODS_CLASSICAL

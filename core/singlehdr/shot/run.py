@@ -262,7 +262,7 @@ def run_shot(job: ShotJob, on_frame: Callable[[int, Path, Any, float], None] | N
 
     def writer() -> None:
         from ..io import write_result
-        from ..io.exr import HALF_MAX
+        from ..colour import fits_half
 
         while True:
             item = q_out.get()
@@ -273,7 +273,7 @@ def run_shot(job: ShotJob, on_frame: Callable[[int, Path, Any, float], None] | N
             try:
                 half = job.half
                 if half is None:
-                    half = float(np.max(np.abs(result.hdr_linear))) <= HALF_MAX
+                    half = fits_half(result.hdr_linear)
                 attrs: dict[str, Any] = dict(lock_attrs)
                 attrs[FRAME_ATTRIBUTE] = int(f)
                 write_result(out, result, half=half, compression=job.compression,

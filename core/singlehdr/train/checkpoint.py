@@ -4,20 +4,19 @@ One file holds the model (``model.<name>`` tensors), the optimizer state
 (``optim.<param index>.<key>`` tensors) and, in the safetensors metadata,
 a JSON document with the step, the stage, the model config, the optimizer's
 param groups and whatever else the trainer records.  Files are written
-atomically (temp file in the same folder + os.replace).
+atomically (:func:`singlehdr.io.atomic.atomic_output`).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from ..errors import SingleHDRError
+from ..io.atomic import atomic_output
 
 META_KEY = "singlehdr_checkpoint"
 
@@ -57,21 +56,14 @@ def save_checkpoint(path: str | Path, model: torch.nn.Module, optimizer: torch.o
     from safetensors.torch import save_file
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     doc = dict(meta)
     if optimizer is not None:
         ot, oinfo = optimizer_to_tensors(optimizer.state_dict())
         tensors.update(ot)
         doc["optimizer"] = oinfo
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata={META_KEY: json.dumps(doc)})
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_output(path, overwrite=True) as tmp:
+        save_file(tensors, str(tmp), metadata={META_KEY: json.dumps(doc)})
     return path
 
 

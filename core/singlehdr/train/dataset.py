@@ -1,6 +1,6 @@
 """Training data synthesised on the fly from a folder of HDR images.
 
-Recipe: Liu et al., CVPR 2020 (REFERENCE.md, "Training recipe"): HDR images
+Recipe: Liu et al., CVPR 2020 (../shared/REFERENCE.md, "Training recipe"): HDR images
 with the short side resized to 512, random rescale x U(0.5, 2), 256^2 crops,
 rot90 and flips, crops normalised to mean 0.5; synthetic LDR by exposure
 t = 2^U(-3, 3), per-channel noise, clipping, a CRF from the train bank,

@@ -1,4 +1,4 @@
-"""The training losses of Liu et al., CVPR 2020 (REFERENCE.md, "Losses").
+"""The training losses of Liu et al., CVPR 2020 (../shared/REFERENCE.md, "Losses").
 
 All take (N, C, H, W) tensors and return a scalar tensor.
 

@@ -29,8 +29,10 @@ from typing import Any
 
 import numpy as np
 
+from .. import colour
+
 #: Rec. 709 luminance weights (ITU-R BT.709-6).
-REC709_Y = np.array([0.2126, 0.7152, 0.0722], dtype=np.float64)
+REC709_Y = np.array(colour.REC709_Y, dtype=np.float64)  # float64 for the metrics
 
 #: Default LDR clipping threshold for the "clipped region" mask.
 CLIP_THRESHOLD = 0.95

@@ -1,6 +1,6 @@
 """Training SingleHDR: per stage (deq, lin, hal) and joint, one process or DDP.
 
-Recipe (Liu et al., CVPR 2020; REFERENCE.md "Training recipe"): Adam,
+Recipe (Liu et al., CVPR 2020; ../shared/REFERENCE.md "Training recipe"): Adam,
 batch 8, 256^2 crops, lr 1e-4 per stage, 1e-5 for the joint fine-tune.
 
 - ``deq``: Dequantization-Net on the LDR, L2 to the pre-quantisation LDR.
@@ -42,7 +42,9 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from ..device import resolve_device
 from ..errors import SingleHDRError
+from ..io.atomic import atomic_output
 from . import losses as L
 from .checkpoint import load_checkpoint, save_checkpoint
 from . import STAGES
@@ -119,23 +121,6 @@ def model_config_from_name(name: str, stage: str):
         if not 0.01 <= width <= 4.0:
             raise SingleHDRError(f"--config width {width} out of range 0.01..4")
     return SingleHDRConfig(width=width, refine=stage == "joint")
-
-
-def pick_device(name: str, local_rank: int = 0) -> torch.device:
-    """"auto" -> cuda (this rank's GPU), then mps, then cpu."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda", local_rank % torch.cuda.device_count())
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if name == "cuda":
-        if not torch.cuda.is_available():
-            raise SingleHDRError("--device cuda asked but no CUDA GPU is available; use --device cpu")
-        return torch.device("cuda", local_rank % torch.cuda.device_count())
-    if name in ("cpu", "mps"):
-        return torch.device(name)
-    raise SingleHDRError(f"unknown --device {name!r}; choose auto, cpu, cuda or mps")
 
 
 class StepDistributedSampler(torch.utils.data.Sampler):
@@ -261,7 +246,7 @@ def dist_env() -> tuple[int, int, int]:
     return rank, world, local
 
 
-def build_model(cfg: TrainConfig) -> tuple[Any, dict[str, Any]]:
+def initial_model(cfg: TrainConfig) -> tuple[Any, dict[str, Any]]:
     """A fresh model from --config, or the --init model's weights and config."""
     from ..models.pipeline import SingleHDRModel
 
@@ -287,7 +272,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     (other ranks return their final state too, for tests)."""
     cfg.check()
     rank, world, local = dist_env()
-    device = pick_device(cfg.device, local)
+    device = resolve_device(cfg.device, local)
     distributed = world > 1
     if distributed and not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
@@ -304,26 +289,26 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             dist.destroy_process_group()
 
 
-def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device, out: Path, is_main: bool, distributed: bool) -> dict[str, Any]:
-    model, provenance = build_model(cfg)
-    start_step = 0
+def _start(cfg: TrainConfig, out: Path) -> tuple[Any, dict[str, Any], int, dict[str, Any] | None]:
+    """(model, provenance, first step, optimizer state or None): fresh, from --init, or --resume's checkpoint."""
+    model, provenance = initial_model(cfg)
+    if not cfg.resume:
+        return model, provenance, 0, None
     ckpt_path = out / CHECKPOINT_NAME
-    optim_state = None
-    if cfg.resume:
-        if not ckpt_path.exists():
-            raise SingleHDRError(f"--resume: no {CHECKPOINT_NAME} in {out}; drop --resume to start a new run")
-        sd, optim_state, meta = load_checkpoint(ckpt_path)
-        from ..models.pipeline import SingleHDRConfig, SingleHDRModel
+    if not ckpt_path.exists():
+        raise SingleHDRError(f"--resume: no {CHECKPOINT_NAME} in {out}; drop --resume to start a new run")
+    sd, optim_state, meta = load_checkpoint(ckpt_path)
+    from ..models.pipeline import SingleHDRConfig, SingleHDRModel
 
-        model = SingleHDRModel(SingleHDRConfig.from_dict(meta["model_config"]))
-        model.load_state_dict(sd)
-        if meta.get("stage") != cfg.stage:
-            raise SingleHDRError(f"--resume: the checkpoint in {out} is for stage {meta.get('stage')!r}, not {cfg.stage!r}")
-        start_step = int(meta["step"])
-        provenance = meta.get("provenance", provenance)
-    model.to(device)
+    model = SingleHDRModel(SingleHDRConfig.from_dict(meta["model_config"]))
+    model.load_state_dict(sd)
+    if meta.get("stage") != cfg.stage:
+        raise SingleHDRError(f"--resume: the checkpoint in {out} is for stage {meta.get('stage')!r}, not {cfg.stage!r}")
+    return model, meta.get("provenance", provenance), int(meta["step"]), optim_state
 
-    # freeze all but the trained sub-network; frozen parts in eval mode
+
+def _optimizer(model: Any, cfg: TrainConfig, optim_state: dict[str, Any] | None) -> torch.optim.Optimizer:
+    """Freeze all but the trained sub-network (frozen parts in eval mode); Adam over the rest."""
     model.requires_grad_(False)
     model.eval()
     trained = trainable_module(model, cfg.stage)
@@ -335,7 +320,11 @@ def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device, out: P
         optimizer.load_state_dict(optim_state)
         for g in optimizer.param_groups:
             g["lr"] = cfg.learning_rate
+    return optimizer
 
+
+def _step_module(model: Any, cfg: TrainConfig, device: torch.device, is_main: bool, distributed: bool) -> nn.Module:
+    """The loss of one batch for the stage (with VGG for Hal when given), wrapped in DDP when distributed."""
     vgg = None
     if cfg.stage == "hal":
         if cfg.vgg_weights:
@@ -347,10 +336,13 @@ def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device, out: P
         from torch.nn.parallel import DistributedDataParallel as DDP
 
         step_module = DDP(step_module, device_ids=[device.index] if device.type == "cuda" else None)
+    return step_module
 
+
+def _loader(cfg: TrainConfig, rank: int, world: int, start_step: int, device: torch.device) -> torch.utils.data.DataLoader:
     dataset = HDRFolderDataset(cfg.data, crop=cfg.crop, short_side=cfg.short_side, seed=cfg.seed)
     sampler = StepDistributedSampler(len(dataset), cfg.batch, rank, world, cfg.seed, start_step)
-    loader = torch.utils.data.DataLoader(
+    return torch.utils.data.DataLoader(
         dataset,
         batch_sampler=sampler,
         num_workers=cfg.workers,
@@ -358,13 +350,9 @@ def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device, out: P
         persistent_workers=False,
     )
 
-    run_meta = {
-        "stage": cfg.stage,
-        "model_config": model.config.to_dict(),
-        "train_config": {k: v for k, v in asdict(cfg).items() if k != "extra"},
-        "world_size": world,
-    }
-    provenance = {
+
+def _run_provenance(cfg: TrainConfig, provenance: dict[str, Any], world: int) -> dict[str, Any]:
+    return {
         **provenance,
         "name": f"singlehdr-{cfg.stage}",
         "trained_by": "singlehdr train",
@@ -377,26 +365,28 @@ def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device, out: P
         "world_size": world,
         **({"lin_log_weight": cfg.lin_log_weight} if cfg.stage == "lin" and cfg.lin_log_weight else {}),
     }
-    log = RunLog(out, cfg.resume) if is_main else None
-    losses: list[tuple[int, float]] = []
-    progress = None
-    if is_main and cfg.progress:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        progress = Progress(
-            TextColumn(f"[bold]{cfg.stage}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]:.4g}  {task.fields[ips]:.1f} img/s"), TimeRemainingColumn(),
-        )
-        task = progress.add_task("train", total=cfg.steps, completed=start_step, loss=float("nan"), ips=0.0)
-        progress.start()
 
-    def save(step: int) -> None:
-        if is_main:
-            save_checkpoint(ckpt_path, model, optimizer, {**run_meta, "step": step, "provenance": provenance})
-        if distributed:
-            dist.barrier()
+def _progress_bar(cfg: TrainConfig, start_step: int) -> tuple[Any, Any]:
+    """(rich Progress, its task), started."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    t_start = time.perf_counter()
+    progress = Progress(
+        TextColumn(f"[bold]{cfg.stage}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]:.4g}  {task.fields[ips]:.1f} img/s"), TimeRemainingColumn(),
+    )
+    task = progress.add_task("train", total=cfg.steps, completed=start_step, loss=float("nan"), ips=0.0)
+    progress.start()
+    return progress, task
+
+
+def _steps(cfg: TrainConfig, world: int, device: torch.device, loader: Any, step_module: nn.Module,
+           optimizer: torch.optim.Optimizer, start_step: int, t_start: float, save: Any, report: Any) -> int:
+    """The optimisation from ``start_step`` to ``cfg.steps``; returns the last step.
+
+    Every ``log_every`` steps (and the last): ``report(step, loss, running mean, images/s, now)``;
+    every ``save_every`` steps before the last: ``save(step)``.
+    """
     t_last, n_last = t_start, 0
     running = None
     step = start_step
@@ -419,13 +409,48 @@ def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device, out: P
                 now = time.perf_counter()
                 ips = n_last / max(now - t_last, 1e-9)
                 t_last, n_last = now, 0
-                losses.append((step, lv))
-                if log is not None:
-                    log.write(step, lv, running, cfg.learning_rate, ips, now - t_start)
-                if progress is not None:
-                    progress.update(task, completed=step, loss=running, ips=ips)
+                report(step, lv, running, ips, now)
             if step % cfg.save_every == 0 and step < cfg.steps:
                 save(step)
+    finally:
+        del data_iter
+    return step
+
+
+def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device, out: Path, is_main: bool, distributed: bool) -> dict[str, Any]:
+    model, provenance, start_step, optim_state = _start(cfg, out)
+    ckpt_path = out / CHECKPOINT_NAME
+    model.to(device)
+    optimizer = _optimizer(model, cfg, optim_state)
+    step_module = _step_module(model, cfg, device, is_main, distributed)
+    loader = _loader(cfg, rank, world, start_step, device)
+    run_meta = {
+        "stage": cfg.stage,
+        "model_config": model.config.to_dict(),
+        "train_config": {k: v for k, v in asdict(cfg).items() if k != "extra"},
+        "world_size": world,
+    }
+    provenance = _run_provenance(cfg, provenance, world)
+    log = RunLog(out, cfg.resume) if is_main else None
+    losses: list[tuple[int, float]] = []
+    progress, task = _progress_bar(cfg, start_step) if is_main and cfg.progress else (None, None)
+
+    def save(step: int) -> None:
+        if is_main:
+            save_checkpoint(ckpt_path, model, optimizer, {**run_meta, "step": step, "provenance": provenance})
+        if distributed:
+            dist.barrier()
+
+    def report(step: int, loss: float, running: float, ips: float, now: float) -> None:
+        losses.append((step, loss))
+        if log is not None:
+            log.write(step, loss, running, cfg.learning_rate, ips, now - t_start)
+        if progress is not None:
+            progress.update(task, completed=step, loss=running, ips=ips)
+
+    t_start = time.perf_counter()
+    try:
+        step = _steps(cfg, world, device, loader, step_module, optimizer, start_step, t_start, save, report)
         save(step)
         model_path = None
         if is_main:
@@ -436,7 +461,6 @@ def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device, out: P
             progress.stop()
         if log is not None:
             log.close()
-        del data_iter
     result = {
         "steps": step,
         "losses": losses,
@@ -448,72 +472,6 @@ def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device, out: P
         "model": model,
     }
     if is_main:
-        (out / "summary.json").write_text(json.dumps({k: v for k, v in result.items() if k != "model"}, indent=1))
+        with atomic_output(out / "summary.json", overwrite=True) as tmp:
+            tmp.write_text(json.dumps({k: v for k, v in result.items() if k != "model"}, indent=1))
     return result
-
-
-# ------------------------------------------------------------------ prior initialisation
-def fit_inverse_emor(curve: np.ndarray, n_basis: int = 11) -> np.ndarray:
-    """Least-squares inverse-EMoR weights of a sampled inverse CRF: (1024,) -> (n_basis,) float32.
-
-    Source: Grossberg & Nayar, TPAMI 2004 (the EMoR model): g ~ g0 + sum_k w_k hinv_k;
-    w = argmin ||g0 + H^T w - curve||^2 (numpy lstsq), H = hinv[:n_basis].
-    """
-    from ..camera.emor import load_invemor
-
-    inv = load_invemor()
-    g0 = np.asarray(inv["g0"], dtype=np.float64)
-    h = np.asarray(inv["hinv"][:n_basis], dtype=np.float64)
-    w, *_ = np.linalg.lstsq(h.T, np.asarray(curve, dtype=np.float64) - g0, rcond=None)
-    return w.astype(np.float32)
-
-
-@torch.no_grad()
-def prior_init(model: Any, inverse_crf: np.ndarray | None = None, highlight_gain: float = 0.0, highlight_bias: float = 0.01) -> Any:
-    """Set a SingleHDRModel's initial weights to a sensible prior (in place; returns it).
-
-    Every stage starts as (nearly) the identity of what it reverses, so an
-    untrained model already equals "the LDR through a fixed inverse CRF" and
-    training can only add to it (the zero-init residual idea of Goyal et al.
-    2017 / Zhang et al., "Fixup", ICLR 2019):
-
-    * Dequantization-Net: the U-Net's output conv zero -> C = clip(x + tanh(0)) = x
-      (Liu et al. 2020, Sec. 3.1: C = clip(x + tanh(unet(x)))).
-    * Linearization-Net: head weights zero, bias = :func:`fit_inverse_emor` of
-      ``inverse_crf`` (default: the inverse sRGB curve), so g = that curve for
-      every input until the head learns.
-    * Hallucination-Net: skip fusions h2..h6 initialised as an element-wise add
-      (Liu et al. 2020 / REFERENCE.md: fuse = [I | I], bias 0); the last fusion
-      (6 -> 3 over [h7, B]) as ``highlight_gain`` * B + ``highlight_bias`` with
-      the h7 half zero, so A = B + alpha * (gain * B + bias) inside the 0.12
-      highlight mask: by default A = B + 0.01 alpha, nearly the identity, with
-      the ReLU active so gradients flow from step one.
-    * Refinement-Net: output conv zero -> out = relu(A + 0) = A (Sec. 3.4).
-    """
-    from ..camera.crf import CURVE_X
-
-    if inverse_crf is None:
-        from ..camera.transfer import srgb_to_linear
-
-        inverse_crf = np.asarray(srgb_to_linear(CURVE_X.astype(np.float32)), dtype=np.float64)
-    model.dequantize.unet.head.weight.zero_()
-    model.dequantize.unet.head.bias.zero_()
-    lin = model.linearize
-    lin.head.weight.zero_()
-    lin.head.bias.copy_(torch.from_numpy(fit_inverse_emor(inverse_crf, lin.config.n_basis)))
-    dec = model.hallucinate.decoder
-    for i, fuse in enumerate(dec.fuse):
-        cout, cin = fuse.weight.shape[:2]
-        eye = torch.eye(cout)
-        fuse.weight.zero_()
-        fuse.bias.zero_()
-        if i < len(dec.fuse) - 1:
-            fuse.weight[:, :cout, 0, 0] = eye
-            fuse.weight[:, cout:, 0, 0] = eye[:, : cin - cout]
-        else:
-            fuse.weight[:, 3:, 0, 0] = highlight_gain * eye
-            fuse.bias.fill_(highlight_bias)
-    if getattr(model, "refine", None) is not None:
-        model.refine.unet.head.weight.zero_()
-        model.refine.unet.head.bias.zero_()
-    return model

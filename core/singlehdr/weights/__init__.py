@@ -13,11 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from ..errors import SingleHDRError
+from ..io.atomic import atomic_output
 
 WEIGHTS_DIR = Path(__file__).resolve().parent
 DEFAULT_PATH = WEIGHTS_DIR / "default.safetensors"
@@ -68,26 +68,6 @@ def check_weight_file_size(path: Path) -> None:
                              f"({MAX_WEIGHT_FILE_BYTES / 1024**3:.0f} GB limit); not a model file?")
 
 
-def resolve_device(device: str = "auto") -> str:
-    """'auto' -> 'cuda' if available, else 'mps' if available, else 'cpu'; others checked."""
-    import torch
-
-    if device in (None, "", "auto"):
-        if torch.cuda.is_available():
-            return "cuda"
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
-            return "mps"
-        return "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise SingleHDRError(f"device {device!r} requested but no CUDA GPU is available; use --device cpu or auto")
-    if device == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise SingleHDRError("device 'mps' requested but Apple Metal is not available; use --device cpu or auto")
-    if device != "cpu" and not device.startswith(("cuda", "mps")):
-        raise SingleHDRError(f"unknown device {device!r}; use auto, cpu, cuda, cuda:N or mps")
-    return device
-
-
 def state_dict_for_saving(model) -> dict[str, Any]:
     """The model's tensors to store: state_dict without BN step counters, contiguous, detached, on CPU."""
     return {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if not k.endswith(_SKIP_SUFFIX)}
@@ -136,15 +116,8 @@ def save_model(path: str | os.PathLike, model, *, provenance: dict[str, Any], ha
     }
     if inference:
         metadata["inference"] = json.dumps(inference, sort_keys=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=metadata)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path, overwrite=overwrite) as tmp:
+        save_file(tensors, str(tmp), metadata=metadata)
     return path
 
 
@@ -224,7 +197,9 @@ def load_model(spec: str | os.PathLike | None = None, device: str = "auto"):
         raise SingleHDRError(f"{path} has a corrupt singlehdr header ({exc}); re-export the model") from None
     check_config(config, str(path))
     model = build_model(config, tensors, source=str(path))
-    dev = resolve_device(device)
+    from ..device import resolve_device
+
+    dev = str(resolve_device(device))
     model = model.to(dev).eval()
     info = {
         "model_id": metadata.get("model_id") or f"singlehdr-{tensors_digest(tensors)[:12]}",
@@ -238,4 +213,4 @@ def load_model(spec: str | os.PathLike | None = None, device: str = "auto"):
     return model, info
 
 
-__all__ = ["DEFAULT_PATH", "load_model", "save_model", "read_weights", "build_model", "resolve_device"]
+__all__ = ["DEFAULT_PATH", "load_model", "save_model", "read_weights", "build_model"]

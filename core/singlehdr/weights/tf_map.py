@@ -1,6 +1,6 @@
 """Names of the authors' TF variables -> our state_dict keys, and the import itself.
 
-Source of the TF names: /work/shared/REFERENCE.md "TF names" (read from the
+Source of the TF names: ../shared/REFERENCE.md "TF names" (read from the
 authors' TF 1.10 release).  Layout conversions: conv kernels are HWIO in TF and
 OIHW in torch (``transpose(3, 2, 0, 1)``); dense kernels are [in, out] in TF and
 [out, in] in torch (``transpose``); BN gamma/beta/moving_mean/moving_variance

@@ -34,7 +34,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("networks", {"models"}),
     ("camera model", {"camera"}),
     ("file I/O", {"io"}),
-    ("bottom", {"errors", "types", "version", "colour", "device", "geometry", "exposure", "data"}),
+    ("bottom", {"errors", "types", "version", "colour", "device", "geometry", "exposure", "choices", "data"}),
 ]
 LAYER_OF = {unit: i for i, (_, units) in enumerate(LAYERS) for unit in units}
 CLI_MODULES = {"singlehdr.cli", "singlehdr.commands", "singlehdr.__main__", "singlehdr.shot.cli"}

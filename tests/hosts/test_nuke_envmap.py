@@ -249,3 +249,27 @@ def test_farm_command_bakes_envmaps_and_reopen_shows_the_sun(nuke, gizmo, tmp_pa
     assert node["sun_info"].value().startswith("frame 1: " + (
         "sun direction" if report["sun"] else "no sun was recovered"))  # onCreate re-read the report
     del farm
+
+
+def test_a_sequence_gets_one_envmap_run_per_frame(nuke, gizmo, popen_spy, tmp_path):  # noqa: F811
+    from PIL import Image
+
+    make_jpeg(tmp_path / "pano.0001.jpg", 64, 32)
+    first = np.asarray(Image.open(tmp_path / "pano.0001.jpg"))
+    Image.fromarray(first[:, ::-1].copy()).save(tmp_path / "pano.0002.jpg", quality=95)  # the sun on the other side
+    out = tmp_path / "maps" / "pano.%V.####.exr"
+    envmap_node(nuke, gizmo, tmp_path / "pano.####.jpg", out)
+    gizmo["envmap_width"].setValue(32)
+    gizmo["range_first"].setValue(1)
+    gizmo["range_last"].setValue(2)
+    press(nuke, gizmo, "reconstruct_range")
+    assert nuke.messages == []
+    assert [(argv[3], argv[4], argv[6]) for argv in popen_spy] == [
+        ("envmap", str(tmp_path / f"pano.{f:04d}.jpg"), str(tmp_path / "maps" / f"pano.main.{f:04d}.exr")) for f in (1, 2)]
+    maps = [read_exr(tmp_path / "maps" / f"pano.main.{f:04d}.exr") for f in (1, 2)]
+    assert maps[0].shape == maps[1].shape == (16, 32, 4)
+    # each frame's own map: the brightest column is on the side of that frame's sun
+    peak = [int(np.argmax(m[..., 1].max(axis=0))) for m in maps]
+    assert peak[0] < 16 <= peak[1]
+    assert (gizmo["baked_first"].value(), gizmo["baked_last"].value()) == (1, 2)
+    assert not any((tmp_path / "maps").glob("*_nosun.exr"))  # the sun-free map only when asked for

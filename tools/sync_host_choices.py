@@ -7,7 +7,7 @@ The hosts cannot import singlehdr when they load (it may live only in another
 Python, and the Nuke node must never import torch), so each ships a copy of
 the import-free module, with a header saying where it comes from:
 blender_addon/choices.py and nuke_gizmo/singlehdr_nuke/choices.py.  The
-gizmo's enumeration knobs (method, exposure_mode, device) are written into
+gizmo's enumeration knobs (method, exposure_mode, device, envmap_kind, sun) are written into
 nuke_gizmo/SingleHDR.gizmo from the same lists.
 """
 
@@ -26,7 +26,8 @@ GIZMO = ROOT / "nuke_gizmo" / "SingleHDR.gizmo"
 HEADER = ("# GENERATED from core/singlehdr/choices.py by tools/sync_host_choices.py: do not edit here\n"
           "# (edit that file, then run the tool; tests/test_options_cli.py checks that this copy is current).\n")
 # gizmo knob name -> the list of singlehdr.choices it offers
-GIZMO_KNOBS = {"method": "METHODS", "exposure_mode": "EXPOSURE_MODES", "device": "DEVICES"}
+GIZMO_KNOBS = {"method": "METHODS", "exposure_mode": "EXPOSURE_MODES", "device": "DEVICES",
+               "envmap_kind": "ENVMAP_KINDS", "sun": "SUN_MODES"}
 
 
 def load_source():

@@ -7,6 +7,11 @@ colour space set from 'output colour space' by onCreate), so a script saved,
 reopened or rendered with ``nuke -x`` reads the same EXRs; nothing here
 changes a knob *inside* the gizmo that a saved script would lose.
 
+Two modes (knob 'mode'): HDR image runs ``singlehdr reconstruct`` (one run
+per view for all frames); Environment map runs ``singlehdr envmap`` (one run
+per frame and view: the map of each frame, optionally the sun-free map and
+the JSON report beside it, whose sun is shown in the read-only 'sun' knob).
+
 Reconstruct (main thread): read the knobs with evaluate() (TCL expanded),
 work out the input per view (the upstream Read's own photo file, a file, or
 frames rendered by a temporary Write with proxy mode off), then run
@@ -19,6 +24,7 @@ on the node's status and in a message (or a RuntimeError without a GUI).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -31,17 +37,22 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import nuke
 
 from .runner import (
+    MODE_ENVMAP,
     Cancelled,
     NodeError,
     Settings,
     build_argv,
+    build_envmap_argv,
+    check_envmap_settings,
     frame_path,
     has_frame_pattern,
     is_direct_input,
     pick_srgb_colorspace,
     resolve_python,
     run_cli,
+    sidecar_paths,
     singlehdr_colorspace,
+    sun_summary,
     writable_colorspaces,
 )
 
@@ -63,6 +74,19 @@ K_BAKE_ON_RENDER = "bake_on_render"
 K_BAKED_FIRST = "baked_first"
 K_BAKED_LAST = "baked_last"
 K_STATUS = "status"
+K_MODE = "mode"
+K_ENVMAP_KIND = "envmap_kind"
+K_WIDTH = "envmap_width"
+K_SUN = "sun"
+K_SUN_INTENSITY = "sun_intensity"
+K_FOV = "fov"
+K_PHOTO_VIEW = "photo_view"
+K_YAW = "yaw"
+K_PITCH = "pitch"
+K_SPLIT_SUN = "split_sun"
+K_SUN_INFO = "sun_info"
+ENVMAP_KNOBS = ("div_envmap", K_ENVMAP_KIND, K_WIDTH, K_SUN, K_SUN_INTENSITY, K_FOV, K_PHOTO_VIEW, K_YAW, K_PITCH,
+                K_SPLIT_SUN, K_SUN_INFO)
 INTERNAL_READ = "SingleHDR_Read"
 WORKING_SPACE_ITEM = "(working space)"
 GIZMO_CLASS = "SingleHDR"
@@ -173,6 +197,7 @@ def output_colorspace(node: nuke.Node) -> Tuple[str, str]:
 
 def settings_from_node(node: nuke.Node, colorspace: str) -> Settings:
     """Read the node's knobs into a :class:`Settings` (TCL expanded)."""
+    photo_view = bool(node[K_PHOTO_VIEW].value())
     return Settings(
         method=_text(node, K_METHOD),
         model=_evaluated(node, K_MODEL),
@@ -182,7 +207,20 @@ def settings_from_node(node: nuke.Node, colorspace: str) -> Settings:
         device=_text(node, K_DEVICE),
         python=_evaluated(node, K_PYTHON),
         output=_text(node, K_OUTPUT),
+        mode=_text(node, K_MODE),
+        envmap_kind=_text(node, K_ENVMAP_KIND),
+        width=int(node[K_WIDTH].value()),
+        sun=_text(node, K_SUN),
+        sun_intensity=float(node[K_SUN_INTENSITY].value()),
+        fov=float(node[K_FOV].value()),
+        yaw=float(node[K_YAW].value()) if photo_view else None,
+        pitch=float(node[K_PITCH].value()) if photo_view else None,
+        split_sun=bool(node[K_SPLIT_SUN].value()),
     )
+
+
+def is_envmap(node: nuke.Node) -> bool:
+    return _text(node, K_MODE) == MODE_ENVMAP
 
 
 def sync_internal_read(node: nuke.Node) -> None:
@@ -309,6 +347,7 @@ class Job:
     frames: List[int]
     runs: List[Tuple[str, List[str], List[Tuple[int, str]]]]  # view, argv, [(frame, output path)]
     workdir: str
+    envmap: bool = False  # singlehdr envmap runs (one per frame and view)
     started: float = field(default_factory=time.time)
 
     def outputs(self) -> List[Tuple[int, str]]:
@@ -335,6 +374,9 @@ def prepare(node: nuke.Node, frames: Sequence[int]) -> Job:
     if not frames:
         raise NodeError("no frames to reconstruct; check the frame range")
     settings = settings_from_node(node, output_colorspace(node)[1])
+    envmap = settings.mode == MODE_ENVMAP
+    if envmap:
+        check_envmap_settings(settings)
     python = resolve_python(settings.python)
     views = bake_views(node)
     outputs: Dict[str, str] = {}
@@ -355,6 +397,13 @@ def prepare(node: nuke.Node, frames: Sequence[int]) -> Job:
         inputs, is_sequence = input_patterns(node, frames, views, workdir)
         runs = []
         for v in views:
+            if envmap:  # singlehdr envmap makes one map per run: a run per frame
+                for f in (frames if is_sequence else frames[:1]):
+                    out = frame_path(outputs[v], f)
+                    nosun, report = sidecar_paths(out) if settings.split_sun else (None, None)
+                    argv = build_envmap_argv(settings, python, frame_path(inputs[v], f), out, nosun, report)
+                    runs.append((v, argv, [(f, out)]))
+                continue
             if is_sequence:
                 done = frames
                 argv = build_argv(settings, python, inputs[v], outputs[v], frames)
@@ -368,7 +417,7 @@ def prepare(node: nuke.Node, frames: Sequence[int]) -> Job:
     for _, _, outs in runs:
         for folder in {os.path.dirname(o) for _, o in outs if os.path.dirname(o)}:
             os.makedirs(folder, exist_ok=True)
-    return Job(node, frames, runs, workdir)
+    return Job(node, frames, runs, workdir, envmap=envmap)
 
 
 def run_job(job: Job, cancelled: Callable[[], bool], progress: Callable[[int, str], None]) -> Optional[NodeError]:
@@ -403,6 +452,36 @@ def done_frames(job: Job) -> List[int]:
     return sorted(f for f, ok in by_frame.items() if ok)
 
 
+def sun_files(node: nuke.Node, frame: int) -> Optional[Tuple[str, str]]:
+    """(sun-free map, JSON report) written beside the map of ``frame`` (first view) when
+    'write sun-free map + sun lamp data' is on; None otherwise."""
+    if not (is_envmap(node) and bool(node[K_SPLIT_SUN].value())):
+        return None
+    try:
+        view = bake_views(node)[0]
+    except NodeError:
+        return None
+    knob: Any = node[K_OUTPUT]
+    return sidecar_paths(str(knob.getEvaluatedValue(output_context(frame, view))))
+
+
+def show_sun(node: nuke.Node, frame: int) -> str:
+    """Fill the read-only 'sun' knob from the report of ``frame`` (empty when there is none)."""
+    files = sun_files(node, frame)
+    text = ""
+    if files is not None and os.path.isfile(files[1]):
+        try:
+            with open(files[1], encoding="utf-8") as f:
+                report = json.load(f)
+            text = f"frame {frame}: " + sun_summary(report, files[0])
+        except (OSError, ValueError) as exc:
+            text = f"cannot read the sun report {files[1]}: {' '.join(str(exc).split())}"
+    knob = node.knob(K_SUN_INFO)
+    if knob is not None:
+        knob.setValue(text)
+    return text
+
+
 def finish(job: Job, error: Optional[NodeError]) -> List[str]:
     """Update the node (main thread): baked range grown over earlier runs, Read reloaded, status."""
     node = job.node
@@ -418,6 +497,8 @@ def finish(job: Job, error: Optional[NodeError]) -> List[str]:
         read = node.node(INTERNAL_READ) if isinstance(node, nuke.Group) else None
         if read is not None:
             read["reload"].execute()  # type: ignore[attr-defined]
+        if job.envmap:
+            show_sun(node, done[-1])
     total = len(set(f for f, _ in job.outputs()))
     if isinstance(error, Cancelled):
         report_error(node, f"cancelled after {len(done)} of {total} frame(s); the finished frames are kept")
@@ -581,6 +662,9 @@ def on_create(node: Optional[nuke.Node] = None) -> None:
         node[K_LAST].setValue(int(root["last_frame"].value()))
     populate_colorspace_menu(node)
     sync_internal_read(node)
+    b0, b1 = int(node[K_BAKED_FIRST].value()), int(node[K_BAKED_LAST].value())
+    if b1 >= b0 and is_envmap(node):  # a reopened script: the sun data of the baked maps (the knob is not saved)
+        show_sun(node, min(max(int(nuke.frame()), b0), b1))
     knob_changed(node)
 
 
@@ -595,6 +679,16 @@ def knob_changed(node: Optional[nuke.Node] = None, knob: Optional[nuke.Knob] = N
     node[K_INPUT_FILE].setVisible(_text(node, K_SOURCE) == "file")
     node[K_TARGET].setVisible(_text(node, K_EXPOSURE) == "median")
     node[K_MODEL].setEnabled(_text(node, K_METHOD) == "singlehdr")
+    envmap = is_envmap(node)
+    for name in ENVMAP_KNOBS:
+        node[name].setVisible(envmap)
+    photo = envmap and _text(node, K_ENVMAP_KIND) in ("auto", "photo")  # the photo's view: ordinary photos only
+    for name in (K_FOV, K_PHOTO_VIEW, K_YAW, K_PITCH):
+        node[name].setVisible(photo)
+    node[K_YAW].setEnabled(bool(node[K_PHOTO_VIEW].value()))
+    node[K_PITCH].setEnabled(bool(node[K_PHOTO_VIEW].value()))
+    node[K_SUN_INTENSITY].setEnabled(_text(node, K_SUN) != "off")
+    node[K_SUN_INFO].setVisible(envmap and bool(node[K_SPLIT_SUN].value()))
 
 
 # ------------------------------------------------------------------- menus

@@ -8,6 +8,7 @@ Nothing here imports ``nuke``; :mod:`singlehdr_nuke.callbacks` does.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -16,13 +17,18 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import IO, Callable, Dict, List, Optional, Sequence
+from typing import IO, Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 # Choices shown on the node: singlehdr's own lists (choices.py is a generated copy of
 # core/singlehdr/choices.py, which imports nothing; tools/sync_host_choices.py).
-from .choices import COLORSPACES, DEVICES, EXPOSURE_MODES, METHODS  # noqa: F401
+from .choices import COLORSPACES, DEVICES, ENVMAP_KINDS, EXPOSURE_MODES, METHODS, SUN_MODES  # noqa: F401
 
 SOURCES = ("upstream node", "file")
+# The node's two products: ``singlehdr reconstruct`` (an HDR image per frame) or
+# ``singlehdr envmap`` (an equirect 2:1 environment map per frame).
+MODE_HDR = "HDR image"
+MODE_ENVMAP = "Environment map"
+MODES = (MODE_HDR, MODE_ENVMAP)
 
 # Files singlehdr reads directly (its LDR readers); anything else is rendered.
 DIRECT_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".heic", ".heif", ".avif", ".bmp")
@@ -57,6 +63,27 @@ class Settings:
     python: str = ""
     output: str = ""
     extra_args: List[str] = field(default_factory=list)
+    # Environment-map mode (``singlehdr envmap``); ignored in HDR-image mode
+    mode: str = MODE_HDR
+    envmap_kind: str = "auto"
+    width: int = 1024
+    sun: str = "auto"
+    sun_intensity: float = 0.0  # 0 = from the clear-sky fit
+    fov: float = 0.0  # 0 = from the photo's EXIF
+    yaw: Optional[float] = None  # None = not given (the CLI assumes 0 and says so)
+    pitch: Optional[float] = None
+    split_sun: bool = False  # also write the sun-free map and the JSON report
+
+
+def sidecar_paths(output: str) -> Tuple[str, str]:
+    """(sun-free map, JSON report) written beside an environment map.
+
+    The tag goes before the extension, after any frame pattern, so each is a
+    sequence Nuke reads with the same pattern:
+    sidecar_paths("/s/env.%V.####.exr") == ("/s/env.%V.####_nosun.exr", "/s/env.%V.####_sun.json").
+    """
+    stem, ext = os.path.splitext(output)
+    return f"{stem}_nosun{ext or '.exr'}", f"{stem}_sun.json"
 
 
 def has_frame_pattern(path: str) -> bool:
@@ -200,6 +227,109 @@ def build_argv(
     argv += ["--colorspace", settings.colorspace, "--overwrite"]
     argv += list(settings.extra_args)
     return argv
+
+
+def check_envmap_settings(settings: Settings) -> None:
+    """Refuse, before anything runs, the knob combinations ``singlehdr envmap`` would
+    refuse, in knob terms (one line, what to do).  Everything else (width, field of
+    view, pitch ranges) is checked by singlehdr itself, whose one-line error is shown."""
+    if settings.sun_intensity < 0:
+        raise NodeError(f"sun intensity {settings.sun_intensity:g} is negative; use 0 (from the fit) or a positive value")
+    if settings.sun_intensity > 0 and settings.sun == "off":
+        raise NodeError("sun intensity sizes the sun, but sun = off adds none; set sun to auto or on, or the intensity to 0")
+
+
+def build_envmap_argv(
+    settings: Settings, python: str, input_path: str, output_path: str,
+    without_sun: Optional[str] = None, report: Optional[str] = None,
+) -> List[str]:
+    """The ``singlehdr envmap`` command line for one frame.
+
+    python -m singlehdr.cli envmap INPUT -o OUTPUT --kind K --width W
+        --method M [--model PATH] --device D --exposure MODE [--exposure-target X]
+        --colorspace CS --sun auto|on|off [--sun-intensity E] [--fov DEG]
+        [--yaw DEG] [--pitch DEG] [--without-sun EXR --report JSON] --overwrite
+    Options at their CLI default are passed anyway (the same map as a bare
+    ``singlehdr envmap INPUT -o OUTPUT`` with those values); --sun-intensity
+    only when > 0 (0 = from the fit), --fov only when > 0 (0 = EXIF),
+    --yaw/--pitch only when set.
+    """
+    check_envmap_settings(settings)
+    argv = [python, "-m", "singlehdr.cli", "envmap", input_path, "-o", output_path,
+            "--kind", settings.envmap_kind, "--width", str(int(settings.width)), "--method", settings.method]
+    if settings.method == "singlehdr" and settings.model.strip():
+        argv += ["--model", settings.model.strip()]
+    argv += ["--device", settings.device, "--exposure", settings.exposure]
+    if settings.exposure == "median":
+        argv += ["--exposure-target", repr(float(settings.exposure_target))]
+    argv += ["--colorspace", settings.colorspace, "--sun", settings.sun]
+    if settings.sun_intensity > 0:
+        argv += ["--sun-intensity", repr(float(settings.sun_intensity))]
+    if settings.fov > 0:
+        argv += ["--fov", repr(float(settings.fov))]
+    if settings.yaw is not None:
+        argv += ["--yaw", repr(float(settings.yaw))]
+    if settings.pitch is not None:
+        argv += ["--pitch", repr(float(settings.pitch))]
+    if without_sun:
+        argv += ["--without-sun", without_sun]
+    if report:
+        argv += ["--report", report]
+    argv += ["--overwrite"]
+    argv += list(settings.extra_args)
+    return argv
+
+
+def light_rotation(direction: Sequence[float]) -> Tuple[float, float]:
+    """(rotate x, rotate y) in degrees that aim a Nuke light at the scene from ``direction``.
+
+    ``direction``: the unit vector towards the sun in singlehdr's convention
+    (+Y up, -Z forward), which is Nuke's 3D space.  A DirectLight shines down
+    its local -Z axis; with rotation order ZXY (Nuke's default) and rotate z = 0,
+    local -Z becomes (-cos x sin y, sin x, -cos x cos y), which must equal
+    -direction.  light_rotation((0, 1, 0)) == (-90, 0) (the sun overhead:
+    the light points down); light_rotation((0, 0, -1)) == (0, 180).
+    """
+    x, y, z = (float(v) for v in direction)
+    n = math.sqrt(x * x + y * y + z * z) or 1.0
+    x, y, z = x / n, y / n, z / n
+    rot_x = math.degrees(math.asin(max(-1.0, min(1.0, -y))))
+    rot_y = math.degrees(math.atan2(x, z)) if abs(x) + abs(z) > 1e-12 else 0.0
+    return rot_x, rot_y
+
+
+def sun_summary(report: Dict[str, Any], without_sun: Optional[str] = None) -> str:
+    """The text of the node's read-only 'sun' knob, from a ``singlehdr envmap --report`` JSON.
+
+    Direction, elevation/azimuth, irradiance (RGB, map units: the disc's
+    radiance integrated over its solid angle, at normal incidence), the
+    DirectLight rotation of :func:`light_rotation`, confidence and method;
+    or why there is none.
+    """
+    sun = report.get("sun")
+    if not isinstance(sun, dict) or "direction" not in sun or "irradiance_rgb" not in sun:
+        assessment = report.get("sun_assessment")
+        notes = [" ".join(str(n).split()) for n in report.get("notes") or [] if "sun" in str(n).lower()]
+        if isinstance(assessment, dict) and assessment.get("mode") == "off":
+            why = "sun = off"
+        else:
+            why = notes[0] if notes else "no confident sun in the input"
+        lines = [f"no sun was recovered ({why}); the map holds all the light"]
+    else:
+        d = [float(v) for v in sun["direction"]]
+        e = [float(v) for v in sun["irradiance_rgb"]]
+        rx, ry = light_rotation(d)
+        lines = [
+            f"sun direction (x, y, z): {d[0]:.4f} {d[1]:.4f} {d[2]:.4f}  (+Y up, -Z forward)",
+            f"elevation {float(sun.get('elevation_deg', 0.0)):.2f} deg, azimuth {float(sun.get('azimuth_deg', 0.0)):.2f} deg, "
+            f"diameter {float(sun.get('diameter_deg', 0.53)):.2f} deg",
+            f"irradiance RGB (map units): {e[0]:.6g} {e[1]:.6g} {e[2]:.6g}",
+            f"DirectLight rotate (order ZXY): {rx:.2f} {ry:.2f} 0",
+            f"confidence {float(sun.get('confidence', 0.0)):.2f} ({sun.get('method', '?')})",
+        ]
+    if without_sun:
+        lines.append(f"sun-free map: {without_sun}")
+    return "\n".join(lines)
 
 
 def error_line(stderr: str, returncode: int, python: str = "python") -> str:

@@ -3,16 +3,15 @@
 One small JPEG made here, a training-free method (akyuz), sun "auto":
 
 - environment map: ``singlehdr envmap`` vs Blender's *World from Photo*
-  (which runs that CLI in a child process and keeps its EXR);
+  (which runs that CLI in a child process and keeps its EXR) and vs the Nuke
+  gizmo in Environment-map mode (fake Nuke, real child process, its EXR kept);
 - HDR still: ``singlehdr reconstruct`` vs the Nuke gizmo's Reconstruct
   (fake Nuke, real child process, its EXR kept) vs Blender's SingleHDR node
   bake (the child's EXR is loaded into a float image and the file removed,
   so only pixels can be compared there).
 
-The Nuke gizmo has no environment-map mode: it makes HDR stills/plates only,
-so the envmap comparison is CLI vs Blender.  Plus: every host menu offers the
-core's list (singlehdr.choices), checked on the registered Blender RNA enums
-and the gizmo's knobs.
+Plus: every host menu offers the core's list (singlehdr.choices), checked on
+the registered Blender RNA enums and the gizmo's knobs.
 """
 
 from __future__ import annotations
@@ -100,6 +99,31 @@ def test_world_from_photo_writes_the_clis_envmap(blender, addon, tmp_path):
     np.testing.assert_allclose(addon.blender_io.read_pixels(image), px_c, rtol=0, atol=0)
 
 
+def test_nuke_gizmo_envmap_mode_writes_the_clis_envmap(nuke, gizmo, tmp_path):  # noqa: F811
+    jpg = make_jpeg(tmp_path / "pano.jpg", 128, 64)
+    cli_exr = tmp_path / "cli" / "pano_singlehdr.exr"
+    cli("envmap", jpg, "-o", cli_exr, "--method", "akyuz", "--width", "128", "--sun", "auto")
+    # Nuke: the gizmo in Environment-map mode on a Read of the JPEG, sun auto (its default)
+    gizmo.setInput(0, nuke.nodes.Read(file=str(jpg)))
+    nuke.user_sets(gizmo, "mode", "Environment map")
+    gizmo["method"].setValue("akyuz")
+    gizmo["envmap_width"].setValue(128)
+    assert gizmo["sun"].value() == "auto"
+    gizmo["output_file"].setValue(str(tmp_path / "nuke" / "pano.####.exr"))
+    nuke.current_frame = 1
+    gizmo["reconstruct"].execute()
+    nuke.process_events()
+    assert nuke.messages == []
+    px_n, attrs_n, type_n = read_openexr(tmp_path / "nuke" / "pano.0001.exr")
+    px_c, attrs_c, type_c = read_openexr(cli_exr)
+    assert px_n.shape == px_c.shape == (64, 128, 4) and type_n == type_c
+    np.testing.assert_array_equal(px_n, px_c)
+    assert px_c[..., :3].max() > 1.0  # the clipped sun was expanded: a map, not a copy of the JPEG
+    assert_same_header(attrs_n, attrs_c)
+    assert attrs_c["singlehdr:envmap:kind"] == "equirect" and attrs_c["singlehdr:method"] == "akyuz"
+    assert set(MUST_DIFFER) <= attrs_c.keys()  # every listed exception exists (none is stale)
+
+
 def test_nuke_gizmo_and_blender_node_write_the_clis_hdr(nuke, gizmo, blender, addon, tmp_path):  # noqa: F811
     bpy = blender
     jpg = make_jpeg(tmp_path / "photo.jpg", 96, 64)
@@ -158,7 +182,10 @@ def test_host_menus_are_the_core_lists(blender, addon, gizmo):  # noqa: F811
     assert gizmo["method"].values() == list(choices.METHODS)
     assert gizmo["exposure_mode"].values() == list(choices.EXPOSURE_MODES)
     assert gizmo["device"].values() == list(choices.DEVICES)
+    assert gizmo["envmap_kind"].values() == list(choices.ENVMAP_KINDS)
+    assert gizmo["sun"].values() == list(choices.SUN_MODES)
     from singlehdr_nuke import runner
 
     assert (runner.METHODS, runner.EXPOSURE_MODES, runner.COLORSPACES, runner.DEVICES) == (
         choices.METHODS, choices.EXPOSURE_MODES, choices.COLORSPACES, choices.DEVICES)
+    assert (runner.ENVMAP_KINDS, runner.SUN_MODES) == (choices.ENVMAP_KINDS, choices.SUN_MODES)

@@ -92,7 +92,7 @@ SUN_MODES = ("auto", "on", "off")
 #: window).  18 deg: at 2 % of the sphere clipped a sun's glare is a cap of about 16 deg radius (training skies).
 MAX_GLARE_RADIUS_DEG = 18.0
 #: The band of unclipped sky outside a clipped blob whose circumsolar falloff places the sun (refine_direction).
-GLOW_BAND_DEG = 10.0
+GLOW_BAND_DEG = 5.0
 
 
 # ----------------------------------------------------------------------------
@@ -175,7 +175,7 @@ def find_candidate(clip: np.ndarray, alpha: np.ndarray, min_elevation_deg: float
     return (cands[0], "") if cands else (None, why)
 
 
-def find_candidates(clip: np.ndarray, alpha: np.ndarray, min_elevation_deg: float = -2.0, keep: int = 3) -> tuple[list[Candidate], str]:
+def find_candidates(clip: np.ndarray, alpha: np.ndarray, min_elevation_deg: float = -2.0, keep: int = 4) -> tuple[list[Candidate], str]:
     """Up to ``keep`` sun-like clipped regions of an equirect clip mask, best first, or ([], reason).
 
     Score: compactness x sqrt(inscribed cap) x an elevation weight (glints at
@@ -184,13 +184,15 @@ def find_candidates(clip: np.ndarray, alpha: np.ndarray, min_elevation_deg: floa
 
     A pixel counts as clipped when any of the source pixels it averages was
     (``clip`` > 0.02: a one-pixel sun survives a downscale).  Per connected
-    region (the seam wraps), up to the 12 largest: its core is where the
-    distance to the region's rim (in angle, rows scaled by cos(elevation)) is
-    at least 0.7 of its maximum; the direction is the core's solid-angle
-    centroid (a sun with a round glare around it, even one merged with a
-    clipped horizon, sits in the deepest part of the clipped region).
+    region (the seam wraps), up to the 12 largest, and per local maximum of
+    the distance to the region's rim (in angle, rows scaled by cos(elevation);
+    up to 3 per region, each at least 0.3 of the region's deepest): the
+    peak's glare is the part of the region within twice its depth r of it, its
+    core the pixels at least 0.7 r from the rim within r of it, its direction
+    the core's solid-angle centroid (a sun with a round glare around it, even
+    one merged with a clipped horizon band, sits in a peak of its own).
     Compactness = solid angle of the inscribed cap / solid angle of the
-    region (1 for a round blob, small for a band of bright sky).
+    glare (1 for a round blob, small for a band of bright sky).
     """
     from scipy import ndimage
 
@@ -224,21 +226,33 @@ def find_candidates(clip: np.ndarray, alpha: np.ndarray, min_elevation_deg: floa
         xscale = max(np.cos(np.radians(c_el)), 0.05)
         dist = ndimage.distance_transform_edt(sub, sampling=(px_deg, px_deg * xscale))
         dmax = float(dist.max())
-        core = np.zeros_like(m)
-        core_sub = dist >= 0.7 * dmax
-        core[y0:y1, x0:x1] = core_sub
-        core = np.roll(core, -shift, axis=1)
-        c = normalize(np.sum(d[core] * omega[core][:, None], axis=0))
-        az, el = (float(v) for v in azimuth_elevation(c))
-        if el < min_elevation_deg:
-            continue
-        r_in = np.radians(dmax + 0.5 * px_deg * xscale)  # + half a pixel: the edge lies between pixel centres
-        cap = 2 * np.pi * (1 - np.cos(r_in))
-        compact = float(min(1.0, cap / max(float(sr[k]), 1e-12)))
-        if dmax > MAX_GLARE_RADIUS_DEG:  # wider than that: a bright sky, a window, not a sun's glare
-            continue
-        score = compact * np.sqrt(cap) * (0.2 + _smooth(el, -2.0, 4.0))  # clipped glints at the horizon are rarely the sun
-        found.append((float(score), Candidate(c, az, el, float(sr[k]), compact, m)))
+        # every local maximum of the distance to the rim is a possible sun: a round glare merged with a clipped
+        # horizon band (a low sun) or with another bright patch keeps its own peak
+        ridge = (dist >= ndimage.maximum_filter(dist, size=5)) & (dist >= 0.3 * dmax) & sub
+        pl, npk = ndimage.label(ridge)
+        peaks = [tuple(int(v) for v in q) for q in ndimage.maximum_position(dist, pl, range(1, npk + 1))] if npk else []
+        peaks = sorted(peaks, key=lambda q: -dist[q])[:3]
+        yy, xx = np.mgrid[0:y1 - y0, 0:x1 - x0]
+        for py, px in peaks:
+            r_p = float(dist[py, px])
+            if r_p > MAX_GLARE_RADIUS_DEG:  # wider than that: a bright sky, a window, not a sun's glare
+                continue
+            dd = np.hypot((yy - py) * px_deg, (xx - px) * px_deg * xscale)
+            local_sub = sub & (dd <= 2.0 * r_p + px_deg)  # this peak's glare (the whole blob when it is round)
+            core_sub = local_sub & (dist >= 0.7 * r_p) & (dd <= r_p + px_deg)
+            local, core = np.zeros_like(m), np.zeros_like(m)
+            local[y0:y1, x0:x1], core[y0:y1, x0:x1] = local_sub, core_sub
+            local, core = np.roll(local, -shift, axis=1), np.roll(core, -shift, axis=1)
+            c = normalize(np.sum(d[core] * omega[core][:, None], axis=0))
+            az, el = (float(v) for v in azimuth_elevation(c))
+            if el < min_elevation_deg:
+                continue
+            r_in = np.radians(r_p + 0.5 * px_deg * xscale)  # + half a pixel: the edge lies between pixel centres
+            cap = 2 * np.pi * (1 - np.cos(r_in))
+            sr_local = float(np.sum(omega[local]))
+            compact = float(min(1.0, cap / max(sr_local, 1e-12)))
+            score = compact * np.sqrt(cap) * (0.2 + _smooth(el, -2.0, 4.0))  # clipped glints at the horizon are rarely the sun
+            found.append((float(score), Candidate(c, az, el, sr_local, compact, local)))
     if not found:
         return [], reason
     found.sort(key=lambda t: -t[0])
@@ -246,7 +260,9 @@ def find_candidates(clip: np.ndarray, alpha: np.ndarray, min_elevation_deg: floa
 
 
 def refine_direction(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, cand: Candidate,
-                     band_deg: float = GLOW_BAND_DEG, max_trials: int = 600) -> tuple[Candidate, dict[str, Any]]:
+                     band_deg: float = GLOW_BAND_DEG, max_trials: int = 600, log_gamma: bool = True,
+                     elevation_term: bool = True, core_only: float = 0.3,
+                     min_band_el_deg: float = 3.0, min_gain: float = 0.3) -> tuple[Candidate, dict[str, Any]]:
     """Place the sun inside its clipped blob by the circumsolar glow around it.
 
     Near the sun the sky's log luminance falls about linearly with the angle
@@ -271,7 +287,7 @@ def refine_direction(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, cand:
     clipped = ndimage.binary_dilation(np.asarray(clip) > 0.02, iterations=1)
     y = luminance(env).astype(np.float64)
     near = np.cos(np.radians(min(r_blob + band_deg, 90.0)))
-    band = (cosang >= near) & ~clipped & (np.asarray(alpha) > 0.5) & (el > -1.0) & (y > 0)
+    band = (cosang >= near) & ~clipped & (np.asarray(alpha) > 0.5) & (el > min_band_el_deg) & (y > 0)
     if int(band.sum()) < 30:
         return cand, {"refined": False, "why": "too little unclipped sky around the blob"}
     db, wb, eb, lb = d[band], om[band].astype(np.float64), el[band].astype(np.float64), np.log(y[band])
@@ -279,10 +295,18 @@ def refine_direction(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, cand:
         pick = np.random.default_rng(0).choice(len(lb), 6000, replace=False)
         db, wb, eb, lb = db[pick], wb[pick], eb[pick], lb[pick]
     trials = d[blob]
+    if core_only > 0:  # only trial centres at least core_only x the blob radius from its rim
+        cb = cosang[blob]
+        ang_t = np.degrees(np.arccos(cb))
+        trials = trials[ang_t <= (1.0 - core_only) * r_blob + 1e-9] if np.any(ang_t <= (1.0 - core_only) * r_blob) else trials[:0]
     if len(trials) > max_trials:
         trials = trials[np.random.default_rng(1).choice(len(trials), max_trials, replace=False)]
     trials = np.concatenate([cand.direction[None], trials])
     gam = np.degrees(np.arccos(np.clip(trials @ db.T, -1, 1)))  # (T, N)
+    if log_gamma:
+        gam = np.log(np.maximum(gam, 0.1))
+    if not elevation_term:
+        eb = np.zeros_like(eb)
     # weighted normal equations of [1, -gamma, el] per trial, batched
     ww = wb / wb.sum()
     s1, se, see = ww.sum(), ww @ eb, ww @ (eb * eb)
@@ -290,6 +314,8 @@ def refine_direction(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, cand:
     sy, sgy, sey = ww @ lb, gam @ (ww * lb), ww @ (eb * lb)
     n = len(trials)
     A = np.empty((n, 3, 3))
+    if not elevation_term:
+        see = 1.0  # c = 0 (its column is all zeros): keep the system regular
     A[:, 0, 0], A[:, 0, 1], A[:, 0, 2] = s1, -sg, se
     A[:, 1, 0], A[:, 1, 1], A[:, 1, 2] = -sg, sgg, -sge
     A[:, 2, 0], A[:, 2, 1], A[:, 2, 2] = se, -sge, see
@@ -304,6 +330,8 @@ def refine_direction(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, cand:
     k = int(np.argmin(rss))
     if not np.isfinite(rss[k]):
         return cand, {"refined": False, "why": "the sky does not brighten towards the blob"}
+    if k != 0 and np.isfinite(rss[0]) and rss[k] > (1.0 - min_gain) * rss[0]:
+        k = 0  # not clearly better than the blob's centroid (trial 0)
     new = normalize(trials[k])
     az, el_k = (float(v) for v in azimuth_elevation(new))
     facts = {"refined": True, "moved_deg": angle_between_deg(new, cand.direction), "falloff_per_deg": float(coef[k, 1]),
@@ -483,8 +511,8 @@ def sun_confidence_features(raw: dict[str, float]) -> dict[str, float]:
         return _smooth(x, lo, hi) if np.isfinite(x) else 0.0
     falloff = g("falloff_vs_model")
     return {
-        "compactness": step(g("compactness"), 0.15, 0.35),
-        "elevation": step(g("elevation_deg"), 0.5, 3.0),
+        "compactness": step(g("compactness"), 0.4, 0.7),
+        "elevation": step(g("elevation_deg"), 2.0, 8.0),
         "circumsolar_falloff": step(falloff, 0.3, 0.5) if np.isfinite(falloff) else step(g("near_over_far"), 1.0, 1.25),
         "sky_fraction": step(g("sky_fraction"), 0.03, 0.15),
         "fit": step(0.3 - g("fit_spread"), 0.0, 0.1),
@@ -595,14 +623,17 @@ def recover_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: flo
         else:
             notes.append(f"no sun added: {why}")
             return SunRecovery(env, env, None, notes, info)
-    best = None
+    assessed = []
     considered = []
     for cand in cands:
         conf, cinfo, fit, cand = _assess(env, clip, alpha, white, cand)
         considered.append({"direction": [float(v) for v in cand.direction], "confidence": conf, "raw": cinfo["raw"]})
-        if best is None or conf > best[0]:
-            best = (conf, cinfo, fit, cand)
-    conf, cinfo, fit, cand = best
+        assessed.append((conf, cinfo, fit, cand))
+    # the most confident; among near-ties (within 0.05) the one whose clear sky fits best (a sun's glare against a
+    # clipped piece of bright horizon)
+    top = max(a[0] for a in assessed)
+    conf, cinfo, fit, cand = min((a for a in assessed if a[0] >= top - 0.05),
+                                 key=lambda a: a[2].spread if a[2] is not None else np.inf)
     info.update(cinfo)
     info["considered"] = considered
     info["confidence"] = conf

@@ -206,7 +206,7 @@ def find_candidates(clip: np.ndarray, alpha: np.ndarray, min_elevation_deg: floa
     n = int(lab.max())
     sr = np.bincount(lab.ravel(), weights=omega.ravel(), minlength=n + 1)
     px_deg = 180.0 / h
-    found: list[tuple[float, Candidate]] = []
+    found: list[tuple[int, float, Candidate]] = []  # (rank of the peak in its region, score, candidate)
     reason = "no clipped region is compact and above the horizon"
     for k in np.argsort(sr[1:])[::-1][:12] + 1:
         if sr[k] <= 0:  # merged across the seam into another label
@@ -233,7 +233,7 @@ def find_candidates(clip: np.ndarray, alpha: np.ndarray, min_elevation_deg: floa
         peaks = [tuple(int(v) for v in q) for q in ndimage.maximum_position(dist, pl, range(1, npk + 1))] if npk else []
         peaks = sorted(peaks, key=lambda q: -dist[q])[:3]
         yy, xx = np.mgrid[0:y1 - y0, 0:x1 - x0]
-        for py, px in peaks:
+        for rank, (py, px) in enumerate(peaks):
             r_p = float(dist[py, px])
             if r_p > MAX_GLARE_RADIUS_DEG:  # wider than that: a bright sky, a window, not a sun's glare
                 continue
@@ -252,11 +252,11 @@ def find_candidates(clip: np.ndarray, alpha: np.ndarray, min_elevation_deg: floa
             sr_local = float(np.sum(omega[local]))
             compact = float(min(1.0, cap / max(sr_local, 1e-12)))
             score = compact * np.sqrt(cap) * (0.2 + _smooth(el, -2.0, 4.0))  # clipped glints at the horizon are rarely the sun
-            found.append((float(score), Candidate(c, az, el, sr_local, compact, local)))
+            found.append((rank, float(score), Candidate(c, az, el, sr_local, compact, local)))
     if not found:
         return [], reason
-    found.sort(key=lambda t: -t[0])
-    return [c for _, c in found[:keep]], ""
+    found.sort(key=lambda t: (t[0], -t[1]))  # every region's deepest peak before any region's second one
+    return [c for _, _, c in found[:keep]], ""
 
 
 def refine_direction(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, cand: Candidate,

@@ -396,7 +396,10 @@ def make_envmap(image: Any, options: EnvmapOptions | None = None) -> EnvmapResul
                      "shoot or export it darker")
 
     light = lighting.dominant_light(env, opts.light_threshold, clip)
-    env = lift_clipped(env, clip * (alpha > 0.5), white)
+    if rec.metadata.get("highlights") != "colour":
+        # reconstruct's colour-true expansion already rises from the rim with the rim's own slope
+        # (infer/highlights.py); the lift is the energy prior for reconstructions that do not expand
+        env = lift_clipped(env, clip * (alpha > 0.5), white)
     rs = sunmod.recover_sun(env, clip, alpha, white, opts.sun, opts.sun_intensity, opts.sun_diameter_deg,
                             fallback_direction=np.asarray(light.direction))
     notes.extend(rs.notes)

@@ -154,3 +154,18 @@ def test_cli_envmap_bad_raw(tmp_path, bracket_files, capsys):
     bad.write_bytes(b"\x00" * 100)
     _bad([str(bad)], tmp_path, capsys, "cannot read broken.cr2 as camera RAW")
     _bad(["--brackets", str(bracket_files[0]), str(DNG), "--ev=-2,0"], tmp_path, capsys, "courtyard_96x48.dng is a camera RAW")
+
+
+@pytest.mark.parametrize("geometry", [dict(kind="photo", fov=60.0, yaw=0.0, pitch=0.0), dict(kind="ball", ball=(64.0, 48.0, 40.0))])
+def test_envmap_brackets_photo_and_ball_keep_the_lower_bound(geometry):
+    """Photo and chrome-ball brackets: unfilled, nothing in the map exceeds the darkest frame's clip level (4)."""
+    from singlehdr import ReconstructOptions
+    from singlehdr.envmap import EnvmapOptions, make_envmap
+    from singlehdr.merge import MergeOptions
+
+    scene = make_scene(96, 128)
+    frames = [shoot(scene, ev) for ev in EVS]
+    res = make_envmap(frames, EnvmapOptions(width=64, sun="off", reconstruct=ReconstructOptions(device="cpu"),
+                                            merge=MergeOptions(ev=EVS, fill="none", response="srgb"), **geometry))
+    assert res.kind == geometry["kind"] and res.metadata["envmap_clip_level"] == pytest.approx(4.0)
+    assert 3.5 < float(res.hdr_linear.max()) <= 4.0 + 1e-3

@@ -210,7 +210,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rows", default=None, help=f"comma-separated subset of: {', '.join(ROW_NAMES)}")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", type=Path, default=HERE / "out")
+    ap.add_argument("--work", type=Path, default=None, help="folder for frames, DNGs, maps and renders (default build/ibl/brackets)")
     args = ap.parse_args(argv)
+    global WORK
+    if args.work is not None:
+        WORK = args.work.resolve()
     t_start = time.perf_counter()
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     import torch
@@ -253,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join(["# Brackets and RAW vs one JPEG: IBL renders (bench/brackets_ibl.py)", "", *header, "",
                       "## Networks + sun on what the capture still clips vs the capture alone", "", pairs, "",
                       ibl.TARGETS_NOTE, "", tables, "## Per scene", "", ibl.scene_table(records)])
+    args.out.mkdir(parents=True, exist_ok=True)
     ibl.write_atomic(args.out / "brackets_ibl.md", text)
     import csv
     import json

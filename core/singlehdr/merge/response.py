@@ -43,8 +43,6 @@ SAMPLE_MAX_PIXELS = 1_000_000
 IRLS_STEPS = 4
 #: Ridge weight on the EMoR weights (conditioning only).
 EMOR_RIDGE = 1e-8
-#: Weight tying each channel's EMoR weights to the curve shared by the three channels (per sample pixel).
-EMOR_CHANNEL_TIE = 1e-2
 
 
 def hat(z: np.ndarray) -> np.ndarray:
@@ -143,99 +141,62 @@ def _finish(g: np.ndarray) -> np.ndarray:
     return make_monotone(np.clip(g, -0.05, 1.05)).astype(np.float32)
 
 
-def _emor_rows(zc: np.ndarray, e: np.ndarray, h: np.ndarray, g0: np.ndarray, n_unknowns: int, e_offset: int
-               ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Weighted data rows of g(Z_ij) = E_i e_j for one channel's samples zc (P, n); E_i at column e_offset + i."""
-    k = h.shape[0]
-    rows_a, rows_b = [], []
-    for j in range(zc.shape[1]):
-        z = zc[:, j]
-        ok = (z > 0.02) & (z < 0.98)
-        if not ok.any():
-            continue
-        wt = hat(z)[ok]
-        a = np.zeros((int(ok.sum()), n_unknowns))
-        a[:, :k] = np.stack([np.interp(z[ok], Z, h[i]) for i in range(k)], axis=1)
-        a[np.arange(ok.sum()), e_offset + np.flatnonzero(ok)] = -e[j]
-        rows_a.append(a * wt[:, None])
-        rows_b.append(-np.interp(z[ok], Z, g0) * wt)
-    return rows_a, rows_b
-
-
-def _irls(a_data: np.ndarray, b_data: np.ndarray, a_reg: np.ndarray, b_reg: np.ndarray) -> np.ndarray:
-    """Iteratively reweighted least squares, Cauchy weights on the residual (JPEG ringing, noise)."""
-    robust = np.ones(len(b_data))
-    sol = np.zeros(a_data.shape[1])
-    for _ in range(IRLS_STEPS):
-        a = np.concatenate([a_data * robust[:, None], a_reg])
-        b = np.concatenate([b_data * robust, b_reg])
-        sol = _solve(a, b)
-        res = a_data @ sol - b_data
-        scale = 1.4826 * np.median(np.abs(res)) + 1e-9
-        robust = 1.0 / np.sqrt(1.0 + (res / (2.0 * scale)) ** 2)
-    return sol
-
-
 def solve_emor(samples: np.ndarray, exposures: Sequence[float], k: int = EMOR_K, smooth: float = EMOR_SMOOTH,
-               ridge: float = EMOR_RIDGE, tie: float = EMOR_CHANNEL_TIE) -> np.ndarray:
+               ridge: float = EMOR_RIDGE) -> np.ndarray:
     """Joint linear least squares for the EMoR weights and sample radiances.
 
     samples: (P, n, 3) pixel values in [0, 1] at P locations in n frames;
-    exposures: (n,) relative exposures.  First one curve shared by the three
-    channels (weights w_s; radiances E_ic per sample and channel) from all
-    channels' samples, then each channel's own weights w_c:
+    exposures: (n,) relative exposures.  For each channel solves
 
         min  sum_ij hat(Z_ij)^2 (g0(Z_ij) + sum_k w_k h_k(Z_ij) - E_i e_j)^2
-           + smooth * P * |D2 g|^2 + ridge * P * |w|^2 (+ tie * P * |w_c - w_s|^2)
+           + smooth * P * |D2 g|^2 + ridge * P * |w|^2
 
     over Z_ij in (0.02, 0.98), g = g0 + H w sampled at 1024 points and D2
     the second difference.  With a fixed exposure ratio the data alone leave
     g free up to a factor periodic in log radiance (g -> g p(log g), period
     log2 of the ratio: the fractal ambiguity of Grossberg & Nayar 2003);
     the smoothness term (Debevec & Malik's regulariser, here on the EMoR
-    curve) removes it.  The tie to the shared curve matters where a
-    channel's samples span a narrow range (a blue sky: red low, blue high):
-    solved alone, such a channel's curve is unconstrained over most codes
-    and tinted the merged sky by up to 1.5x (bench/brackets_ibl.py, sky_011).
-    Returns g (3, 1024) float32 with g(0) = 0, g(1) = 1.
+    curve) removes it.  Returns g (3, 1024) float32 with g(0) = 0, g(1) = 1.
     """
     g0, h = _basis(k)
     e = np.asarray(exposures, dtype=np.float64)
     e = e / e.max()
     p, n, _ = samples.shape
     d2_h, d2_g0 = np.diff(h, 2, axis=1), np.diff(g0, 2)
-
-    def regs(n_unknowns: int, w_target: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        sm = np.zeros((d2_h.shape[1], n_unknowns))
-        sm[:, :k] = d2_h.T * np.sqrt(smooth * p)
-        reg = np.zeros((k, n_unknowns))
-        reg[:, :k] = np.eye(k) * np.sqrt(ridge * p)
-        a_list, b_list = [sm, reg], [-d2_g0 * np.sqrt(smooth * p), np.zeros(k)]
-        if w_target is not None:
-            t = np.zeros((k, n_unknowns))
-            t[:, :k] = np.eye(k) * np.sqrt(tie * p)
-            a_list.append(t)
-            b_list.append(w_target * np.sqrt(tie * p))
-        return np.concatenate(a_list), np.concatenate(b_list)
-
-    # the shared curve
-    rows_a, rows_b = [], []
-    for c in range(3):
-        ra, rb = _emor_rows(samples[:, :, c], e, h, g0, k + 3 * p, k + c * p)
-        rows_a += ra
-        rows_b += rb
-    if not rows_a:
-        raise SingleHDRError("the brackets have no well-exposed pixels to recover the camera response from; use --response srgb")
-    a_reg, b_reg = regs(k + 3 * p, None)
-    w_shared = _irls(np.concatenate(rows_a), np.concatenate(rows_b), a_reg, b_reg)[:k]
     out = np.zeros((3, N), dtype=np.float32)
     for c in range(3):
-        ra, rb = _emor_rows(samples[:, :, c], e, h, g0, k + p, k)
-        if not ra:
-            out[c] = _finish(g0 + w_shared @ h)
-            continue
-        a_reg, b_reg = regs(k + p, w_shared)
-        sol = _irls(np.concatenate(ra), np.concatenate(rb), a_reg, b_reg)
+        zc = samples[:, :, c]
+        rows_a, rows_b = [], []
+        for j in range(n):
+            z = zc[:, j]
+            ok = (z > 0.02) & (z < 0.98)
+            if not ok.any():
+                continue
+            wt = hat(z)[ok]
+            hz = np.stack([np.interp(z[ok], Z, h[i]) for i in range(k)], axis=1)  # (m, k)
+            a = np.zeros((int(ok.sum()), k + p))
+            a[:, :k] = hz
+            a[np.arange(ok.sum()), k + np.flatnonzero(ok)] = -e[j]
+            rows_a.append(a * wt[:, None])
+            rows_b.append(-np.interp(z[ok], Z, g0) * wt)
+        if not rows_a:
+            raise SingleHDRError("the brackets have no well-exposed pixels to recover the camera response from; use --response srgb")
+        sm = np.zeros((d2_h.shape[1], k + p))
+        sm[:, :k] = d2_h.T * np.sqrt(smooth * p)
+        reg = np.zeros((k, k + p))
+        reg[:, :k] = np.eye(k) * np.sqrt(ridge * p)
+        a_data, b_data = np.concatenate(rows_a), np.concatenate(rows_b)
+        a_reg = np.concatenate([sm, reg])
+        b_reg = np.concatenate([-d2_g0 * np.sqrt(smooth * p), np.zeros(k)])
+        robust = np.ones(len(b_data))
+        for _ in range(IRLS_STEPS):
+            # iteratively reweighted least squares, Cauchy weights on the relative residual (JPEG ringing, noise)
+            a = np.concatenate([a_data * robust[:, None], a_reg])
+            b = np.concatenate([b_data * robust, b_reg])
+            sol = _solve(a, b)
+            res = a_data @ sol - b_data
+            scale = 1.4826 * np.median(np.abs(res)) + 1e-9
+            robust = 1.0 / np.sqrt(1.0 + (res / (2.0 * scale)) ** 2)
         out[c] = _finish(g0 + sol[:k] @ h)
     return out
 

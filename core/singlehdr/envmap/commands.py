@@ -31,7 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "image-based lighting (Y up, -Z forward at the image centre; loads in Blender's Environment Texture "
         "with no rotation). Unseen parts are filled and marked 0 in the alpha channel.",
     )
-    p.add_argument("input", help="the LDR image (JPEG/PNG/TIFF/HEIC ...)")
+    p.add_argument("input", help="the LDR image (JPEG/PNG/TIFF/HEIC ...), a camera RAW / DNG, or with --brackets the first bracket")
+    p.add_argument("more", nargs="*", metavar="BRACKET", help="with --brackets: the other exposures (or give a folder / sequence)")
     p.add_argument("-o", "--output", required=True, help="the equirect map to write (.exr or .hdr)")
     p.add_argument("--kind", choices=ENVMAP_KINDS, default="auto",
                    help="input geometry (default auto: GPano XMP or 2:1 -> equirect, a found circle -> ball, else photo)")
@@ -56,6 +57,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "report's sun irradiance_rgb); the map itself when no sun was added")
     p.add_argument("--report", default=None, metavar="JSON", help="write the lighting analysis (light direction, SH9, sun) as JSON")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    from ..merge.commands import add_arguments as add_merge_arguments
+
+    add_merge_arguments(p)  # --brackets, --ev, ... and RAW inputs: singlehdr.merge
     p.set_defaults(func=run)
 
 
@@ -94,8 +98,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.sun_intensity is not None and args.sun == "off":
         raise SingleHDRError("--sun-intensity sizes the sun, but --sun off adds none; drop one of them")
+    from ..merge.commands import envmap_input
+
     opts = _options(args)
-    inputs = [args.input]
+    image, merge_options, inputs = envmap_input(args)  # one image, brackets or a RAW
+    if merge_options is not None:
+        opts = opts.replace(merge=merge_options)
     # fail before the (slow) reconstruction if an output is not writable
     outs = [args.output] + ([str(q) for q in cube_paths(args.output).values()] if args.cubemap else [])
     outs += [x for x in (args.preview, args.report, args.without_sun) if x]
@@ -110,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     if args.preview and Path(args.preview).suffix.lower() not in (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp"):
         raise SingleHDRError(f"cannot write the preview as {Path(args.preview).suffix or 'an extension-less file'}; "
                              "use .png, .jpg, .tif or .webp")
-    result = make_envmap(args.input, opts)
+    result = make_envmap(image, opts)
     written = write_envmap(result, args.output, overwrite=args.overwrite, inputs=inputs, cubemap=args.cubemap,
                            preview=args.preview, report=args.report, without_sun=args.without_sun)
     li = result.light

@@ -15,6 +15,17 @@ Steps (each in its own module):
     sun (:mod:`.sun`: a 0.53 deg disc sized by a clear-sky model fitted to the
     unclipped sky; ``sun="auto"`` adds it only when confident); SH9 irradiance.
 
+Brackets and RAW (:mod:`singlehdr.merge`): ``make_envmap`` also takes a
+list of exposure brackets, a camera RAW / DNG path or a
+:class:`singlehdr.merge.LinearCapture`.  The merged (or RAW) linear HDR takes
+the same path; only step 3 differs: the networks (through
+:func:`singlehdr.merge.fill_clipped`) fill only what the darkest frame (or
+the sensor) still clips, and the clip level handed to steps 5 (plateau lift,
+sun recovery) is that clip level, not the JPEG white.  ``EnvmapOptions.merge``
+(a :class:`singlehdr.merge.MergeOptions`) says how: ev, alignment, response,
+``fill="networks"`` (default) or ``"none"`` (the merge's lower bound: no
+plateau lift, and ``sun="auto"`` adds no sun; ``sun="on"`` still does).
+
 Direction convention: +Y up, -Z forward = image centre; loads in Blender with
 no rotation (see :mod:`.projections`).
 """
@@ -67,6 +78,9 @@ class EnvmapOptions:
         fraction of the peak.
     max_oversample: keep the input at most this many times finer than the
         output map before reconstructing (0 = never downscale).
+    merge: a :class:`singlehdr.merge.MergeOptions` for bracket / RAW inputs
+        (None = its defaults: EXIF exposures, aligned, EMoR response, the
+        networks fill what the darkest frame clips); ignored for one LDR image.
     """
 
     kind: str = "auto"
@@ -85,6 +99,7 @@ class EnvmapOptions:
     sun_diameter_deg: float = lighting.SUN_DIAMETER_DEG
     light_threshold: float = 0.5
     max_oversample: float = 2.0
+    merge: Any = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -109,6 +124,11 @@ class EnvmapOptions:
             raise SingleHDRError(f"light threshold must be between 0 and 1, got {self.light_threshold}")
         if not (0.01 <= self.sun_diameter_deg <= 20.0):
             raise SingleHDRError(f"sun diameter must be between 0.01 and 20 degrees, got {self.sun_diameter_deg}")
+        if self.merge is not None:
+            from ..merge.brackets import MergeOptions
+
+            if not isinstance(self.merge, MergeOptions):
+                raise SingleHDRError(f"EnvmapOptions.merge must be a singlehdr.merge.MergeOptions, got {type(self.merge).__name__}")
 
     def replace(self, **changes: Any) -> "EnvmapOptions":
         return replace(self, **changes)
@@ -116,6 +136,7 @@ class EnvmapOptions:
     def as_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["reconstruct"] = self.reconstruct.as_dict()
+        out["merge"] = None if self.merge is None else self.merge.as_dict()
         return out
 
 
@@ -244,17 +265,76 @@ def _reconstruct(ldr: LDRImage, base: ReconstructOptions, input_kind: str) -> HD
     return reconstruct(ldr, base.replace(input_kind=input_kind, colorspace="lin_rec709"))
 
 
-def _envmap_equirect(ldr: LDRImage, opts: EnvmapOptions, t: dict[str, Any]) -> tuple[HDRResult, np.ndarray, np.ndarray, np.ndarray]:
-    crop = _gpano_crop(ldr)
+class _Source:
+    """What an envmap is made from: one LDR image, or a linear capture (merged brackets / RAW) and its clip mask.
+
+    ``ldr`` is the image (for a capture: the reference frame or the RAW's
+    display rendering, same size) used for EXIF, GPano XMP and finding a ball.
+    A capture also holds ``hdr`` (H, W, 3) linear and ``clip`` (H, W) float
+    (fraction of each pixel the darkest frame / sensor clips) and ``exposure``
+    (clip level = 1 / exposure in hdr units).
+    """
+
+    def __init__(self, ldr: LDRImage, hdr: np.ndarray | None = None, clip: np.ndarray | None = None, exposure: float = 1.0,
+                 fill: str = "networks", meta: dict[str, Any] | None = None):
+        self.ldr, self.hdr, self.clip, self.exposure, self.fill = ldr, hdr, clip, float(exposure), fill
+        self.meta = meta or {}
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.ldr.shape
+
+    @property
+    def linear(self) -> bool:
+        return self.hdr is not None
+
+    def _with(self, ldr: LDRImage, hdr: np.ndarray | None, clip: np.ndarray | None) -> "_Source":
+        return _Source(ldr, hdr, clip, self.exposure, self.fill, self.meta)
+
+    def downscale(self, k: int) -> "_Source":
+        small = _downscale_ldr(self.ldr, k)
+        if not self.linear or small.shape == self.ldr.shape:
+            return self._with(small, self.hdr, self.clip)
+        h2, w2 = small.shape
+        hdr = self.hdr[: h2 * k, : w2 * k].reshape(h2, k, w2, k, 3).mean(axis=(1, 3))
+        clip = self.clip[: h2 * k, : w2 * k].reshape(h2, k, w2, k).mean(axis=(1, 3))
+        return self._with(small, np.ascontiguousarray(hdr, dtype=np.float32), clip.astype(np.float32))
+
+    def crop(self, y0: int, y1: int, x0: int, x1: int) -> "_Source":
+        ldr = self.ldr
+        c = LDRImage(pixels=np.ascontiguousarray(ldr.pixels[y0:y1, x0:x1]), alpha=None if ldr.alpha is None else ldr.alpha[y0:y1, x0:x1],
+                     bit_depth=ldr.bit_depth, transfer=ldr.transfer, exif=dict(ldr.exif), xmp={}, path=ldr.path)
+        if not self.linear:
+            return self._with(c, None, None)
+        return self._with(c, np.ascontiguousarray(self.hdr[y0:y1, x0:x1]), np.ascontiguousarray(self.clip[y0:y1, x0:x1]))
+
+    def reconstruct(self, base: ReconstructOptions, input_kind: str) -> tuple[HDRResult, np.ndarray]:
+        """(HDR in this source's geometry, (H, W) clipped fraction).  A capture: the networks fill only inside its clip."""
+        if not self.linear:
+            return _reconstruct(self.ldr, base, input_kind), _clip_fraction(self.ldr)
+        from ..merge.brackets import finish
+
+        opts = base.replace(input_kind=input_kind, colorspace="lin_rec709")
+        rec = finish(self.hdr, self.clip > 0.0, opts, exposure=self.exposure, wrap_x=input_kind == "equirect",
+                     fill=self.fill, source=self.ldr, meta=dict(self.meta))
+        return rec, self.clip
+
+    def white(self, rec: HDRResult) -> float:
+        """The map value of the clip level (LDR white; the darkest frame's / sensor's clip point for a capture)."""
+        return float(rec.scale) / self.exposure
+
+
+def _envmap_equirect(ldr: _Source, opts: EnvmapOptions, t: dict[str, Any]) -> tuple[HDRResult, np.ndarray, np.ndarray, np.ndarray]:
+    crop = _gpano_crop(ldr.ldr)
     h, w = ldr.shape
     frac_w = crop[2] if crop else 1.0
     full_w = w / frac_w  # input pixels per 360 deg
     k = int(full_w / (opts.max_oversample * opts.width)) if opts.max_oversample > 0 else 1
-    ldr = _downscale_ldr(ldr, k)
+    ldr = ldr.downscale(k)
     t["envmap_downscale"] = k
     wraps = crop is None or frac_w >= 0.999
-    rec = _reconstruct(ldr, opts.reconstruct, "equirect" if wraps else "photo")
-    stack = np.concatenate([rec.hdr_linear, _clip_fraction(ldr)[..., None]], axis=-1)
+    rec, clipf = ldr.reconstruct(opts.reconstruct, "equirect" if wraps else "photo")
+    stack = np.concatenate([rec.hdr_linear, clipf[..., None]], axis=-1)
     if crop is None:
         env4 = projections.resize_equirect(stack, opts.width)
         return rec, env4[..., :3], np.ones(env4.shape[:2], np.float32), env4[..., 3]
@@ -279,11 +359,11 @@ def _envmap_equirect(ldr: LDRImage, opts: EnvmapOptions, t: dict[str, Any]) -> t
     return rec, env, cov.astype(np.float32), vals[..., 3] * cov
 
 
-def _envmap_ball(ldr: LDRImage, opts: EnvmapOptions, circle: Circle | None, t: dict[str, Any]) -> tuple[HDRResult, np.ndarray, np.ndarray, np.ndarray]:
+def _envmap_ball(ldr: _Source, opts: EnvmapOptions, circle: Circle | None, t: dict[str, Any]) -> tuple[HDRResult, np.ndarray, np.ndarray, np.ndarray]:
     if opts.ball is not None:
         circle = Circle(*[float(v) for v in opts.ball], 1.0)
     if circle is None:
-        circle = detect_ball(ldr.pixels)
+        circle = detect_ball(ldr.ldr.pixels)
         if circle is None or circle.score < 0.3:
             raise SingleHDRError("could not find the chrome ball in the image; pass its circle with --ball cx,cy,r (pixels)")
     h, w = ldr.shape
@@ -295,16 +375,15 @@ def _envmap_ball(ldr: LDRImage, opts: EnvmapOptions, circle: Circle | None, t: d
     m = 0.06 * circle.r
     x0, y0 = max(0, int(np.floor(circle.cx - circle.r - m))), max(0, int(np.floor(circle.cy - circle.r - m)))
     x1, y1 = min(w, int(np.ceil(circle.cx + circle.r + m))), min(h, int(np.ceil(circle.cy + circle.r + m)))
-    crop = LDRImage(pixels=np.ascontiguousarray(ldr.pixels[y0:y1, x0:x1]), alpha=None if ldr.alpha is None else ldr.alpha[y0:y1, x0:x1],
-                    bit_depth=ldr.bit_depth, transfer=ldr.transfer, exif=dict(ldr.exif), xmp={}, path=ldr.path)
+    crop = ldr.crop(y0, y1, x0, x1)
     r_needed = opts.width / np.pi  # ball radius whose pixels match the equator's
     k = int(circle.r / (opts.max_oversample * r_needed)) if opts.max_oversample > 0 else 1
-    small = _downscale_ldr(crop, k)
+    small = crop.downscale(k)
     k_eff = float(k) if small.shape != crop.shape else 1.0
     crop = small
     t["envmap_downscale"] = k
-    rec = _reconstruct(crop, opts.reconstruct, "photo")
-    stack = np.concatenate([rec.hdr_linear / np.float32(opts.ball_reflectance), _clip_fraction(crop)[..., None]], axis=-1)
+    rec, clipf = crop.reconstruct(opts.reconstruct, "photo")
+    stack = np.concatenate([rec.hdr_linear / np.float32(opts.ball_reflectance), clipf[..., None]], axis=-1)
     cx, cy, r = (circle.cx - x0) / k_eff, (circle.cy - y0) / k_eff, circle.r / k_eff
     env4 = projections.ball_to_equirect(stack, cx, cy, r, opts.width)
     alpha = projections.ball_alpha(opts.width, opts.rim_deg, opts.photographer_deg)
@@ -315,9 +394,9 @@ def _envmap_ball(ldr: LDRImage, opts: EnvmapOptions, circle: Circle | None, t: d
     return rec, env.astype(np.float32), alpha, env4[..., 3] * rim_only
 
 
-def _envmap_photo(ldr: LDRImage, opts: EnvmapOptions, t: dict[str, Any], notes: list[str]) -> tuple[HDRResult, np.ndarray, np.ndarray, np.ndarray]:
+def _envmap_photo(ldr: _Source, opts: EnvmapOptions, t: dict[str, Any], notes: list[str]) -> tuple[HDRResult, np.ndarray, np.ndarray, np.ndarray]:
     h, w = ldr.shape
-    hfov = opts.fov if opts.fov is not None else projections.hfov_from_exif(ldr.exif or {}, w, h)
+    hfov = opts.fov if opts.fov is not None else projections.hfov_from_exif(ldr.ldr.exif or {}, w, h)
     if hfov is None:
         raise SingleHDRError("the photo has no EXIF FocalLengthIn35mmFilm to get its field of view from; pass --fov DEGREES (horizontal)")
     t["envmap_hfov_deg"] = float(hfov)
@@ -333,29 +412,70 @@ def _envmap_photo(ldr: LDRImage, opts: EnvmapOptions, t: dict[str, Any], notes: 
     px_angle = hfov / w
     out_angle = 360.0 / opts.width
     k = int(out_angle / (opts.max_oversample * px_angle)) if opts.max_oversample > 0 else 1
-    ldr = _downscale_ldr(ldr, k)
+    ldr = ldr.downscale(k)
     t["envmap_downscale"] = k
-    rec = _reconstruct(ldr, opts.reconstruct, "photo")
-    stack = np.concatenate([rec.hdr_linear, _clip_fraction(ldr)[..., None]], axis=-1)
+    rec, clipf = ldr.reconstruct(opts.reconstruct, "photo")
+    stack = np.concatenate([rec.hdr_linear, clipf[..., None]], axis=-1)
     env4, cov = projections.perspective_to_equirect(stack, hfov, yaw, pitch, opts.width)
     env = fill_envmap(env4[..., :3], cov)
     return rec, env, cov, env4[..., 3] * cov
 
 
-def make_envmap(image: Any, options: EnvmapOptions | None = None) -> EnvmapResult:
-    """Build an HDR equirect environment map from one LDR image.
-
-    image: a path, an (H, W, 3|4) array or an :class:`LDRImage`.
-    options: :class:`EnvmapOptions` (kind, width, reconstruction, lighting).
-    Returns an :class:`EnvmapResult`.  Raises SingleHDRError for anything the
-    user can fix (no FOV, ball not found, missing EXIF for absolute exposure,
-    a black or degenerate input).
-    """
+def _source(image: Any, opts: EnvmapOptions) -> _Source:
+    """One LDR image, brackets (a list / tuple), a RAW path or a LinearCapture -> a :class:`_Source`."""
     from ..api import load_input
 
+    if isinstance(image, (list, tuple)) or _is_capture(image) or _is_raw(image):
+        from ..merge.brackets import LinearCapture, MergeOptions, capture_brackets, capture_raw
+
+        mo = opts.merge or MergeOptions()
+        ik = {"equirect": "equirect", "auto": "auto"}.get(opts.kind, "photo")
+        method = opts.reconstruct.method
+        if isinstance(image, LinearCapture):
+            cap = image
+        elif isinstance(image, (list, tuple)):
+            cap = capture_brackets(list(image), mo, input_kind=ik, method=method)
+        else:
+            cap = capture_raw(image, input_kind=ik, method=method, fill=mo.fill, half_size=mo.raw_half)
+        clip = np.asarray(cap.clip).astype(np.float32)
+        if cap.source.shape != clip.shape or cap.hdr_linear.shape[:2] != clip.shape:
+            raise SingleHDRError("the capture's HDR, clip mask and source image must have one size")
+        return _Source(cap.source, np.asarray(cap.hdr_linear, dtype=np.float32), clip, cap.exposure, mo.fill, cap.meta)
+    return _Source(load_input(image))
+
+
+def _is_capture(image: Any) -> bool:
+    return type(image).__name__ == "LinearCapture" and hasattr(image, "hdr_linear") and hasattr(image, "clip")
+
+
+def _is_raw(image: Any) -> bool:
+    import os
+
+    if not isinstance(image, (str, os.PathLike)):
+        return False
+    from ..io.raw import is_raw_path
+
+    return is_raw_path(image)
+
+
+def make_envmap(image: Any, options: EnvmapOptions | None = None) -> EnvmapResult:
+    """Build an HDR equirect environment map from one LDR image, exposure brackets or a RAW file.
+
+    image: a path, an (H, W, 3|4) array or an :class:`LDRImage`; or a list /
+        tuple of >= 2 such frames (exposure brackets of one scene, merged by
+        :mod:`singlehdr.merge` with ``options.merge``); or a camera RAW / DNG
+        path; or a :class:`singlehdr.merge.LinearCapture`.  For brackets and
+        RAW the networks fill only what the darkest frame (the sensor) clips.
+    options: :class:`EnvmapOptions` (kind, width, reconstruction, lighting, merge).
+    Returns an :class:`EnvmapResult`.  Raises SingleHDRError for anything the
+    user can fix (no FOV, ball not found, missing EXIF for absolute exposure,
+    a black or degenerate input; for brackets: one frame, different sizes,
+    no exposure; an unreadable RAW).
+    """
     opts = options or EnvmapOptions()
     t0 = time.perf_counter()
-    ldr = load_input(image)
+    src = _source(image, opts)
+    ldr = src.ldr
     h_in, w_in = ldr.shape
     if min(h_in, w_in) < 2:
         raise SingleHDRError(f"the image is {w_in}x{h_in} pixels: too small to make an environment map from; "
@@ -381,14 +501,16 @@ def make_envmap(image: Any, options: EnvmapOptions | None = None) -> EnvmapResul
                              "give an image at least 8 pixels on each side")
     geo: dict[str, Any] = {"envmap_kind": kind, "envmap_width": opts.width, "envmap_convention": CONVENTION}
     if kind == "equirect":
-        rec, env, alpha, clip = _envmap_equirect(ldr, opts, geo)
-        white = float(rec.scale)
+        rec, env, alpha, clip = _envmap_equirect(src, opts, geo)
+        white = src.white(rec)
     elif kind == "ball":
-        rec, env, alpha, clip = _envmap_ball(ldr, opts, circle, geo)
-        white = float(rec.scale) / opts.ball_reflectance
+        rec, env, alpha, clip = _envmap_ball(src, opts, circle, geo)
+        white = src.white(rec) / opts.ball_reflectance
     else:
-        rec, env, alpha, clip = _envmap_photo(ldr, opts, geo, notes)
-        white = float(rec.scale)
+        rec, env, alpha, clip = _envmap_photo(src, opts, geo, notes)
+        white = src.white(rec)
+    if src.linear:
+        geo["envmap_clip_level"] = white
     env = np.clip(np.nan_to_num(env, nan=0.0, posinf=0.0), 0.0, None).astype(np.float32)
     seen = alpha > 0.5
     if seen.any() and float(np.mean(clip[seen] >= 0.5)) > 0.95:
@@ -396,11 +518,19 @@ def make_envmap(image: Any, options: EnvmapOptions | None = None) -> EnvmapResul
                      "shoot or export it darker")
 
     light = lighting.dominant_light(env, opts.light_threshold, clip)
-    if rec.metadata.get("highlights") != "colour":
+    sun_mode = opts.sun
+    if src.linear and src.fill == "none":
+        # the merge's lower bound, unfilled: no plateau lift; a sun only when asked for (sun="on")
+        if sun_mode == "auto":
+            sun_mode = "off"
+            if float(np.max(clip)) > 0:
+                notes.append("fill none: what the darkest frame clips keeps its lower bound and no sun is recovered "
+                             "(use --sun on to add one, or the default --fill networks)")
+    elif rec.metadata.get("highlights") != "colour":
         # reconstruct's colour-true expansion already rises from the rim with the rim's own slope
         # (infer/highlights.py); the lift is the energy prior for reconstructions that do not expand
         env = lift_clipped(env, clip * (alpha > 0.5), white)
-    rs = sunmod.recover_sun(env, clip, alpha, white, opts.sun, opts.sun_intensity, opts.sun_diameter_deg,
+    rs = sunmod.recover_sun(env, clip, alpha, white, sun_mode, opts.sun_intensity, opts.sun_diameter_deg,
                             fallback_direction=np.asarray(light.direction))
     notes.extend(rs.notes)
     env, env_wo = rs.env, rs.env_without_sun
@@ -423,7 +553,7 @@ def make_envmap(image: Any, options: EnvmapOptions | None = None) -> EnvmapResul
     meta["envmap_light_direction"] = light.direction
     meta["envmap_light_azimuth_deg"] = light.azimuth_deg
     meta["envmap_light_elevation_deg"] = light.elevation_deg
-    meta["envmap_sun_mode"] = opts.sun
+    meta["envmap_sun_mode"] = sun_mode
     meta["envmap_sun"] = sun if sun is not None else "none"
     if rs.assessment.get("confidence") is not None:
         meta["envmap_sun_confidence"] = float(rs.assessment["confidence"])

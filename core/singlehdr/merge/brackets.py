@@ -46,6 +46,8 @@ class MergeOptions:
     ghost: reject moving objects (weighted merge only).
     fill: "networks" = reconstruct what the darkest frame clips with the
         ReconstructOptions' method; "none" = keep the lower bound.
+    raw_half: a RAW input is read one pixel per 2x2 Bayer quad (half size,
+        no demosaic); used by :func:`capture_raw` / ``make_envmap``.
     """
 
     ev: tuple[float, ...] | None = None
@@ -56,6 +58,7 @@ class MergeOptions:
     ghost: bool = True
     fill: str = "networks"
     max_shift_bits: int = 6
+    raw_half: bool = False
 
     def __post_init__(self) -> None:
         for name, value, allowed in (("response", self.response, RESPONSES), ("merge", self.merge, MERGES),
@@ -218,6 +221,85 @@ def finish(hdr_linear: np.ndarray, clip: np.ndarray, options: Any, *, exposure: 
     return calibrated_result(hdr_linear, source, options, meta)
 
 
+@dataclass
+class LinearCapture:
+    """Linear HDR from brackets or a RAW file, before any fill: what :func:`finish` fills.
+
+    hdr_linear: (H, W, 3) float32 lin Rec.709, a lower bound inside ``clip``;
+    clip: (H, W) bool, what the darkest frame (or the sensor) still clips;
+    exposure: the factor that brings the clip level to 1.0 (the darkest
+        frame's exposure relative to the reference; 1.0 for RAW), so the clip
+        level in ``hdr_linear`` units is ``1 / exposure``;
+    wrap_x: a 360 panorama (the seam wraps);
+    source: an LDRImage of the same size for EXIF, GPano XMP and finding a
+        chrome ball (the reference frame; for RAW its display rendering);
+    meta: provenance facts (method, brackets, EV, response ...).
+    """
+
+    hdr_linear: np.ndarray
+    clip: np.ndarray
+    exposure: float
+    wrap_x: bool
+    source: LDRImage
+    meta: dict[str, Any]
+    kind: str = "brackets"  # or "raw"
+
+
+def capture_brackets(images: Sequence[FrameLike], merge_options: MergeOptions | None = None, *, input_kind: str = "auto",
+                     method: str = "singlehdr", max_pixels: int | None = None) -> LinearCapture:
+    """Merge brackets (:func:`merge_brackets`) into a :class:`LinearCapture` (no fill yet)."""
+    mo = merge_options or MergeOptions()
+    m = merge_brackets(images, mo, input_kind=input_kind, max_pixels=max_pixels)
+    ref = m.frames[m.reference]
+    meta: dict[str, Any] = {
+        "method": f"brackets+{method}" if mo.fill == "networks" else "brackets",
+        "input_kind": "equirect" if m.wrap_x else "photo",
+        "source_exif": dict(ref.exif),
+        "brackets": len(m.frames),
+        "bracket_ev": [round(float(np.log2(v / m.exposures[m.reference])), 3) for v in m.exposures],
+        "bracket_shifts": [list(s) for s in m.shifts],
+        "response": mo.response,
+        "merge": mo.merge,
+        "ghost_fraction": float(m.ghost.mean()),
+    }
+    if ref.path is not None:
+        meta["source"] = str(ref.path)
+    return LinearCapture(m.hdr_linear, m.clip, m.darkest_exposure, m.wrap_x, ref, meta, "brackets")
+
+
+def capture_raw(path: str | PathLike, *, input_kind: str = "auto", method: str = "singlehdr", fill: str = "networks",
+                max_pixels: int | None = None, half_size: bool = False) -> LinearCapture:
+    """Read a camera RAW / DNG (:func:`singlehdr.io.raw.read_raw`) into a :class:`LinearCapture` (no fill yet).
+
+    The source LDRImage holds a display rendering (sRGB of the linear data,
+    the 99th percentile of the unclipped pixels at 0.9) only for finding a
+    chrome ball; the RAW's EXIF comes with it.
+    """
+    from ..camera.transfer import linear_to_srgb
+    from ..io.raw import read_raw
+
+    if fill not in FILLS:
+        raise SingleHDRError(f"unknown fill {fill!r}; choose one of: {', '.join(FILLS)}")
+    raw = read_raw(path, max_pixels=max_pixels, half_size=half_size)
+    h, w = raw.hdr_linear.shape[:2]
+    mx = raw.hdr_linear.max(axis=-1)
+    vals = mx[~raw.clip] if (~raw.clip).any() else mx
+    p99 = float(np.percentile(vals, 99)) if vals.size else 1.0
+    disp = linear_to_srgb(np.clip(raw.hdr_linear * np.float32(0.9 / max(p99, 1e-6)), 0.0, 1.0)).astype(np.float32)
+    src = LDRImage(pixels=disp, exif=raw.exif, path=Path(path))
+    wrap = input_kind == "equirect" or (input_kind == "auto" and is_equirect_shape(h, w))
+    meta: dict[str, Any] = {
+        "method": f"raw+{method}" if fill == "networks" else "raw",
+        "input_kind": "equirect" if wrap else "photo",
+        "source": str(path),
+        "source_exif": dict(raw.exif),
+        "raw_black_level": raw.black_level,
+        "raw_white_level": raw.white_level,
+        "raw_wb_multipliers": raw.wb_multipliers,
+    }
+    return LinearCapture(raw.hdr_linear, raw.clip, 1.0, wrap, src, meta, "raw")
+
+
 def reconstruct_brackets(images: Sequence[FrameLike], options: Any = None, merge_options: MergeOptions | None = None, *,
                          max_pixels: int | None = None) -> HDRResult:
     """Brackets in, one linear HDR out; the networks fill only what the darkest frame clips.
@@ -232,23 +314,9 @@ def reconstruct_brackets(images: Sequence[FrameLike], options: Any = None, merge
     options = options or ReconstructOptions()
     mo = merge_options or MergeOptions()
     t0 = time.perf_counter()
-    m = merge_brackets(images, mo, input_kind=options.input_kind, max_pixels=max_pixels)
-    ref = m.frames[m.reference]
-    meta: dict[str, Any] = {
-        "method": f"brackets+{options.method}" if mo.fill == "networks" else "brackets",
-        "input_kind": "equirect" if m.wrap_x else "photo",
-        "source_exif": dict(ref.exif),
-        "brackets": len(m.frames),
-        "bracket_ev": [round(float(np.log2(v / m.exposures[m.reference])), 3) for v in m.exposures],
-        "bracket_shifts": [list(s) for s in m.shifts],
-        "response": mo.response,
-        "merge": mo.merge,
-        "ghost_fraction": float(m.ghost.mean()),
-    }
-    if ref.path is not None:
-        meta["source"] = str(ref.path)
-    res = finish(m.hdr_linear, m.clip, options, exposure=m.darkest_exposure, wrap_x=m.wrap_x, fill=mo.fill,
-                 source=ref, meta=meta)
+    c = capture_brackets(images, mo, input_kind=options.input_kind, method=options.method, max_pixels=max_pixels)
+    res = finish(c.hdr_linear, c.clip, options, exposure=c.exposure, wrap_x=c.wrap_x, fill=mo.fill,
+                 source=c.source, meta=c.meta)
     res.metadata["seconds"] = round(time.perf_counter() - t0, 4)
     return res
 
@@ -261,26 +329,12 @@ def reconstruct_raw(path: str | PathLike, options: Any = None, *, fill: str = "n
     Output: sensor saturation of the least-amplified channel = 1.0.
     half_size: one pixel per 2x2 Bayer quad (no demosaic; see read_raw).
     """
-    from ..io.raw import read_raw
     from ..options import ReconstructOptions
 
     options = options or ReconstructOptions()
-    if fill not in FILLS:
-        raise SingleHDRError(f"unknown fill {fill!r}; choose one of: {', '.join(FILLS)}")
     t0 = time.perf_counter()
-    raw = read_raw(path, max_pixels=max_pixels, half_size=half_size)
-    h, w = raw.hdr_linear.shape[:2]
-    src = LDRImage(pixels=np.zeros((1, 1, 3), np.float32), exif=raw.exif, path=Path(path))
-    wrap = options.input_kind == "equirect" or (options.input_kind == "auto" and is_equirect_shape(h, w))
-    meta: dict[str, Any] = {
-        "method": f"raw+{options.method}" if fill == "networks" else "raw",
-        "input_kind": "equirect" if wrap else "photo",
-        "source": str(path),
-        "source_exif": dict(raw.exif),
-        "raw_black_level": raw.black_level,
-        "raw_white_level": raw.white_level,
-        "raw_wb_multipliers": raw.wb_multipliers,
-    }
-    res = finish(raw.hdr_linear, raw.clip, options, exposure=1.0, wrap_x=wrap, fill=fill, source=src, meta=meta)
+    c = capture_raw(path, input_kind=options.input_kind, method=options.method, fill=fill, max_pixels=max_pixels,
+                    half_size=half_size)
+    res = finish(c.hdr_linear, c.clip, options, exposure=1.0, wrap_x=c.wrap_x, fill=fill, source=c.source, meta=c.meta)
     res.metadata["seconds"] = round(time.perf_counter() - t0, 4)
     return res

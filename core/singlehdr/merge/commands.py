@@ -4,10 +4,15 @@
     singlehdr reconstruct --brackets shots/ --ev=-2,0,2 -o out.exr            # a folder, exposure values given
     singlehdr reconstruct --brackets pano.####.jpg --fill none -o merged.exr  # a sequence; no networks
     singlehdr reconstruct IMG_0001.dng -o out.exr                             # a RAW file (rawpy)
+    singlehdr envmap --brackets a.jpg b.jpg c.jpg -o env.exr                  # the same flags for envmap
+    singlehdr envmap pano.dng -o env.exr
 
 :func:`add_arguments` adds the flags to the reconstruct parser;
 :func:`wants` says whether a parsed command is ours; :func:`run` runs it
-through :func:`singlehdr.merge.reconstruct_brackets` / ``reconstruct_raw``.
+through :func:`singlehdr.merge.reconstruct_brackets` / ``reconstruct_raw``;
+:func:`envmap_input` turns ``singlehdr envmap``'s parsed inputs into what
+:func:`singlehdr.envmap.make_envmap` takes (brackets list, RAW path or image)
+and its :class:`MergeOptions`.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import Any
 
 from ..errors import SingleHDRError
 from .brackets import FILLS
@@ -122,3 +128,36 @@ def run(args: argparse.Namespace) -> int:
             extra += f"  still clipped {100 * result.metadata.get('clipped_fraction', 0.0):.2f} %"
             print(summary_line(out, result.hdr_linear, time.perf_counter() - t0) + extra)
     return 0
+
+
+def envmap_input(args: argparse.Namespace) -> tuple[Any, Any, list[str]]:
+    """``singlehdr envmap``'s input: (what make_envmap takes, the MergeOptions or None, the input paths).
+
+    args.input (one positional) and args.more (further positionals, brackets
+    only); --brackets expands files, folders and sequence patterns; a RAW
+    input (by extension) without --brackets is read as RAW.  One clear line
+    (SingleHDRError) for several images without --brackets, --ev without
+    --brackets, and RAW files among brackets.
+    """
+    from ..io.raw import is_raw_path
+    from ..io.sequence import expand_inputs
+    from .brackets import MergeOptions
+
+    inputs = [str(args.input)] + [str(m) for m in (getattr(args, "more", None) or [])]
+    if not getattr(args, "brackets", False):
+        if getattr(args, "ev", None):
+            raise SingleHDRError("--ev applies to --brackets only; add --brackets to merge the inputs as exposures")
+        if len(inputs) > 1:
+            raise SingleHDRError(f"singlehdr envmap makes one map from one image but got {len(inputs)} inputs; "
+                                 "pass --brackets to merge them as exposures of one scene")
+        if is_raw_path(inputs[0]):
+            return inputs[0], MergeOptions(fill=args.fill, raw_half=args.raw_half), inputs
+        return inputs[0], None, inputs
+    sources = [str(it.path) for it in expand_inputs(inputs, None)]
+    raws = [s for s in sources if is_raw_path(s)]
+    if raws:
+        raise SingleHDRError(f"--brackets merges LDR frames (JPEG, PNG, TIFF); {Path(raws[0]).name} is a camera RAW: "
+                             "pass one RAW without --brackets (its 12-14 bits already hold the brackets' range)")
+    mo = MergeOptions(ev=_ev_list(args.ev), align=args.align, response=args.response, merge=args.merge,
+                      ghost=args.ghost, fill=args.fill)
+    return sources, mo, sources

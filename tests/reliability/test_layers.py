@@ -25,8 +25,9 @@ CORE = ROOT / "core" / "singlehdr"
 #: command-line layer: cli.py, commands.py and every package's commands module.
 LAYERS: list[tuple[str, set[str]]] = [
     ("command line", {"cli"}),
-    ("applications", {"train", "shot", "merge", "export"}),
+    ("applications", {"train", "shot", "export"}),
     ("environment maps", {"envmap"}),
+    ("brackets and RAW", {"merge"}),  # below envmap: make_envmap takes a merged capture
     ("public API", {"singlehdr"}),  # the package root: reconstruct, ReconstructOptions, ...
     ("api", {"api"}),
     ("options", {"options"}),

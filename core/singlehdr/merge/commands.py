@@ -79,18 +79,14 @@ def run(args: argparse.Namespace) -> int:
     from ..io.exr import HALF_MAX
     from ..io.raw import is_raw_path
     from ..io.sequence import expand_inputs, output_paths
-    from ..options import ReconstructOptions
+    from ..options import options_from_args
     from .brackets import MergeOptions, reconstruct_brackets, reconstruct_raw
 
     items = expand_inputs(args.inputs, args.frames)
     fmt = args.format or ("hdr" if Path(args.output).suffix.lower() == ".hdr" else "exr")
     ext = "." + fmt
     sources = [it.path for it in items]
-    options = ReconstructOptions(
-        method=args.method, model=args.model, device=args.device, precision=args.precision, tile=args.tile,
-        tile_overlap=args.tile_overlap, input_kind=args.input_kind, resize_mode=args.resize_mode,
-        exposure=args.exposure, exposure_target=args.exposure_target, colorspace=args.colorspace,
-    )
+    options = options_from_args(args)  # every reconstruction option the command line has (one builder)
     if args.brackets:
         outs = [Path(args.output)]
         if outs[0].suffix.lower() != ext or outs[0].is_dir():

@@ -7,6 +7,7 @@ luminance-ramp lengths; prints the per-family table.  The network runs once per
 input; the highlight treatments are applied to its output.
 
     python tools/choose_highlights.py --hdr build/default/train --size 256 --draws 2
+    python tools/choose_highlights.py --hdr build/default/train --size 256 --draws 2 --ramps "" --no-paper --slope-cap
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ def main(argv=None) -> int:
     ap.add_argument("--families", default="srgb,gamma,film,phone,emor")
     ap.add_argument("--growths", default="", help="comma-separated growth values tried at ramp 0.02 (colour-true)")
     ap.add_argument("--no-paper", action="store_true", help="skip the paper-pipeline row")
+    ap.add_argument("--slope-cap", action="store_true",
+                    help="also the shipped treatment (ramp 0.02, growth 0.25) with and without the rim-slope cap")
     args = ap.parse_args(argv)
 
     net = get_reconstructor(args.model, "cpu", "fp32", None, 64, "srgb", "network")
@@ -56,6 +59,11 @@ def main(argv=None) -> int:
     for gr in [float(x) for x in args.growths.split(",") if x]:
         methods.append(Method(f"srgb-colour-ramp0.02-growth{gr:g}",
                               lambda ldr, gr=gr: colour_true_highlights(ldr, net_out(ldr), srgb_inverse_crf(), ramp=0.02, growth=gr)))
+    if args.slope_cap:
+        for cap in (False, True):
+            methods.append(Method(f"srgb-colour-ramp0.02-growth0.25-slopecap{int(cap)}",
+                                  lambda ldr, cap=cap: colour_true_highlights(ldr, net_out(ldr), srgb_inverse_crf(), ramp=0.02,
+                                                                              growth=0.25, slope_cap=cap)))
     rep = evaluate(args.hdr, methods, size=args.size, jod=False, families=args.families.split(","), draws=args.draws, log=None)
     print(markdown_table(rep))
     print()

@@ -130,7 +130,11 @@ def run_reconstruct(args: argparse.Namespace) -> int:
             half = float(np.max(np.abs(result.hdr_linear))) <= HALF_MAX
         write_result(out, result, half=half, compression=args.compression, overwrite=args.overwrite,
                      inputs=sources)
-        return summary_line(out, result.hdr_linear, time.perf_counter() - t0)
+        line = summary_line(out, result.hdr_linear, time.perf_counter() - t0)
+        if result.metadata.get("input_kind") == "equirect":
+            line += ("\n  360 panorama: the same map as `singlehdr envmap --sun off` at this width; `singlehdr envmap` "
+                     "also recovers a clipped sun for lighting")
+        return line
 
     if len(items) > 1:
         return _run_batch(items, outs, one, quiet=args.quiet)

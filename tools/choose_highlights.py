@@ -38,7 +38,8 @@ def main(argv=None) -> int:
     ap.add_argument("--growths", default="", help="comma-separated growth values tried at ramp 0.02 (colour-true)")
     ap.add_argument("--no-paper", action="store_true", help="skip the paper-pipeline row")
     ap.add_argument("--slope-cap", action="store_true",
-                    help="also the shipped treatment (ramp 0.02, growth 0.25) with and without the rim-slope cap")
+                    help="also the shipped treatment (ramp 0.02, growth 0.25) without and with the rim-slope cap")
+    ap.add_argument("--slope-gains", default="1", help="comma-separated rim-slope multipliers tried with --slope-cap")
     args = ap.parse_args(argv)
 
     net = get_reconstructor(args.model, "cpu", "fp32", None, 64, "srgb", "network")
@@ -60,10 +61,10 @@ def main(argv=None) -> int:
         methods.append(Method(f"srgb-colour-ramp0.02-growth{gr:g}",
                               lambda ldr, gr=gr: colour_true_highlights(ldr, net_out(ldr), srgb_inverse_crf(), ramp=0.02, growth=gr)))
     if args.slope_cap:
-        for cap in (False, True):
-            methods.append(Method(f"srgb-colour-ramp0.02-growth0.25-slopecap{int(cap)}",
-                                  lambda ldr, cap=cap: colour_true_highlights(ldr, net_out(ldr), srgb_inverse_crf(), ramp=0.02,
-                                                                              growth=0.25, slope_cap=cap)))
+        for cap, gain in ((False, 1.0), *((True, float(g)) for g in args.slope_gains.split(","))):
+            methods.append(Method(f"srgb-colour-ramp0.02-growth0.25-slopecap{int(cap)}" + (f"-gain{gain:g}" if cap else ""),
+                                  lambda ldr, cap=cap, gain=gain: colour_true_highlights(
+                                      ldr, net_out(ldr), srgb_inverse_crf(), ramp=0.02, growth=0.25, slope_cap=cap, slope_gain=gain)))
     rep = evaluate(args.hdr, methods, size=args.size, jod=False, families=args.families.split(","), draws=args.draws, log=None)
     print(markdown_table(rep))
     print()

@@ -158,8 +158,8 @@ def test_rim_slope_caps_a_plateau_behind_a_gentle_glow():
     s = transition_weight(ldr)
     inside = s >= 0.5
     plateau = (b * np.where(inside, 3.0, 1.0)[..., None]).astype(np.float32)
-    capped = colour_true_highlights(ldr, plateau, srgb_inverse_crf(), ramp=0.02, growth=0.25)
-    free = colour_true_highlights(ldr, plateau, srgb_inverse_crf(), ramp=0.02, growth=0.25, slope_cap=False)
+    capped = colour_true_highlights(ldr, plateau, srgb_inverse_crf(), ramp=0.02, growth=0.25, slope_cap=True)
+    free = colour_true_highlights(ldr, plateau, srgb_inverse_crf(), ramp=0.02, growth=0.25)  # the default: no cap
     y_cap, y_free, y_b = capped @ LUMA, free @ LUMA, b @ LUMA
     from singlehdr.infer.highlights import clip_distance
 

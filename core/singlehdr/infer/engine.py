@@ -280,7 +280,7 @@ class Reconstructor:
 
             ramp = float(self.policy.get("highlight_ramp", 0.02))
             growth = float(self.policy.get("highlight_growth", 0.0))
-            slope_cap = bool(self.policy.get("highlight_slope_cap", True))
+            slope_cap = bool(self.policy.get("highlight_slope_cap", False))
             outs = [colour_true_highlights(ldr, o, g_used[min(k, len(g_used) - 1)], wrap_x=wrap_x, ramp=ramp, growth=growth,
                                            slope_cap=slope_cap)
                     for k, (ldr, o) in enumerate(zip(ldrs, outs))]

@@ -27,7 +27,11 @@ output ``a``:
   clip edge keeps brightening gently behind it (the sunset sky of the README
   sample: no dome with a hard rim); a lamp whose surroundings brighten steeply
   reaches the network's value within a few pixels, as without the cap.  The
-  two are joined by a smooth minimum, never below the input;
+  two are joined by a smooth minimum, never below the input.  **Off by default**
+  (model policy ``highlight_slope_cap``): on the training split it costs PU21
+  (mean gain over the JPEG +0.77 -> +0.42 dB, EMoR curves -0.07 dB below the
+  JPEG; with the slope x4, +0.65 dB and no visible change on the sample), see
+  tools/choose_highlights.py --slope-cap;
 * s = smoothstep((max_c ldr - 0.95) / 0.05) blends from the network's own chroma
   a / Y(a) (s = 0) to the rim chroma (s = 1, fully clipped);
 * out = max(Y ((1 - s) chroma_own + s chroma_rim), b) per channel where s > 0: the
@@ -171,12 +175,13 @@ def rim_slope_profile(yb: np.ndarray, ldr_max: np.ndarray, inside: np.ndarray, d
 
 
 def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: np.ndarray, *, wrap_x: bool = False,
-                           ramp: float = RAMP, growth: float = 0.0, slope_cap: bool = True) -> np.ndarray:
+                           ramp: float = RAMP, growth: float = 0.0, slope_cap: bool = False,
+                           slope_gain: float = 1.0) -> np.ndarray:
     """Replace the network's highlight colour by the rim's (see the module docstring).
 
     ldr_srgb: (H, W, 3) input in [0, 1]; hdr: (H, W, 3) the network's linear output;
     inverse_crf: (1024,) the curve the engine linearised with.  slope_cap: cap the rise by
-    :func:`rim_slope_profile` (module docstring).
+    :func:`rim_slope_profile` (module docstring), its slope times ``slope_gain``.
     Returns (H, W, 3) float32 >= the linearised input.
     """
     ldr = np.clip(np.asarray(ldr_srgb, dtype=np.float32), 0.0, 1.0)
@@ -200,7 +205,8 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
         y_out = yb + (y_out - yb) * gain
         if slope_cap:
             inside = s >= 0.5
-            cap = rim_slope_profile(yb, np.max(ldr, axis=-1), inside, d, SLOPE_BAND * max(ldr.shape[:2]), wrap_x=wrap_x)
+            cap = rim_slope_profile(yb, np.max(ldr, axis=-1), inside, d * float(slope_gain), SLOPE_BAND * max(ldr.shape[:2]),
+                                    wrap_x=wrap_x)
             capped = inside & np.isfinite(cap)
             if capped.any():
                 a, c = np.maximum(y_out[capped], 1e-8), np.maximum(cap[capped], 1e-8)

@@ -123,11 +123,9 @@ def run_reconstruct(args: argparse.Namespace) -> int:
         result = reconstruct(ldr, options)
         half = args.half
         if half is None:  # default: half, unless that would clip (e.g. --exposure absolute in daylight)
-            import numpy as np
+            from .colour import fits_half
 
-            from .io.exr import HALF_MAX
-
-            half = float(np.max(np.abs(result.hdr_linear))) <= HALF_MAX
+            half = fits_half(result.hdr_linear)
         write_result(out, result, half=half, compression=args.compression, overwrite=args.overwrite,
                      inputs=sources)
         line = summary_line(out, result.hdr_linear, time.perf_counter() - t0)

@@ -21,7 +21,7 @@ import numpy as np
 from .make import EnvmapResult
 from .projections import CUBE_FACES, equirect_to_cube
 
-from ..colour import HALF_MAX
+from ..colour import fits_half
 
 
 def envmap_attributes(result: EnvmapResult) -> dict[str, Any]:
@@ -88,7 +88,7 @@ def _write_envmap_files(
     inputs = list(inputs)
     env = result.hdr_linear
     if half is None:
-        half = float(np.max(env)) <= HALF_MAX
+        half = fits_half(env)
     attrs = envmap_attributes(result)
     written: dict[str, Any] = {}
     written["envmap"] = write_hdr(path, env, alpha=result.alpha, half=half, colorspace=result.colorspace,
@@ -97,7 +97,7 @@ def _write_envmap_files(
         wo = result.hdr_without_sun if result.hdr_without_sun is not None else env
         wa = dict(attrs, **{"singlehdr:envmap:layer": "without_sun" if result.sun else "without_sun (no sun was added)"})
         written["without_sun"] = write_hdr(without_sun, wo, alpha=result.alpha,
-                                           half=float(np.max(wo)) <= HALF_MAX if half is None else half,
+                                           half=fits_half(wo) if half is None else half,
                                            colorspace=result.colorspace, attributes=wa, overwrite=overwrite, inputs=inputs)
     if cubemap:
         size = cube_size or max(8, env.shape[1] // 4)

@@ -59,7 +59,7 @@ from typing import Any
 
 import numpy as np
 
-from .calibrate import LUMA_709, luminance
+from ..colour import LUMA_709, luminance
 from .projections import angle_between_deg, azimuth_elevation, normalize, to_blender
 from .projections import equirect_directions as _equirect_directions
 from .projections import equirect_solid_angles as _equirect_solid_angles

@@ -26,6 +26,8 @@ from typing import Sequence
 
 import numpy as np
 
+from ..colour import LUMA_709
+
 from ..errors import SingleHDRError
 from .response import apply_response
 
@@ -70,7 +72,7 @@ def _dilate(mask: np.ndarray, r: int) -> np.ndarray:
 
 
 def _lum(x: np.ndarray) -> np.ndarray:
-    return np.maximum(x @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32), 1e-8)
+    return np.maximum(x @ LUMA_709.astype(np.float32), 1e-8)
 
 
 def merge_weighted(frames: Sequence[np.ndarray], exposures: Sequence[float], g: np.ndarray, *, reference: int | None = None,

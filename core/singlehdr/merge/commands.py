@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     from ..commands import summary_line
     from ..io import write_result
     from ..io.atomic import check_output_path
-    from ..io.exr import HALF_MAX
+    from ..colour import fits_half
     from ..io.raw import is_raw_path
     from ..io.sequence import expand_inputs, output_paths
     from ..options import options_from_args
@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
             result = reconstruct_raw(srcs[0], options, fill=args.fill, max_pixels=args.max_pixels, half_size=args.raw_half)
         half = args.half
         if half is None:
-            half = float(np.max(np.abs(result.hdr_linear))) <= HALF_MAX
+            half = fits_half(result.hdr_linear)
         write_result(out, result, half=half, compression=args.compression, overwrite=args.overwrite, inputs=sources)
         if not args.quiet:
             extra = f"  {result.metadata.get('brackets', 1)} frames" if kind == "brackets" else "  RAW"

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from ..colour import LUMA_709
+
 #: Ring around the clip mask used to match the reconstruction's scale (pixels).
 RING_PX = 6
 
@@ -28,7 +30,7 @@ def render_ldr(hdr_linear: np.ndarray, exposure: float) -> np.ndarray:
 
 
 def _lum(x: np.ndarray) -> np.ndarray:
-    return np.asarray(x, dtype=np.float64) @ np.array([0.2126, 0.7152, 0.0722])
+    return np.asarray(x, dtype=np.float64) @ np.asarray(LUMA_709, dtype=np.float64)
 
 
 def fill_clipped(hdr_linear: np.ndarray, clip: np.ndarray, options: Any, *, exposure: float = 1.0,

@@ -137,18 +137,8 @@ def evaluate(sc: ibl.EvalScene, rows: list[str], width: int, renderer: ibl.Rende
     truth = facts["truth"]
     truth_path = write_hdr(WORK / sc.name / "truth.exr", truth, half=False, overwrite=True)
     well = M.well_exposed_mask(facts["ldr"])
-    renderer.set_world_map(truth_path)
-    renderer.set_spheres(False)
-    without = {y: renderer.render(y) for y in renderer.spec.yaws}
-    renderer.set_spheres(True)
-    truth_r = {y: renderer.render(y) for y in renderer.spec.yaws}
-    sh_masks = {y: M.shadow_masks(truth_r[y], without[y], masks[y]) for y in renderer.spec.yaws}
-    shadow = np.concatenate([sh_masks[y][0] for y in renderer.spec.yaws])
-    lit = np.concatenate([sh_masks[y][1] for y in renderer.spec.yaws])
-    truth_all = np.concatenate([truth_r[y] for y in renderer.spec.yaws])
-    c_truth = M.shadow_contrast(truth_all, shadow, lit)
-    d_truth = M.dominant_light(truth)
-    clamp = M.highlight_clamp(truth_all)
+    tr = ibl.render_truth(renderer, truth_path, truth, masks)
+    shadow, lit, truth_all, c_truth, d_truth, clamp = tr.shadow, tr.lit, tr.with_spheres, tr.contrast, tr.light, tr.clamp
     out = []
     for row in rows:
         env, f = maps[row]

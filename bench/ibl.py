@@ -477,15 +477,22 @@ def _plain(x: Any) -> Any:
 # Evaluation
 
 
-def evaluate_scene(sc: EvalScene, rows: list[Row], renderer: Renderer, masks: dict[float, np.ndarray],
-                   expandnet: Path | None, log: Callable[[str], None]) -> list[dict[str, Any]]:
-    from singlehdr.io import read_hdr, write_hdr
+@dataclasses.dataclass
+class TruthRenders:
+    """The scene lit by the true map: renders (yaws concatenated), shadow / lit masks, what the rows are judged by."""
 
-    truth, _ = read_hdr(sc.truth_path)
-    jpeg = BUILD / "ldr" / f"{sc.name}.jpg"
-    ldr, t, clipped = make_ldr(truth, jpeg)
-    well = M.well_exposed_mask(ldr)
-    renderer.set_world_map(sc.truth_path)
+    without: dict[float, np.ndarray]  # per yaw, spheres hidden
+    with_spheres: np.ndarray
+    shadow: np.ndarray
+    lit: np.ndarray
+    contrast: float  # the truth's shadow contrast
+    light: np.ndarray  # the truth's dominant light
+    clamp: float  # render_rel_rmse's highlight clamp
+
+
+def render_truth(renderer: Renderer, truth_path: Path, truth: np.ndarray, masks: dict[float, np.ndarray]) -> TruthRenders:
+    """Render the scene under the true map with and without the spheres; shadow and lit ground masks from the pair."""
+    renderer.set_world_map(truth_path)
     renderer.set_spheres(False)
     without = {y: renderer.render(y) for y in renderer.spec.yaws}
     renderer.set_spheres(True)
@@ -494,9 +501,21 @@ def evaluate_scene(sc: EvalScene, rows: list[Row], renderer: Renderer, masks: di
     shadow = np.concatenate([sh_masks[y][0] for y in renderer.spec.yaws])
     lit = np.concatenate([sh_masks[y][1] for y in renderer.spec.yaws])
     truth_all = np.concatenate([truth_r[y] for y in renderer.spec.yaws])
-    c_truth = M.shadow_contrast(truth_all, shadow, lit)
-    d_truth = M.dominant_light(truth)
-    clamp = M.highlight_clamp(truth_all)
+    return TruthRenders(without, truth_all, shadow, lit, M.shadow_contrast(truth_all, shadow, lit), M.dominant_light(truth),
+                        M.highlight_clamp(truth_all))
+
+
+def evaluate_scene(sc: EvalScene, rows: list[Row], renderer: Renderer, masks: dict[float, np.ndarray],
+                   expandnet: Path | None, log: Callable[[str], None]) -> list[dict[str, Any]]:
+    from singlehdr.io import read_hdr, write_hdr
+
+    truth, _ = read_hdr(sc.truth_path)
+    jpeg = BUILD / "ldr" / f"{sc.name}.jpg"
+    ldr, t, clipped = make_ldr(truth, jpeg)
+    well = M.well_exposed_mask(ldr)
+    tr = render_truth(renderer, sc.truth_path, truth, masks)
+    without, shadow, lit, truth_all, c_truth, d_truth, clamp = (
+        tr.without, tr.shadow, tr.lit, tr.with_spheres, tr.contrast, tr.light, tr.clamp)
     render_dir = BUILD / "renders" / sc.name
     render_dir.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(render_dir / "truth.npz", with_spheres=truth_all, without=np.concatenate([without[y] for y in renderer.spec.yaws]),

@@ -44,6 +44,16 @@ def _user_error(exc: BaseException) -> str | None:
     return None
 
 
+def _report_failure(op, exc: BaseException) -> set[str]:
+    """Report a failure in the UI (a user error as its one line; a bug with a traceback on the console); CANCELLED."""
+    message = _user_error(exc)
+    if message is None:
+        traceback.print_exc()
+        message = f"SingleHDR failed unexpectedly ({type(exc).__name__}: {exc}); see the system console"
+    op.report({"ERROR"}, message)
+    return {"CANCELLED"}
+
+
 def _run_reporting(op: bpy.types.Operator, context, work) -> set[str]:
     """Run ``work(progress)`` with a progress bar; errors become reports."""
     wm = context.window_manager
@@ -51,12 +61,7 @@ def _run_reporting(op: bpy.types.Operator, context, work) -> set[str]:
     try:
         work(lambda pct: wm.progress_update(int(pct)))
     except Exception as exc:  # every failure is reported in the UI, bugs with a traceback
-        message = _user_error(exc)
-        if message is None:
-            traceback.print_exc()
-            message = f"SingleHDR failed unexpectedly ({type(exc).__name__}: {exc}); see the system console"
-        op.report({"ERROR"}, message)
-        return {"CANCELLED"}
+        return _report_failure(op, exc)
     finally:
         wm.progress_end()
     return {"FINISHED"}
@@ -177,12 +182,7 @@ class _ModalBake:
         try:
             return self._apply(context)
         except Exception as exc:  # noqa: BLE001 - every failure is reported in the UI
-            message = _user_error(exc)
-            if message is None:
-                traceback.print_exc()
-                message = f"SingleHDR failed unexpectedly ({type(exc).__name__}: {exc}); see the system console"
-            self.report({"ERROR"}, message)
-            return {"CANCELLED"}
+            return _report_failure(self, exc)
 
 
 class SINGLEHDR_OT_bake_hdr(_ModalBake, bpy.types.Operator):
@@ -236,12 +236,7 @@ class SINGLEHDR_OT_bake_hdr(_ModalBake, bpy.types.Operator):
                 input_kind=node.input_kind, colorspace_key=working_space_key(bpy.data.colorspace.working_space),
             ).start()
         except Exception as exc:  # noqa: BLE001
-            message = _user_error(exc)
-            if message is None:
-                traceback.print_exc()
-                message = f"SingleHDR failed unexpectedly ({type(exc).__name__}: {exc}); see the system console"
-            self.report({"ERROR"}, message)
-            return {"CANCELLED"}
+            return _report_failure(self, exc)
         self._label = f"SingleHDR {source.name}"
         self._node_ref = (node.id_data.name, node.name)
         self._source_name = source.name
@@ -271,12 +266,7 @@ class SINGLEHDR_OT_bake_hdr(_ModalBake, bpy.types.Operator):
                 colorspace_key=working_space_key(colorspace_name),
             ).start()
         except Exception as exc:  # noqa: BLE001
-            message = _user_error(exc)
-            if message is None:
-                traceback.print_exc()
-                message = f"SingleHDR failed unexpectedly ({type(exc).__name__}: {exc}); see the system console"
-            self.report({"ERROR"}, message)
-            return {"CANCELLED"}
+            return _report_failure(self, exc)
         self._label = f"SingleHDR plate {job.source.name} ({len(job.todo)} of {len(job.frames)} frames to bake)"
         self._node_ref = (node.id_data.name, node.name)
         return self._run_job(context, job)
@@ -430,12 +420,7 @@ class SINGLEHDR_OT_world_from_photo(_ModalBake, bpy.types.Operator, ImportHelper
         try:
             job = self.make_job(context).start()
         except Exception as exc:  # noqa: BLE001
-            message = _user_error(exc)
-            if message is None:
-                traceback.print_exc()
-                message = f"SingleHDR failed unexpectedly ({type(exc).__name__}: {exc}); see the system console"
-            self.report({"ERROR"}, message)
-            return {"CANCELLED"}
+            return _report_failure(self, exc)
         return self._run_job(context, job)
 
     def _apply(self, context) -> set[str]:

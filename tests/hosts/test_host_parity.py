@@ -33,15 +33,19 @@ MUST_DIFFER = {"singlehdr:envmap:seconds": "the wall-clock time of each run"}
 
 
 def make_jpeg(path: Path, w: int, h: int) -> Path:
-    """A deterministic sRGB JPEG: a sky gradient over darker ground, with a clipped sun."""
+    """A deterministic sRGB 2:1 JPEG: a sky gradient over darker ground, with a clipped sun 45 deg up whose glow
+    falls off with the angle to it (round on the sphere, as a real sun's is)."""
     from PIL import Image
 
     y, x = np.mgrid[0:h, 0:w].astype(np.float32)
     sky = np.stack([0.35 + 0.2 * y / h, 0.5 + 0.2 * y / h, 0.9 - 0.1 * y / h], axis=2)
     ground = np.stack([0.3 + 0.1 * x / w, 0.25 + 0.05 * np.sin(x / 5), 0.15 + 0 * x], axis=2)
+    az, el = np.radians(((x + 0.5) / w - 0.5) * 360.0), np.radians((0.5 - (y + 0.5) / h) * 180.0)
+    saz, sel = np.radians((0.3 - 0.5) * 360.0), np.radians(45.0)
+    gamma = np.degrees(np.arccos(np.clip(np.sin(el) * np.sin(sel) + np.cos(el) * np.cos(sel) * np.cos(az - saz), -1, 1)))
+    sky = sky + (0.2 * np.exp(-gamma / 8.0))[..., None]  # the circumsolar glow (no channel clips outside the disc)
     img = np.where((y < h / 2)[..., None], sky, ground)
-    sun = (x - 0.3 * w) ** 2 + (y - 0.25 * h) ** 2 <= (0.06 * w) ** 2
-    img[sun] = 1.0
+    img[gamma <= 6.0] = 1.0
     Image.fromarray(np.round(np.clip(img, 0, 1) * 255).astype(np.uint8)).save(path, quality=95)
     return path
 

@@ -93,6 +93,9 @@ SUN_MODES = ("auto", "on", "off")
 MAX_GLARE_RADIUS_DEG = 18.0
 #: The band of unclipped sky outside a clipped blob whose circumsolar falloff places the sun (refine_direction).
 GLOW_BAND_DEG = 5.0
+#: The least falloff of log luminance per unit log angle that counts as a circumsolar glow (a real one is ~1: the sky
+#: 2 deg from the sun is several times brighter than at 10 deg); below it the blob's centroid stays.
+MIN_GLOW_FALLOFF = 0.2
 
 
 # ----------------------------------------------------------------------------
@@ -326,7 +329,7 @@ def refine_direction(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, cand:
         return cand, {"refined": False, "why": "degenerate fit"}
     pred = coef[:, :1] - coef[:, 1:2] * gam + coef[:, 2:3] * eb[None, :]
     rss = ((pred - lb[None, :]) ** 2) @ ww
-    rss = np.where(coef[:, 1] > 0, rss, np.inf)
+    rss = np.where(coef[:, 1] > MIN_GLOW_FALLOFF, rss, np.inf)  # a glow that falls off with the angle, not a sky gradient
     k = int(np.argmin(rss))
     if not np.isfinite(rss[k]):
         return cand, {"refined": False, "why": "the sky does not brighten towards the blob"}

@@ -25,6 +25,11 @@ from .convert import EXPOSURE_ITEMS, KIND_ITEMS, METHOD_ITEMS, make_options, wor
 from .prefs import settings
 
 PHOTO_GLOB = "*.jpg;*.jpeg;*.png;*.tif;*.tiff;*.webp;*.heic;*.heif"
+# Camera RAW / DNG: singlehdr's RAW_EXTENSIONS (core/singlehdr/io/raw.py; a test keeps the two equal).
+# World from Photo passes them to the CLI, which reads them with rawpy; Blender itself cannot load them.
+RAW_EXTENSIONS = (".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".raf", ".orf", ".rw2",
+                  ".pef", ".srw", ".x3f", ".3fr", ".iiq", ".erf", ".kdc", ".mef", ".mos", ".mrw", ".raw", ".rwl")
+WORLD_GLOB = PHOTO_GLOB + "".join(f";*{ext}" for ext in RAW_EXTENSIONS)
 
 
 def _user_error(exc: BaseException) -> str | None:
@@ -352,13 +357,23 @@ class SINGLEHDR_OT_bake_hdr(_ModalBake, bpy.types.Operator):
 
 
 class SINGLEHDR_OT_world_from_photo(_ModalBake, bpy.types.Operator, ImportHelper):
-    """Make the scene's World from one photo, 360 panorama or chrome-ball shot (reconstructed to linear HDR); Esc cancels"""
+    """Make the scene's World from one photo, 360 panorama or chrome-ball shot, from exposure brackets of one scene \
+(select several files) or from a camera RAW / DNG (reconstructed to linear HDR); Esc cancels"""
 
     bl_idname = "singlehdr.world_from_photo"
     bl_label = "Create World from Photo"
     bl_options = {"REGISTER", "UNDO"}
 
-    filter_glob: bpy.props.StringProperty(default=PHOTO_GLOB, options={"HIDDEN"})
+    filter_glob: bpy.props.StringProperty(default=WORLD_GLOB, options={"HIDDEN"})
+    # the file browser's multi-selection: two or more files = exposure brackets of one scene
+    files: bpy.props.CollectionProperty(type=bpy.types.OperatorFileListElement, options={"HIDDEN", "SKIP_SAVE"})
+    directory: bpy.props.StringProperty(subtype="DIR_PATH", options={"HIDDEN", "SKIP_SAVE"})
+    ev: bpy.props.StringProperty(
+        name="EV list",
+        description="Brackets: the exposure value of each selected file in stops, in file-name order "
+        "(e.g. -2,0,2); empty = from the photos' EXIF (exposure time, f-number, ISO)",
+        default="",
+    )
     kind: bpy.props.EnumProperty(name="Input", items=KIND_ITEMS, default="auto")
     method: bpy.props.EnumProperty(name="Method", items=METHOD_ITEMS, default="singlehdr")
     exposure: bpy.props.EnumProperty(name="Exposure", items=EXPOSURE_ITEMS, default="relative")
@@ -393,8 +408,17 @@ class SINGLEHDR_OT_world_from_photo(_ModalBake, bpy.types.Operator, ImportHelper
 
     def draw(self, context):
         layout = self.layout
-        for prop in ("kind", "method", "exposure", "sun", "strength", "width", "fov", "rotation", "storage", "directory_out"):
+        for prop in ("kind", "method", "exposure", "sun", "strength", "width", "fov", "rotation", "storage", "directory_out",
+                     "ev"):
             layout.prop(self, prop)
+
+    def photo_paths(self) -> list[Path]:
+        """The chosen files: the multi-selection (``directory`` + ``files``, in file-name order), else ``filepath``."""
+        names = sorted({f.name for f in self.files if f.name})
+        if self.directory and names:
+            folder = Path(bpy.path.abspath(self.directory))
+            return [folder / name for name in names]
+        return [Path(bpy.path.abspath(self.filepath))]
 
     def make_job(self, context):
         from .prefs import python_setting
@@ -406,8 +430,9 @@ class SINGLEHDR_OT_world_from_photo(_ModalBake, bpy.types.Operator, ImportHelper
         storage = "FOLDER" if self.directory_out else self.storage
         if storage == "AUTO":
             storage = "RELATIVE" if bpy.data.filepath else "PACK"
+        photos = self.photo_paths()
         return WorldBake(
-            source=Path(bpy.path.abspath(self.filepath)),
+            source=photos[0], brackets=photos if len(photos) > 1 else [], ev=self.ev,
             python=find_python(python_setting(context)),
             storage=storage, directory=self.directory_out, kind=self.kind, width=self.width - self.width % 2,
             method=self.method, model=model_path, device=device, exposure=self.exposure, fov=self.fov, sun=self.sun,
@@ -416,7 +441,8 @@ class SINGLEHDR_OT_world_from_photo(_ModalBake, bpy.types.Operator, ImportHelper
         )
 
     def execute(self, context):
-        self._label = f"SingleHDR world from {bpy.path.basename(self.filepath)}"
+        photos = self.photo_paths()
+        self._label = f"SingleHDR world from {photos[0].name}" + (f" (+{len(photos) - 1} brackets)" if len(photos) > 1 else "")
         try:
             job = self.make_job(context).start()
         except Exception as exc:  # noqa: BLE001

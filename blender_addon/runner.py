@@ -146,13 +146,19 @@ def envmap_argv(
     fov: float = 0.0,
     sun: str | None = None,
     without_sun: str | None = None,
+    brackets: Sequence[str] = (),
+    ev: str = "",
 ) -> list[str]:
     """``python -m singlehdr.cli envmap SOURCE -o OUT --report JSON ...``.
 
     sun: "auto" / "on" / "off" (passed only when given: older singlehdr has no --sun);
-    without_sun: where the sun-free map goes (only when the CLI offers WITHOUT_SUN_FLAG).
+    without_sun: where the sun-free map goes (only when the CLI offers WITHOUT_SUN_FLAG);
+    brackets: several exposures of one scene (``--brackets A B C`` in place of SOURCE);
+    ev: their exposure values in stops, in that order ("-2,0,2" or "-2 0 2"; empty = EXIF).
+    A camera RAW / DNG SOURCE needs nothing extra: the CLI reads it.
     """
-    argv = [python, "-m", "singlehdr.cli", "envmap", source, "-o", out_exr, "--report", report,
+    inputs = ["--brackets", *brackets] if brackets else [source]
+    argv = [python, "-m", "singlehdr.cli", "envmap", *inputs, "-o", out_exr, "--report", report,
             "--kind", kind, "--width", str(int(width)), "--method", method, "--device", device,
             "--exposure", exposure, "--colorspace", colorspace]
     if method == "singlehdr" and model:
@@ -165,7 +171,19 @@ def envmap_argv(
         argv += ["--sun", sun]
     if without_sun:
         argv += [WITHOUT_SUN_FLAG, without_sun]
+    ev_flag = ev_argument(ev)
+    if ev_flag:
+        argv.append(ev_flag)
     return argv
+
+
+def ev_argument(ev: str) -> str:
+    """An EV list as typed ("-2, 0, 2", "-2 0 2") -> the CLI's ``--ev=-2,0,2``; "" when empty.
+
+    The values are not checked here: singlehdr says in one line what is wrong with them.
+    """
+    values = (ev or "").replace(",", " ").split()
+    return f"--ev={','.join(values)}" if values else ""
 
 
 def frames_spec(frames: Sequence[int]) -> str:

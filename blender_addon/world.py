@@ -232,6 +232,10 @@ class WorldBake(runner.PrivateFolderJob):
     rotation: float = 0.0
     colorspace_name: str = "Linear Rec.709"
     colorspace_key: str = "lin_rec709"
+    # exposure brackets of one scene (``singlehdr envmap --brackets``; source = the first) and their
+    # exposure values ("-2,0,2"; empty = from EXIF); a RAW / DNG source needs neither
+    brackets: list[Path] = field(default_factory=list)
+    ev: str = ""
     run: runner.ChildRun | None = None
     folder: Path | None = None
     private: Path | None = None
@@ -240,8 +244,9 @@ class WorldBake(runner.PrivateFolderJob):
 
     def start(self) -> "WorldBake":
         """Check the interpreter and start the child (raises BakeError with the fix)."""
-        if not self.source.is_file():
-            raise runner.BakeError(f"no such photo: {self.source}")
+        for photo in self.brackets or [self.source]:
+            if not photo.is_file():
+                raise runner.BakeError(f"no such photo: {photo}")
         if self.method == "singlehdr" and self.model and not Path(self.model).is_file():
             raise runner.BakeError(f"the model file {self.model} does not exist; fix Preferences > Add-ons > SingleHDR > Model "
                                    "(empty = the model shipped with singlehdr)")
@@ -265,6 +270,7 @@ class WorldBake(runner.PrivateFolderJob):
             exposure=self.exposure, colorspace=self.colorspace_key, fov=self.fov, sun=sun_mode,
             without_sun=str(self.private / name.replace(".exr", "_nosun.exr"))
             if (self.sun == "LAMP" and self.split_supported) else None,
+            brackets=[str(p) for p in self.brackets], ev=self.ev,
         )
         expected = 3.0 + (self.width / 1024) ** 2 * (20.0 if self.method == "singlehdr" else 2.0)
         self.run = runner.ChildRun([argv], expected_s=expected).start()

@@ -52,6 +52,7 @@ from .runner import (
     run_cli,
     sidecar_paths,
     singlehdr_colorspace,
+    split_brackets,
     sun_summary,
     writable_colorspaces,
 )
@@ -85,6 +86,8 @@ K_YAW = "yaw"
 K_PITCH = "pitch"
 K_SPLIT_SUN = "split_sun"
 K_SUN_INFO = "sun_info"
+K_BRACKETS = "brackets"
+K_EV = "ev_list"
 ENVMAP_KNOBS = ("div_envmap", K_ENVMAP_KIND, K_WIDTH, K_SUN, K_SUN_INTENSITY, K_FOV, K_PHOTO_VIEW, K_YAW, K_PITCH,
                 K_SPLIT_SUN, K_SUN_INFO)
 INTERNAL_READ = "SingleHDR_Read"
@@ -216,6 +219,8 @@ def settings_from_node(node: nuke.Node, colorspace: str) -> Settings:
         yaw=float(node[K_YAW].value()) if photo_view else None,
         pitch=float(node[K_PITCH].value()) if photo_view else None,
         split_sun=bool(node[K_SPLIT_SUN].value()),
+        brackets=split_brackets(_evaluated(node, K_BRACKETS)),
+        ev=_text(node, K_EV),
     )
 
 
@@ -394,7 +399,10 @@ def prepare(node: nuke.Node, frames: Sequence[int]) -> Job:
         outputs[v] = out
     workdir = tempfile.mkdtemp(prefix="singlehdr_nuke_")
     try:
-        inputs, is_sequence = input_patterns(node, frames, views, workdir)
+        if settings.brackets:  # the brackets replace the input: one HDR (or map) from several exposures, a still
+            inputs, is_sequence = {v: "" for v in views}, False
+        else:
+            inputs, is_sequence = input_patterns(node, frames, views, workdir)
         runs = []
         for v in views:
             if envmap:  # singlehdr envmap makes one map per run: a run per frame
@@ -597,7 +605,9 @@ def missing_frames(node: nuke.Node) -> List[int]:
         return []
     still = _text(node, K_SOURCE) == "file" and not has_frame_pattern(str(node[K_INPUT_FILE].value()))
     upstream = node.input(0)
-    if _text(node, K_SOURCE) != "file" and upstream is not None:
+    if str(node[K_BRACKETS].value()).strip():  # brackets: one still from several exposures
+        still = True
+    elif _text(node, K_SOURCE) != "file" and upstream is not None:
         direct = _upstream_read_file(upstream)
         still = direct is not None and not has_frame_pattern(str(direct["file"].value()))
     if still:
@@ -677,6 +687,7 @@ def knob_changed(node: Optional[nuke.Node] = None, knob: Optional[nuke.Knob] = N
     if knob is not None and knob.name() in (K_COLORSPACE, K_COLORSPACE_MENU):
         sync_internal_read(node)
     node[K_INPUT_FILE].setVisible(_text(node, K_SOURCE) == "file")
+    node[K_EV].setEnabled(bool(str(node[K_BRACKETS].value()).strip()))
     node[K_TARGET].setVisible(_text(node, K_EXPOSURE) == "median")
     node[K_MODEL].setEnabled(_text(node, K_METHOD) == "singlehdr")
     envmap = is_envmap(node)

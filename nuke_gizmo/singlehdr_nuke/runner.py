@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -30,8 +31,12 @@ MODE_HDR = "HDR image"
 MODE_ENVMAP = "Environment map"
 MODES = (MODE_HDR, MODE_ENVMAP)
 
-# Files singlehdr reads directly (its LDR readers); anything else is rendered.
-DIRECT_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".heic", ".heif", ".avif", ".bmp")
+# Camera RAW / DNG: singlehdr's RAW_EXTENSIONS (core/singlehdr/io/raw.py; a test keeps the two equal).
+# singlehdr reads them with rawpy (linear sensor data), so a Read of one is handed over as the file.
+RAW_EXTENSIONS = (".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".raf", ".orf", ".rw2",
+                  ".pef", ".srw", ".x3f", ".3fr", ".iiq", ".erf", ".kdc", ".mef", ".mos", ".mrw", ".raw", ".rwl")
+# Files singlehdr reads directly (its LDR readers and RAW); anything else is rendered.
+DIRECT_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".heic", ".heif", ".avif", ".bmp") + RAW_EXTENSIONS
 
 ENV_PYTHON = "SINGLEHDR_PYTHON"
 
@@ -73,6 +78,10 @@ class Settings:
     yaw: Optional[float] = None  # None = not given (the CLI assumes 0 and says so)
     pitch: Optional[float] = None
     split_sun: bool = False  # also write the sun-free map and the JSON report
+    # Exposure brackets of one scene (both modes): files, a folder or a sequence pattern, in
+    # the place of the input (``--brackets A B C``); empty = the node's input as usual.
+    brackets: List[str] = field(default_factory=list)
+    ev: str = ""  # their exposure values in stops ("-2,0,2" or "-2 0 2"); empty = from EXIF
 
 
 def sidecar_paths(output: str) -> Tuple[str, str]:
@@ -202,6 +211,41 @@ def frames_spec(frames: Sequence[int]) -> str:
     return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
+def split_brackets(text: str) -> List[str]:
+    """The 'brackets' knob (TCL already expanded) -> its files / folder / pattern.
+
+    Separated by spaces, commas or new lines; a path with spaces in quotes.
+    split_brackets('a.jpg b.jpg, "my shots/c.jpg"') == ["a.jpg", "b.jpg", "my shots/c.jpg"].
+    """
+    lexer = shlex.shlex(text or "", posix=True)
+    lexer.whitespace += ","
+    lexer.whitespace_split = True
+    lexer.escape = ""  # Windows paths keep their backslashes
+    try:
+        return list(lexer)
+    except ValueError as exc:  # an unclosed quote
+        raise NodeError(f"the brackets knob cannot be read ({exc}); close the quotes around paths with spaces") from None
+
+
+def ev_argument(ev: str) -> Optional[str]:
+    """The 'EV list' knob ("-2, 0, 2", "-2 0 2") -> ``--ev=-2,0,2``; None when empty.
+
+    The values are not checked here: singlehdr says in one line what is wrong with them.
+    """
+    values = (ev or "").replace(",", " ").split()
+    return f"--ev={','.join(values)}" if values else None
+
+
+def input_args(settings: Settings, input_path: str) -> List[str]:
+    """The input of a command line: ``--brackets A B C`` when the node has brackets, else the input."""
+    return ["--brackets", *settings.brackets] if settings.brackets else [input_path]
+
+
+def _ev_args(settings: Settings) -> List[str]:
+    flag = ev_argument(settings.ev)
+    return [flag] if flag else []
+
+
 def build_argv(
     settings: Settings, python: str, input_path: str, output_path: str, frames: Optional[Sequence[int]] = None
 ) -> List[str]:
@@ -209,13 +253,14 @@ def build_argv(
 
     python -m singlehdr.cli reconstruct INPUT [--frames F] -o OUTPUT
         --method M [--model PATH] --device D --exposure MODE
-        [--exposure-target X] --colorspace CS --overwrite
+        [--exposure-target X] --colorspace CS --overwrite [--ev=E1,E2,..]
     INPUT/OUTPUT: files, or frame patterns (name.####.ext) with ``frames``
-    (one run, the model loaded once, for a whole range).
+    (one run, the model loaded once, for a whole range); with brackets
+    (``settings.brackets``) INPUT is ``--brackets A B C`` and the output one file.
     --overwrite: the output belongs to this node and is re-made on each run
     (singlehdr still refuses to write over its input).
     """
-    argv = [python, "-m", "singlehdr.cli", "reconstruct", input_path]
+    argv = [python, "-m", "singlehdr.cli", "reconstruct", *input_args(settings, input_path)]
     if frames is not None:
         argv += ["--frames", frames_spec(frames)]
     argv += ["-o", output_path, "--method", settings.method]
@@ -225,6 +270,7 @@ def build_argv(
     if settings.exposure == "median":
         argv += ["--exposure-target", repr(float(settings.exposure_target))]
     argv += ["--colorspace", settings.colorspace, "--overwrite"]
+    argv += _ev_args(settings)
     argv += list(settings.extra_args)
     return argv
 
@@ -248,14 +294,15 @@ def build_envmap_argv(
     python -m singlehdr.cli envmap INPUT -o OUTPUT --kind K --width W
         --method M [--model PATH] --device D --exposure MODE [--exposure-target X]
         --colorspace CS --sun auto|on|off [--sun-intensity E] [--fov DEG]
-        [--yaw DEG] [--pitch DEG] [--without-sun EXR --report JSON] --overwrite
+        [--yaw DEG] [--pitch DEG] [--without-sun EXR --report JSON] --overwrite [--ev=E1,E2,..]
+    INPUT is ``--brackets A B C`` when the node has brackets.
     Options at their CLI default are passed anyway (the same map as a bare
     ``singlehdr envmap INPUT -o OUTPUT`` with those values); --sun-intensity
     only when > 0 (0 = from the fit), --fov only when > 0 (0 = EXIF),
     --yaw/--pitch only when set.
     """
     check_envmap_settings(settings)
-    argv = [python, "-m", "singlehdr.cli", "envmap", input_path, "-o", output_path,
+    argv = [python, "-m", "singlehdr.cli", "envmap", *input_args(settings, input_path), "-o", output_path,
             "--kind", settings.envmap_kind, "--width", str(int(settings.width)), "--method", settings.method]
     if settings.method == "singlehdr" and settings.model.strip():
         argv += ["--model", settings.model.strip()]
@@ -276,6 +323,7 @@ def build_envmap_argv(
     if report:
         argv += ["--report", report]
     argv += ["--overwrite"]
+    argv += _ev_args(settings)
     argv += list(settings.extra_args)
     return argv
 

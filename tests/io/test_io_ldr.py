@@ -86,15 +86,15 @@ def test_pillow_exif_transpose_cannot_turn_16_bit_rgb():
         Image.fromarray(np.zeros((2, 3, 3), np.uint16))
 
 
-@pytest.mark.xfail(strict=True, reason="known bug (issue 13 arch report): OpenCV's TIFF decoder already applies "
-                                      "the orientation tag, then apply_orientation turns the image again")
-def test_16_bit_tiff_with_orientation_is_turned_once(tmp_path):
+@pytest.mark.parametrize("orientation, upright", [(6, lambda a: np.rot90(a, k=-1)), (3, lambda a: a[::-1, ::-1]),
+                                                  (8, lambda a: np.rot90(a, k=1))])
+def test_16_bit_tiff_with_orientation_is_turned_once(tmp_path, orientation, upright):
     tifffile = pytest.importorskip("tifffile")
     a = (np.arange(2 * 3 * 3).reshape(2, 3, 3) * 1000 + 7).astype(np.uint16)
-    tifffile.imwrite(tmp_path / "o6.tif", a, photometric="rgb", extratags=[(274, "H", 1, 6, False)])
-    img = read_ldr(tmp_path / "o6.tif")
-    assert img.bit_depth == 16 and img.exif["Orientation"] == 6
-    assert np.array_equal(np.round(img.pixels * 65535).astype(np.uint16), np.rot90(a, k=-1))
+    tifffile.imwrite(tmp_path / "o.tif", a, photometric="rgb", extratags=[(274, "H", 1, orientation, False)])
+    img = read_ldr(tmp_path / "o.tif")
+    assert img.bit_depth == 16 and img.exif["Orientation"] == orientation
+    assert np.array_equal(np.round(img.pixels * 65535).astype(np.uint16), upright(a))
 
 
 def make_exif(orientation=6):

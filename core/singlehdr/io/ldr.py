@@ -258,8 +258,16 @@ def _png_bit_depth(path: Path) -> int:
 
 
 # ---------------------------------------------------------------- decoding
-def _decode_16bit(path: Path) -> np.ndarray:
-    """Decode a 16-bit PNG/TIFF keeping 16 bits: (H, W, C) uint16, RGB order."""
+#: The inverse of each EXIF orientation (6 and 8 undo each other; the flips and the 180 degree turn undo themselves).
+_INVERSE_ORIENTATION = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 8, 7: 7, 8: 6}
+
+
+def _decode_16bit(path: Path, orientation: int = 1) -> np.ndarray:
+    """Decode a 16-bit PNG/TIFF keeping 16 bits: (H, W, C) uint16, RGB order, in the file's stored order.
+
+    OpenCV's TIFF decoder turns the image by its orientation tag itself, whatever the flags (OpenCV 4.11, orientations
+    3 and 6 checked in tests/io/test_io_ldr.py); that turn is undone here so that :func:`apply_orientation` turns it
+    once."""
     cv2: Any = None
     try:
         import cv2
@@ -276,6 +284,9 @@ def _decode_16bit(path: Path) -> np.ndarray:
             raise SingleHDRError(f"cannot decode {path.name}: truncated or corrupt file" + (f" ({detail})" if detail else ""))
         if a.ndim == 3 and a.shape[2] >= 3:
             a = np.concatenate([a[..., 2::-1], a[..., 3:4]], axis=2) if a.shape[2] == 4 else a[..., ::-1]
+        o = int(orientation or 1)
+        if o != 1 and path.suffix.lower() in (".tif", ".tiff"):
+            a = apply_orientation(a, _INVERSE_ORIENTATION.get(o, 1))
         return np.ascontiguousarray(a)
     try:
         import OpenImageIO as oiio
@@ -373,7 +384,7 @@ def _read_ldr(path: str | PathLike[str], *, max_pixels: int | None = DEFAULT_MAX
         orientation = int(exif_obj.get(0x0112, 1)) if exif_obj else 1
         exif = exif_from_pillow(exif_obj)
         xmp = parse_gpano_xmp(im.info.get("xmp") or im.info.get("XML:com.adobe.xmp"))
-        arr = _decode(im, p, fmt, _bit_depth(im, p, fmt))
+        arr = _decode(im, p, fmt, _bit_depth(im, p, fmt), orientation)
     bit_depth = 16 if arr.dtype == np.uint16 else 8
     pixels, alpha = _to_float_rgb(arr)
     if orientation != 1:
@@ -427,7 +438,7 @@ def _bit_depth(im: Any, p: Path, fmt: str) -> int:
     return 8
 
 
-def _decode(im: Any, p: Path, fmt: str, bits: int) -> np.ndarray:
+def _decode(im: Any, p: Path, fmt: str, bits: int, orientation: int = 1) -> np.ndarray:
     """The decoded integer array: 16-bit files that Pillow would cut to 8 bits through :func:`_decode_16bit`."""
     from PIL import Image
 
@@ -435,7 +446,7 @@ def _decode(im: Any, p: Path, fmt: str, bits: int) -> np.ndarray:
 
     try:
         if bits == 16 and not im.mode.startswith("I;16"):
-            return _decode_16bit(p)
+            return _decode_16bit(p, orientation)
         with warnings.catch_warnings(), captured("Pillow"):
             warnings.simplefilter("ignore")
             im.load()

@@ -263,20 +263,22 @@ def find_candidates(clip: np.ndarray, alpha: np.ndarray, min_elevation_deg: floa
 
 
 def refine_direction(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, cand: Candidate,
-                     band_deg: float = GLOW_BAND_DEG, max_trials: int = 600, log_gamma: bool = True,
-                     elevation_term: bool = True, core_only: float = 0.3,
+                     band_deg: float = GLOW_BAND_DEG, max_trials: int = 600, core_only: float = 0.3,
                      min_band_el_deg: float = 3.0, min_gain: float = 0.3) -> tuple[Candidate, dict[str, Any]]:
     """Place the sun inside its clipped blob by the circumsolar glow around it.
 
-    Near the sun the sky's log luminance falls about linearly with the angle
-    gamma to the sun, on top of a gradient with elevation (brighter towards
-    the horizon).  On the seen, unclipped pixels within ``band_deg`` of the
-    blob, ``log Y = a - b gamma + c elevation`` is fitted (least squares,
-    solid-angle weights) for trial centres on the blob's pixels; the trial with
-    the smallest residual and b > 0 wins.  The blob's core centroid (the
-    candidate's direction) stays when fewer than 30 band pixels are seen or no
-    trial falls off (b <= 0).  Returns (candidate with the refined direction,
-    facts for the report).
+    Near the sun the sky's log luminance falls about linearly with the log of
+    the angle gamma to the sun, on top of a gradient with elevation (brighter
+    towards the horizon).  On the seen, unclipped pixels within ``band_deg`` of
+    the blob and above ``min_band_el_deg``, ``log Y = a - b log(gamma) + c
+    elevation`` is fitted (least squares, solid-angle weights) for trial
+    centres on the blob's core (at least ``core_only`` of its radius from its
+    rim); the trial with the smallest residual and b >= MIN_GLOW_FALLOFF wins
+    if it fits at least ``min_gain`` better than the blob's centroid (trial 0).
+    The centroid (the candidate's direction) stays otherwise, and when fewer
+    than 30 band pixels are seen.  Returns (candidate with the refined
+    direction, facts for the report).  Choices measured on the training split
+    (bench/sun_detection.py, bench/RESULTS.md).
     """
     from scipy import ndimage
 
@@ -306,19 +308,14 @@ def refine_direction(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, cand:
         trials = trials[np.random.default_rng(1).choice(len(trials), max_trials, replace=False)]
     trials = np.concatenate([cand.direction[None], trials])
     gam = np.degrees(np.arccos(np.clip(trials @ db.T, -1, 1)))  # (T, N)
-    if log_gamma:
-        gam = np.log(np.maximum(gam, 0.1))
-    if not elevation_term:
-        eb = np.zeros_like(eb)
-    # weighted normal equations of [1, -gamma, el] per trial, batched
+    gam = np.log(np.maximum(gam, 0.1))
+    # weighted normal equations of [1, -log gamma, el] per trial, batched
     ww = wb / wb.sum()
     s1, se, see = ww.sum(), ww @ eb, ww @ (eb * eb)
     sg, sgg, sge = gam @ ww, (gam * gam) @ ww, gam @ (ww * eb)
     sy, sgy, sey = ww @ lb, gam @ (ww * lb), ww @ (eb * lb)
     n = len(trials)
     A = np.empty((n, 3, 3))
-    if not elevation_term:
-        see = 1.0  # c = 0 (its column is all zeros): keep the system regular
     A[:, 0, 0], A[:, 0, 1], A[:, 0, 2] = s1, -sg, se
     A[:, 1, 0], A[:, 1, 1], A[:, 1, 2] = -sg, sgg, -sge
     A[:, 2, 0], A[:, 2, 1], A[:, 2, 2] = se, -sge, see

@@ -87,6 +87,19 @@ def scenes(args, bench):
             yield name, "hdri", sun, hdr
 
 
+def true_sun_irradiance(hdr: np.ndarray, sun: np.ndarray) -> float:
+    """The truth's sun: luminance within 1.5 deg of ``sun`` above the median of the 2-4 deg ring, integrated over
+    solid angle (normal-incidence irradiance, the truth's units)."""
+    from singlehdr.envmap.projections import equirect_directions, equirect_solid_angles
+
+    h, w = hdr.shape[:2]
+    ang = np.degrees(np.arccos(np.clip(equirect_directions(h, w) @ np.asarray(sun, np.float64), -1, 1)))
+    y = hdr[..., :3].astype(np.float64) @ np.array([0.2126, 0.7152, 0.0722])
+    ring = float(np.median(y[(ang > 2) & (ang < 4)]))
+    disc = ang < 1.5
+    return float(((y - ring) * equirect_solid_angles(h, w))[disc].sum())
+
+
 def score(record: dict, pick_conf) -> tuple[bool, bool]:
     """(sun added, right) for one dumped record, with ``pick_conf(raw) -> confidence``."""
     from singlehdr.envmap.sun import AUTO_CONFIDENCE
@@ -136,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         records = json.loads(Path(args.rescore).read_text())
         for r in records:
             added, right = score(r, conf_now)
-            print(f"{r['name']:9s} {r['kind']:19s} ev {r['ev']:+.0f} sun={'yes' if added else 'no '} right={right}")
+            print(f"{r['name']:9s} {r['kind']:19s} ev {r['ev']:+.1f} sun={'yes' if added else 'no '} right={right}")
         print("\n" + summary(records, conf_now))
         return 0
 
@@ -148,20 +161,23 @@ def main(argv: list[str] | None = None) -> int:
     records = []
     for name, kind, sun, hdr in scenes(args, bench):
         for ev in [float(x) for x in args.evs.split(",") if x]:
-            ldr, t = camera_jpeg(bench, hdr, ev, Path(args.out) / f"{name}_ev{ev:+.0f}.jpg")
+            ldr, t = camera_jpeg(bench, hdr, ev, Path(args.out) / f"{name}_ev{ev:+.1f}.jpg")
             res = make_envmap(ldr, EnvmapOptions(width=512))
             om = equirect_solid_angles(*res.hdr_linear.shape[:2])
             energy = float(((res.hdr_linear @ weights) * om).sum() / (((hdr @ weights) * om).sum() * t))
             a = res.sun_assessment or {}
             rec = {"name": name, "kind": kind, "ev": ev, "sun": None if sun is None else [float(v) for v in sun],
-                   "considered": a.get("considered", []), "energy": energy}
+                   "considered": a.get("considered", []), "energy": energy,
+                   "sun_irradiance_truth": None if sun is None else true_sun_irradiance(hdr, sun) * t,
+                   "sun_irradiance_map": res.sun["irradiance_luminance"] if res.sun else None,
+                   "cross_check": res.sun.get("cross_check") if res.sun else None}
             records.append(rec)
             angle = "-"
             if res.sun and sun is not None:
                 angle = f"{np.degrees(np.arccos(float(np.clip(np.dot(res.sun['direction'], sun), -1, 1)))):.1f}"
             feats = a.get("features") or {}
             raw = a.get("raw") or {}
-            print(f"{name:9s} {kind:19s} ev {ev:+.0f} truth={'sun' if sun is not None else 'none'} "
+            print(f"{name:9s} {kind:19s} ev {ev:+.1f} truth={'sun' if sun is not None else 'none'} "
                   f"added={'yes' if res.sun else 'no '} angle={angle:>5s} conf={a.get('confidence', 0.0):.2f} "
                   f"energy={energy:.2f} " + " ".join(f"{k}={v:.2f}" for k, v in feats.items() if isinstance(v, float) and k in (
                       "compactness", "elevation", "blue_sky", "circumsolar_falloff", "fit", "sky_fraction", "sky_not_overexposed"))

@@ -40,6 +40,12 @@ def main(argv=None) -> int:
     ap.add_argument("--slope-cap", action="store_true",
                     help="also the shipped treatment (ramp 0.02, growth 0.25) without and with the rim-slope cap")
     ap.add_argument("--slope-gains", default="1", help="comma-separated rim-slope multipliers tried with --slope-cap")
+    ap.add_argument("--unsaturated-gains", default="",
+                    help="comma-separated caps on the expansion of unclipped pixels tried with the shipped treatment "
+                         "(ramp 0.02, growth 0.25; 0 = no cap)")
+    ap.add_argument("--chroma-bounds", default="",
+                    help="comma-separated bounds on a clipped channel over the largest measured one (with the 2x cap on "
+                         "unclipped pixels; 0 = none)")
     args = ap.parse_args(argv)
 
     net = get_reconstructor(args.model, "cpu", "fp32", None, 64, "srgb", "network")
@@ -65,6 +71,16 @@ def main(argv=None) -> int:
             methods.append(Method(f"srgb-colour-ramp0.02-growth0.25-slopecap{int(cap)}" + (f"-gain{gain:g}" if cap else ""),
                                   lambda ldr, cap=cap, gain=gain: colour_true_highlights(
                                       ldr, net_out(ldr), srgb_inverse_crf(), ramp=0.02, growth=0.25, slope_cap=cap, slope_gain=gain)))
+    if args.unsaturated_gains:
+        for k in (0.0, *(float(x) for x in args.unsaturated_gains.split(","))):
+            methods.append(Method(f"srgb-colour-ramp0.02-growth0.25-unsatcap{k:g}",
+                                  lambda ldr, k=k: colour_true_highlights(ldr, net_out(ldr), srgb_inverse_crf(), ramp=0.02,
+                                                                          growth=0.25, unsaturated_gain=k)))
+    if args.chroma_bounds:
+        for c in (0.0, *(float(x) for x in args.chroma_bounds.split(","))):
+            methods.append(Method(f"srgb-colour-ramp0.02-growth0.25-unsatcap2-chroma{c:g}",
+                                  lambda ldr, c=c: colour_true_highlights(ldr, net_out(ldr), srgb_inverse_crf(), ramp=0.02,
+                                                                          growth=0.25, unsaturated_gain=2.0, chroma_bound=c)))
     rep = evaluate(args.hdr, methods, size=args.size, jod=False, families=args.families.split(","), draws=args.draws, log=None)
     print(markdown_table(rep))
     print()

@@ -61,9 +61,10 @@ INFERENCE = {
     "highlights": "colour",
     "highlight_ramp": 0.02,
     "highlight_growth": 0.25,
+    "highlight_unsaturated_gain": 2.0,
     "gate": {"lin_trained": False},
     "why": "Linearization-Net is untrained (prior only): the exact inverse sRGB curve is the prior; "
-           "highlight ramp and growth chosen on the training split with tools/choose_highlights.py",
+           "highlight ramp, growth and the cap on unclipped pixels chosen on the training split with tools/choose_highlights.py",
 }
 FAMILY_DRAWS = 2
 
@@ -447,7 +448,10 @@ Used by `singlehdr reconstruct` (and every host) when no `--model` is given.
 - **Colour-true highlights** (`singlehdr.infer.highlights`, inside `singlehdr.reconstruct`): the network's expansion
   keeps only its luminance, never below the input's (expansion factor >= 1); inside a clipped region it rises from 1
   at the edge over 2 % of the long side and keeps rising slowly with depth (growth 0.25: no plateau); the chroma is the unclipped rim's, inpainted by push-pull, fading towards
-  the input's own (white) chroma deep inside; blended over sRGB 0.95-1.0.
+  the input's own (white) chroma deep inside; blended over sRGB 0.95-1.0. A pixel below code 252.5/255 in every
+  channel was measured, not clipped: its expansion is capped at 2x (`highlight_unsaturated_gain`; the network
+  expanded a wide sunlit ground at codes 250-252 up to 14,000x on a training sky, making the map 25x too bright; the
+  cap changes the training-split PU21 by +0.01 dB: tools/choose_highlights.py --unsaturated-gains 1.5,2,4).
 - **The paper pipeline is still there**: `ReconstructOptions(linearization="learned", highlights="network")` (or a
   model file without this metadata, e.g. the authors' converted TF checkpoints) runs Deq -> Lin -> Hal -> Ref as
   published; the parity tests cover it.

@@ -171,3 +171,50 @@ def test_rim_slope_caps_a_plateau_behind_a_gentle_glow():
     assert (capped >= b - 1e-6).all()
     edge = inside & (d <= 2.0)
     assert np.median(y_cap[edge] / y_b[edge]) < 1.1  # continuous at the clip edge
+
+
+def test_unclipped_near_white_surface_is_not_blown_up():
+    """A wide sunlit surface just below white (code 251-252: measured, not clipped) next to a clipped light: a network
+    that expands the whole near-white area 10^4 x (as the shipped one did on a training sky's ground) is held to
+    ``unsaturated_gain`` x the input there; the clipped light itself keeps the network's expansion."""
+    from singlehdr.infer.highlights import SATURATED
+
+    h, w = 64, 128
+    ldr = np.full((h, w, 3), 0.5, np.float32)
+    ldr[32:, :] = np.array([252, 250, 245], np.float32) / 255  # bright ground, every channel below the clip level
+    ldr[8:20, 50:70] = 1.0  # a clipped light
+    assert (ldr.max(axis=-1) < SATURATED).sum() > 0.9 * h * w - 240
+    b = srgb_to_linear(ldr)
+    s = transition_weight(ldr)
+    net = (b * (1.0 + 1e4 * s[..., None])).astype(np.float32)  # the network's blow-up wherever max_c > 0.95
+    out = colour_true_highlights(ldr, net, srgb_inverse_crf(), ramp=0.02, growth=0.25, unsaturated_gain=2.0)
+    ground = (out @ LUMA)[40:, :] / (b @ LUMA)[40:, :]
+    assert ground.max() <= 2.0 + 1e-4 and ground.min() >= 1.0 - 1e-6
+    core = (out @ LUMA)[13:15, 59:61] / (b @ LUMA)[13:15, 59:61]
+    assert core.min() > 100  # the clipped light is still expanded
+    # without the cap the ground is blown up (what the cap prevents)
+    off = colour_true_highlights(ldr, net, srgb_inverse_crf(), ramp=0.02, growth=0.25)
+    assert ((off @ LUMA)[40:, :] / (b @ LUMA)[40:, :]).max() > 1000
+
+
+def test_measured_channels_bound_a_partly_clipped_pixel():
+    """A pixel whose red clipped but whose green and blue were measured (ldr 1.0 / 0.906 / 0.812: an orange surface,
+    true luminance about 0.84 on a held-out render) cannot be 100 x brighter: with chroma_bound 8 its red is at most
+    8 x its measured green, so its luminance at most 0.2126 * 8 * g(0.906) + twice the measured part; pixels with every
+    channel clipped stay the network's."""
+    from singlehdr.infer.highlights import measured_bound
+
+    h, w = 32, 32
+    ldr = np.full((h, w, 3), 0.4, np.float32)
+    ldr[8:16, 8:16] = np.array([1.0, 231 / 255, 207 / 255], np.float32)  # red clipped only
+    ldr[20:28, 20:28] = 1.0  # every channel clipped
+    b = srgb_to_linear(ldr)
+    net = (b * (1.0 + 100.0 * transition_weight(ldr)[..., None])).astype(np.float32)  # 100 x where clipped
+    out = colour_true_highlights(ldr, net, srgb_inverse_crf(), ramp=0.02, growth=0.25, unsaturated_gain=2.0, chroma_bound=8.0)
+    g, bl = srgb_to_linear(np.float32(231 / 255)), srgb_to_linear(np.float32(207 / 255))
+    bound = 0.2126 * 8.0 * g + 2.0 * (0.7152 * g + 0.0722 * bl)  # measured channels get the 2x allowance too
+    np.testing.assert_allclose(measured_bound(ldr, b, 2.0, 8.0)[12, 12], bound, rtol=1e-5)
+    assert (out @ LUMA)[9:15, 9:15].max() <= bound + 1e-5
+    assert (net @ LUMA)[12, 12] > 20 * bound  # what the bound prevents
+    assert np.isinf(measured_bound(ldr, b, 2.0, 8.0)[24, 24])
+    assert (out @ LUMA)[24, 24] > 50  # the fully clipped light keeps its expansion

@@ -27,17 +27,19 @@ Lalonde & Matthews, "Lighting estimation in outdoor image collections", 3DV
    with the smallest spread wins.  The sun's irradiance is that entry's sun
    irradiance times the fitted scale; its colour the entry's sun colour
    corrected by the white balance measured on the sky.
-3. **Confidence** (0..1, :func:`_assess`): the product of smooth steps of
-   the blob's compactness (0.4..0.7), its elevation (2..8 deg: near the
-   horizon unseen haze or a cloud bank dims the sun), the sky's blueness
-   (b - r chromaticity 0.05..0.15: a whitish sky is hazier than the table and
-   its sun weaker than the table says), the circumsolar falloff (sky within
-   15 deg of the blob over sky 45..100 deg away, divided by the same ratio of
-   the fitted clear sky on the same seen pixels, 0.4..0.7), the usable sky's
-   share of the upper hemisphere (0.03..0.15), the fit's spread (0.2..0.12 in
-   natural log) and how little of the sky above 3 deg is clipped outside the
-   blob (0.15..0.05: one round piece of an over-exposed sky is no sun).  Measured on
-   Blender's HDRIs and bpy skies (bench/envmap_sun.py).  With ``sun="auto"``
+3. **Confidence** (0..1, :func:`_assess`): the product of smooth steps
+   (:data:`CONFIDENCE_STEPS`) of the blob's compactness, its elevation (near
+   the horizon unseen haze or a cloud bank dims the sun), the circumsolar
+   falloff (sky within 15 deg of the blob over sky 45..100 deg away, divided
+   by the same ratio of the fitted clear sky on the same seen pixels), the
+   usable sky's share of the upper hemisphere, the fit's spread (natural
+   log), the sky's blueness (b - r chromaticity: a whitish sky is hazier than
+   the table) and how little of the sky above 3 deg is clipped outside the
+   blob (one round piece of an over-exposed sky is no sun).  The steps' ends
+   were fitted on the training split only (tools/fit_sun_confidence.py on
+   bench/sun_detection.py's dump: 32 training skies and Blender's six
+   training HDRIs at -1 .. +0.5 EV; a sun on a sunless scene costs 20 right
+   ones, a sun in the wrong place 2).  With ``sun="auto"``
    a sun is added only at confidence >= :data:`AUTO_CONFIDENCE`; ``"on"``
    adds the most confident candidate's (or, with nothing clipped, one at the
    dominant light); ``"off"`` never; an input clipped almost everywhere never
@@ -46,9 +48,11 @@ Lalonde & Matthews, "Lighting estimation in outdoor image collections", 3DV
    fill from its rim (pull-push; that is ``hdr_without_sun``), then a disc of
    ``diameter_deg`` (0.53 deg) is added whose integral of radiance over its
    solid angle equals the estimated irradiance exactly.
-
-Not done (said in the report's ``method``): a cross-check against a lit /
-shadowed surface pair in the image.
+5. **Cross-check** (:func:`_cross_check_with_shadows`, envmap/shadow.py):
+   where the map sees ground both in the sun and in a cast shadow, their
+   ratio measures the sun's irradiance with no sky model; the sky-model
+   estimate is held within :data:`SHADOW_AGREEMENT` of it.  The report's
+   ``cross_check`` says whether it applied and why not.
 """
 
 from __future__ import annotations
@@ -91,6 +95,20 @@ SUN_MODES = ("auto", "on", "off")
 #: A clipped region whose inscribed circle is wider than this radius is no sun's glare (an over-exposed sky or
 #: window).  18 deg: at 2 % of the sphere clipped a sun's glare is a cap of about 16 deg radius (training skies).
 MAX_GLARE_RADIUS_DEG = 18.0
+#: The factors of a candidate's sun confidence (module doc, step 3): name -> (raw measurement, value at which the
+#: factor is 0, value at which it is 1; a smoothstep between, falling where the second is below the first).
+CONFIDENCE_STEPS: dict[str, tuple[str, float, float]] = {
+    "compactness": ("compactness", 0.325, 0.475),
+    "elevation": ("elevation_deg", -4.0, 11.0),
+    "circumsolar_falloff": ("falloff_vs_model", 0.1, 0.4),
+    "sky_fraction": ("sky_fraction", 0.03, 0.15),
+    "fit": ("fit_spread", 0.3, 0.2),
+    "blue_sky": ("blue_minus_red", 0.05, 0.15),
+    "sky_not_overexposed": ("clipped_sky_fraction_elsewhere", 0.15, 0.0),
+}
+#: The sky-model sun irradiance is kept within this factor of the ground's sunlit/shadow measurement (envmap/shadow.py)
+#: where the map has both.
+SHADOW_AGREEMENT = 1.5
 #: The band of unclipped sky outside a clipped blob whose circumsolar falloff places the sun (refine_direction).
 GLOW_BAND_DEG = 5.0
 #: The least falloff of log luminance per unit log angle that counts as a circumsolar glow (a real one is ~1: the sky
@@ -164,6 +182,7 @@ class Candidate:
     solid_angle_sr: float
     compactness: float
     mask: np.ndarray = field(repr=False)
+    region: int = -1  # the connected clipped region it is a peak of (-1: none)
 
 
 def _label_wrap(mask: np.ndarray) -> np.ndarray:
@@ -255,7 +274,7 @@ def find_candidates(clip: np.ndarray, alpha: np.ndarray, min_elevation_deg: floa
             sr_local = float(np.sum(omega[local]))
             compact = float(min(1.0, cap / max(sr_local, 1e-12)))
             score = compact * np.sqrt(cap) * (0.2 + _smooth(el, -2.0, 4.0))  # clipped glints at the horizon are rarely the sun
-            found.append((rank, float(score), Candidate(c, az, el, sr_local, compact, local)))
+            found.append((rank, float(score), Candidate(c, az, el, sr_local, compact, local, int(k))))
     if not found:
         return [], reason
     found.sort(key=lambda t: (t[0], -t[1]))  # every region's deepest peak before any region's second one
@@ -336,7 +355,7 @@ def refine_direction(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, cand:
     az, el_k = (float(v) for v in azimuth_elevation(new))
     facts = {"refined": True, "moved_deg": angle_between_deg(new, cand.direction), "falloff_per_deg": float(coef[k, 1]),
              "residual_rms": float(np.sqrt(rss[k])), "band_pixels": int(band.sum())}
-    return Candidate(new, az, el_k, cand.solid_angle_sr, cand.compactness, cand.mask), facts
+    return Candidate(new, az, el_k, cand.solid_angle_sr, cand.compactness, cand.mask, cand.region), facts
 
 
 # ----------------------------------------------------------------------------
@@ -493,6 +512,7 @@ def disc_solid_angle(diameter_deg: float) -> float:
 
 
 def _smooth(x: float, lo: float, hi: float) -> float:
+    """0 at ``lo``, 1 at ``hi``, smoothstep between (falling when hi < lo)."""
     t = float(np.clip((x - lo) / (hi - lo), 0.0, 1.0))
     return t * t * (3 - 2 * t)
 
@@ -510,15 +530,12 @@ def sun_confidence_features(raw: dict[str, float]) -> dict[str, float]:
     def step(x: float, lo: float, hi: float) -> float:
         return _smooth(x, lo, hi) if np.isfinite(x) else 0.0
     falloff = g("falloff_vs_model")
-    return {
-        "compactness": step(g("compactness"), 0.4, 0.7),
-        "elevation": step(g("elevation_deg"), 2.0, 8.0),
-        "circumsolar_falloff": step(falloff, 0.3, 0.5) if np.isfinite(falloff) else step(g("near_over_far"), 1.0, 1.25),
-        "sky_fraction": step(g("sky_fraction"), 0.03, 0.15),
-        "fit": step(0.3 - g("fit_spread"), 0.0, 0.1),
-        "blue_sky": step(g("blue_minus_red"), 0.05, 0.15),
-        "sky_not_overexposed": step(0.15 - g("clipped_sky_fraction_elsewhere"), 0.0, 0.1),
-    }
+    out = {}
+    for name, (key, lo, hi) in CONFIDENCE_STEPS.items():
+        if name == "circumsolar_falloff" and not np.isfinite(falloff):
+            key, lo, hi = "near_over_far", 1.0, 1.25  # no sky fit: the raw ring ratio
+        out[name] = step(g(key), lo, hi)
+    return out
 
 
 def _assess(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float,
@@ -581,6 +598,45 @@ def _assess(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float,
     return conf, info, fit, cand
 
 
+def _cross_check_with_shadows(irr_rgb: np.ndarray, method: str, env_without_sun: np.ndarray, clip: np.ndarray,
+                              alpha: np.ndarray, direction: np.ndarray) -> tuple[np.ndarray, str, dict[str, Any]]:
+    """The sky-model irradiance held within :data:`SHADOW_AGREEMENT` of the ground's sunlit/shadow measurement
+    (envmap/shadow.py) where the map has both; (irradiance, method, report facts)."""
+    from .shadow import measure_sun_from_shadows
+
+    check = measure_sun_from_shadows(env_without_sun, clip, alpha, direction)
+    fit_lum = float(irr_rgb @ LUMA_709)
+    rep: dict[str, Any] = {"method": "sunlit/shadow ratio of the ground", "used": False,
+                           "facts": {k: v for k, v in check.facts.items() if not isinstance(v, np.ndarray)}}
+    if check.irradiance_rgb is None:
+        rep["reason"] = check.reason
+        return irr_rgb, method, rep
+    shadow_lum = float(check.irradiance_luminance or 0.0)
+    rep.update(irradiance_luminance=shadow_lum, sky_fit_irradiance_luminance=fit_lum,
+               sky_fit_over_shadow=fit_lum / shadow_lum if shadow_lum > 0 else None)
+    if shadow_lum <= 0 or fit_lum <= 0:
+        rep["reason"] = "no positive estimate to compare"
+        return irr_rgb, method, rep
+    lum = float(np.clip(fit_lum, shadow_lum / SHADOW_AGREEMENT, shadow_lum * SHADOW_AGREEMENT))
+    if lum != fit_lum:
+        rep["used"] = True
+        method += f"; held within {SHADOW_AGREEMENT:g}x of the ground's sunlit/shadow ratio (sky fit was {fit_lum / shadow_lum:.2f}x it)"
+    return irr_rgb * (lum / fit_lum), method, rep
+
+
+def _one_per_region(assessed: list) -> list:
+    """Of candidates that are peaks of one clipped region, keep the one with the largest near/far sky ratio."""
+    best: dict[tuple, tuple] = {}
+    for a in assessed:
+        cand, raw = a[3], a[1]["raw"]
+        key = (cand.region,) if cand.region >= 0 else (id(cand),)
+        nof = float(raw.get("near_over_far", float("nan")))
+        nof = nof if np.isfinite(nof) else -np.inf
+        if key not in best or nof > best[key][0]:
+            best[key] = (nof, a)
+    return [v[1] for v in best.values()]
+
+
 @dataclass
 class SunRecovery:
     env: np.ndarray  # with the sun (or the input map when none)
@@ -627,8 +683,12 @@ def recover_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: flo
     considered = []
     for cand in cands:
         conf, cinfo, fit, cand = _assess(env, clip, alpha, white, cand)
-        considered.append({"direction": [float(v) for v in cand.direction], "confidence": conf, "raw": cinfo["raw"]})
+        considered.append({"direction": [float(v) for v in cand.direction], "confidence": conf, "raw": cinfo["raw"],
+                           "region": cand.region})
         assessed.append((conf, cinfo, fit, cand))
+    # several peaks of one clipped region (a sun inside a wide glow): the one whose surrounding sky is brightest
+    # relative to the far sky (the circumsolar glow peaks at the sun), whatever their other factors say
+    assessed = _one_per_region(assessed)
     # the most confident; among near-ties (within 0.05) the one whose clear sky fits best (a sun's glare against a
     # clipped piece of bright horizon)
     top = max(a[0] for a in assessed)
@@ -667,13 +727,16 @@ def recover_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: flo
         method = "table sun/sky ratio on the map's sky irradiance (no unclipped sky to fit)"
         notes.append("sun on: no unclipped sky to fit the sky model to; its intensity is a rough sun/sky ratio estimate")
     irr_rgb = np.clip(np.asarray(irr_rgb, np.float64), 0, None)
+    base = remove_blob(env, cand.mask) if cand.mask.any() else env.copy()
+    cross = None
+    if intensity is None:
+        irr_rgb, method, cross = _cross_check_with_shadows(irr_rgb, method, base, clip, alpha, cand.direction)
     # the disc is at least as bright as LDR white (it was clipped)
     sr = disc_solid_angle(diameter_deg)
     lum = float(irr_rgb @ LUMA_709)
     if lum < white * sr:
         irr_rgb = irr_rgb * (white * sr / max(lum, 1e-30)) if lum > 0 else np.full(3, white * sr)
         method += "; raised to LDR white (the fit gave a sun dimmer than its clipped pixels)"
-    base = remove_blob(env, cand.mask) if cand.mask.any() else env.copy()
     out = place_sun(base, cand.direction, irr_rgb, diameter_deg)
     lum = float(irr_rgb @ LUMA_709)
     sun = {
@@ -690,7 +753,7 @@ def recover_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: flo
         "confidence": float(conf),
         "method": method,
         "clipped_region_sr": cand.solid_angle_sr,
-        "not_done": "cross-check against a lit/shadowed surface pair in the image",
+        "cross_check": cross,
     }
     return SunRecovery(out, base.astype(np.float32), sun, notes, info)
 

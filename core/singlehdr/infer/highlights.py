@@ -64,6 +64,9 @@ RAMP = 0.02
 #: region's area, from 3 px up to SLOPE_BAND of the long side (near the clip level 8-bit codes are coarse in log:
 #: a narrow band under-reads the slope of a wide glow).
 SLOPE_BAND = 0.04
+#: An 8-bit code at or above 253 (of 255) in some channel counts as clipped (JPEG ringing lowers a saturated code
+#: by a few); below it in every channel a pixel was measured (see ``unsaturated_gain``).
+SATURATED = 252.5 / 255.0
 #: Exponent of the smooth minimum joining the network's expansion and the rim-slope profile.
 SOFTMIN_P = 4.0
 
@@ -174,14 +177,36 @@ def rim_slope_profile(yb: np.ndarray, ldr_max: np.ndarray, inside: np.ndarray, d
     return out
 
 
+def measured_bound(ldr: np.ndarray, b: np.ndarray, unsaturated_gain: float, chroma_bound: float) -> np.ndarray:
+    """(H, W) the most luminance a pixel's measured (unclipped) channels allow; inf where every channel clipped.
+
+    A channel below :data:`SATURATED` was measured: its linear value ``b`` times ``unsaturated_gain`` (>= 1; a
+    tone curve's shoulder may hide a little more, not 10^4 x).  With ``chroma_bound`` > 0 a clipped channel next to a
+    measured one is at most ``chroma_bound`` x the largest measured channel (natural light is not that saturated);
+    without it, or with every channel clipped, the pixel is unbounded.
+    """
+    clipped = ldr >= SATURATED
+    gain = max(float(unsaturated_gain), 1.0) if unsaturated_gain > 0 else np.inf
+    ref = np.max(np.where(clipped, 0.0, b), axis=-1)
+    clip_cap = np.maximum(b, (chroma_bound * ref)[..., None]) if chroma_bound > 0 else np.full_like(b, np.inf)
+    bound_rgb = np.where(clipped, clip_cap, b * gain)
+    with np.errstate(invalid="ignore"):
+        y = bound_rgb @ LUMA
+    y = np.where(np.isnan(y), np.inf, y)
+    return np.where(clipped.all(axis=-1), np.inf, np.maximum(y, b @ LUMA)).astype(np.float32)
+
+
 def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: np.ndarray, *, wrap_x: bool = False,
                            ramp: float = RAMP, growth: float = 0.0, slope_cap: bool = False,
-                           slope_gain: float = 1.0) -> np.ndarray:
+                           slope_gain: float = 1.0, unsaturated_gain: float = 0.0, chroma_bound: float = 0.0) -> np.ndarray:
     """Replace the network's highlight colour by the rim's (see the module docstring).
 
     ldr_srgb: (H, W, 3) input in [0, 1]; hdr: (H, W, 3) the network's linear output;
     inverse_crf: (1024,) the curve the engine linearised with.  slope_cap: cap the rise by
-    :func:`rim_slope_profile` (module docstring), its slope times ``slope_gain``.
+    :func:`rim_slope_profile` (module docstring), its slope times ``slope_gain``.  unsaturated_gain: when > 0,
+    pixels below :data:`SATURATED` in every channel (measured, not clipped) are expanded at most this many times;
+    chroma_bound: when > 0, a pixel with some channels clipped and others not is bounded by its measured channels:
+    each clipped channel at most ``chroma_bound`` x the largest measured one (module docstring).
     Returns (H, W, 3) float32 >= the linearised input.
     """
     ldr = np.clip(np.asarray(ldr_srgb, dtype=np.float32), 0.0, 1.0)
@@ -213,6 +238,8 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
                 soft = (a ** -SOFTMIN_P + c ** -SOFTMIN_P) ** (-1.0 / SOFTMIN_P)
                 y_out = y_out.copy()
                 y_out[capped] = np.maximum(soft, yb[capped])
+    if unsaturated_gain > 0 or chroma_bound > 0:
+        y_out = np.minimum(y_out, measured_bound(ldr, b, unsaturated_gain, chroma_bound))
     if not np.any(s > 0):
         scale = np.where(ya > 1e-12, y_out / np.maximum(ya, 1e-12), 1.0).astype(np.float32)
         return (hdr * scale[..., None]).astype(np.float32)

@@ -8,7 +8,7 @@ Training split only (tools/make_sky_hdrs.py skies with i % 3 != 2, Blender's six
 scene at one exposure with every candidate's raw measurements (``considered``); a scene's detection is its most
 confident candidate when that reaches ``AUTO_CONFIDENCE``.  Coordinate search over each step's (lo, hi) on a grid,
 maximising  right - WRONG_COST * wrong - SUNLESS_COST * suns on sunless scenes,  where "right" is a sun added within
-5 deg of the true one, "wrong" any other sun added on a sunny scene.  The steps in FIXED are not searched.  Prints the
+5 deg of the true one, "wrong" one more than 15 deg away (a near miss in between counts neither way).  The steps in FIXED are not searched.  Prints the
 score of the current steps, the fitted ones, and what changed per sky model.
 """
 
@@ -24,10 +24,14 @@ import numpy as np
 WRONG_COST = 2.0
 SUNLESS_COST = 20.0
 RIGHT_DEG = 5.0
+#: A sun added within this angle but farther than RIGHT_DEG is a near miss: neither right nor wrong (its light and
+#: energy are nearly right, its shadows a few degrees off).
+NEAR_DEG = 15.0
 #: Steps kept as they are: the blue-sky step is about the sun's strength, not its place (a whitish sky is hazier than
 #: the clear-sky table, whose sun is then too strong: Blender's city.exr gets a sun ~3x too strong with a looser step),
-#: which this objective does not see.
-FIXED = ("blue_sky",)
+#: which this objective does not see; a looser compactness step finds more training suns but puts one 6-11 deg above
+#: the true sun inside a wide sunrise/sunset glow (training sunrise; held-out sunset: render error 0.03 -> 0.85).
+FIXED = ("blue_sky", "compactness")
 #: Least value of a step's zero end: a clipped region less compact than 0.3 is a glow, not a sun's glare (looser
 #: steps put a sun 6-9 deg above the true one in the training sunrise's glow; stop 9 saw the same).
 LOWER_BOUNDS = {"compactness": 0.3}
@@ -48,29 +52,16 @@ def load(paths: list[str]) -> tuple[list[dict], dict[str, np.ndarray], np.ndarra
     cols: dict[str, list[float]] = {k: [] for k in KEYS}
     owner, right = [], []
     for i, r in enumerate(recs):
-        for c in one_per_region(r["considered"]):
+        for c in r["considered"]:
             for k in KEYS:
                 cols[k].append(float(c["raw"].get(k, np.nan)))
             owner.append(i)
-            ok = False
+            ang = np.inf
             if r["sun"] is not None:
-                ok = np.degrees(np.arccos(np.clip(np.dot(c["direction"], r["sun"]), -1, 1))) <= RIGHT_DEG
-            right.append(ok)
+                ang = float(np.degrees(np.arccos(np.clip(np.dot(c["direction"], r["sun"]), -1, 1))))
+            right.append(ang)
     sunless = np.array([r["sun"] is None for r in recs])
-    return recs, {k: np.array(v) for k, v in cols.items()}, np.array(owner), np.array(right), sunless
-
-
-def one_per_region(considered: list[dict]) -> list[dict]:
-    """As envmap/sun.py's _one_per_region: of the peaks of one clipped region, the one with the largest near/far ratio."""
-    best: dict = {}
-    for n, c in enumerate(considered):
-        key = c.get("region", -1)
-        key = key if key is not None and key >= 0 else ("own", n)
-        nof = float(c["raw"].get("near_over_far", np.nan))
-        nof = nof if np.isfinite(nof) else -np.inf
-        if key not in best or nof > best[key][0]:
-            best[key] = (nof, c)
-    return [v[1] for v in best.values()]
+    return recs, {k: np.array(v) for k, v in cols.items()}, np.array(owner), np.array(right, dtype=float), sunless
 
 
 def confidence(cols: dict[str, np.ndarray], steps: dict[str, tuple[str, float, float]]) -> np.ndarray:
@@ -84,20 +75,32 @@ def confidence(cols: dict[str, np.ndarray], steps: dict[str, tuple[str, float, f
     return out
 
 
-def outcome(conf: np.ndarray, owner: np.ndarray, right: np.ndarray, n: int, auto: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per record: (added, right) with the most confident candidate."""
-    best = np.full(n, -1.0)
-    best_right = np.zeros(n, bool)
-    for i in np.argsort(conf, kind="stable"):  # ascending: the last write per record is its maximum
-        best[owner[i]] = conf[i]
-        best_right[owner[i]] = right[i]
-    added = best >= auto
-    return added, added & best_right
+def outcome(conf: np.ndarray, owner: np.ndarray, right: np.ndarray, n: int, auto: float,
+            spread: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per record: (added, right) with envmap/sun.py's choice: the most confident candidate, among near-ties (within
+    0.05) the one whose clear sky fits best (smallest ``spread``)."""
+    added = np.zeros(n, bool)
+    ok = np.full(n, np.inf)  # the added sun's angle to the truth (inf: none added, or no true sun)
+    sp = np.where(np.isfinite(spread), spread, np.inf) if spread is not None else np.zeros(len(conf))
+    order = np.argsort(owner, kind="stable")
+    bounds = np.searchsorted(owner[order], np.arange(n + 1))
+    for i in range(n):
+        idx = order[bounds[i]:bounds[i + 1]]
+        if not len(idx):
+            continue
+        top = conf[idx].max()
+        near = idx[conf[idx] >= top - 0.05]
+        pick = near[np.argmin(sp[near])]
+        added[i] = top >= auto
+        if added[i]:
+            ok[i] = right[pick]
+    return added, ok
 
 
-def objective(added: np.ndarray, ok: np.ndarray, sunless: np.ndarray) -> float:
-    wrong = added & ~ok & ~sunless
-    return float(ok.sum() - WRONG_COST * wrong.sum() - SUNLESS_COST * (added & sunless).sum())
+def objective(added: np.ndarray, angle: np.ndarray, sunless: np.ndarray) -> float:
+    right = added & (angle <= RIGHT_DEG)
+    wrong = added & (angle > NEAR_DEG) & ~sunless
+    return float(right.sum() - WRONG_COST * wrong.sum() - SUNLESS_COST * (added & sunless).sum())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     steps = {k: tuple(v) for k, v in CONFIDENCE_STEPS.items()}
 
     def score(s: dict) -> tuple[float, np.ndarray, np.ndarray]:
-        added, ok = outcome(confidence(cols, s), owner, right, n, AUTO_CONFIDENCE)
+        added, ok = outcome(confidence(cols, s), owner, right, n, AUTO_CONFIDENCE, cols["fit_spread"])
         return objective(added, ok, sunless), added, ok
 
     def report(tag: str, s: dict) -> None:
@@ -124,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
             m = np.array([r["kind"] == k for r in recs])
             if k == "hdri":
                 m &= ~sunless
-            parts.append(f"{k}: {int(ok[m].sum())}/{int(m.sum())} right, {int((added & ~ok)[m].sum())} wrong")
+            parts.append(f"{k}: {int((added & (ok <= RIGHT_DEG))[m].sum())}/{int(m.sum())} right, "
+                         f"{int((added & (ok > RIGHT_DEG) & (ok <= NEAR_DEG))[m].sum())} near, "
+                         f"{int((added & (ok > NEAR_DEG))[m].sum())} wrong")
         parts.append(f"sunless: {int((added & sunless).sum())}/{int(sunless.sum())} with a sun")
         print(f"{tag}: objective {val:.0f}; " + "; ".join(parts))
 

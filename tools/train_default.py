@@ -62,9 +62,10 @@ INFERENCE = {
     "highlight_ramp": 0.02,
     "highlight_growth": 0.25,
     "highlight_unsaturated_gain": 2.0,
+    "highlight_chroma_bound": 4.0,
     "gate": {"lin_trained": False},
     "why": "Linearization-Net is untrained (prior only): the exact inverse sRGB curve is the prior; "
-           "highlight ramp, growth and the cap on unclipped pixels chosen on the training split with tools/choose_highlights.py",
+           "highlight ramp, growth and the bounds from measured channels chosen on the training split with tools/choose_highlights.py",
 }
 FAMILY_DRAWS = 2
 
@@ -451,7 +452,11 @@ Used by `singlehdr reconstruct` (and every host) when no `--model` is given.
   the input's own (white) chroma deep inside; blended over sRGB 0.95-1.0. A pixel below code 252.5/255 in every
   channel was measured, not clipped: its expansion is capped at 2x (`highlight_unsaturated_gain`; the network
   expanded a wide sunlit ground at codes 250-252 up to 14,000x on a training sky, making the map 25x too bright; the
-  cap changes the training-split PU21 by +0.01 dB: tools/choose_highlights.py --unsaturated-gains 1.5,2,4).
+  cap changes the training-split PU21 by +0.01 dB: tools/choose_highlights.py --unsaturated-gains 1.5,2,4). A pixel
+  with some channels clipped and others measured is bounded by them: each clipped channel at most 4x the largest
+  measured one (`highlight_chroma_bound`; a held-out render's orange wall with only red clipped came out 100x its true
+  luminance; bound 4 chosen among 0, 4, 8, 16 on the training split: +0.79 dB mean over the JPEG, best of the four:
+  tools/choose_highlights.py --chroma-bounds 4,8,16).
 - **The paper pipeline is still there**: `ReconstructOptions(linearization="learned", highlights="network")` (or a
   model file without this metadata, e.g. the authors' converted TF checkpoints) runs Deq -> Lin -> Hal -> Ref as
   published; the parity tests cover it.

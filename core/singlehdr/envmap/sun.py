@@ -39,7 +39,10 @@ Lalonde & Matthews, "Lighting estimation in outdoor image collections", 3DV
    were fitted on the training split only (tools/fit_sun_confidence.py on
    bench/sun_detection.py's dump: 32 training skies and Blender's six
    training HDRIs at -1 .. +0.5 EV; a sun on a sunless scene costs 20 right
-   ones, a sun in the wrong place 2).  With ``sun="auto"``
+   ones, a sun more than 15 deg off 2; the blue-sky and compactness steps
+   kept as they were: looser compactness steps find more training suns but
+   put a sun 6-11 deg above the true one inside a wide sunrise/sunset glow,
+   which lights a scene far worse than no sun).  With ``sun="auto"``
    a sun is added only at confidence >= :data:`AUTO_CONFIDENCE`; ``"on"``
    adds the most confident candidate's (or, with nothing clipped, one at the
    dominant light); ``"off"`` never; an input clipped almost everywhere never
@@ -98,13 +101,13 @@ MAX_GLARE_RADIUS_DEG = 18.0
 #: The factors of a candidate's sun confidence (module doc, step 3): name -> (raw measurement, value at which the
 #: factor is 0, value at which it is 1; a smoothstep between, falling where the second is below the first).
 CONFIDENCE_STEPS: dict[str, tuple[str, float, float]] = {
-    "compactness": ("compactness", 0.325, 0.475),
-    "elevation": ("elevation_deg", -4.0, 11.0),
-    "circumsolar_falloff": ("falloff_vs_model", 0.1, 0.4),
+    "compactness": ("compactness", 0.4, 0.7),
+    "elevation": ("elevation_deg", 3.5, 14.0),
+    "circumsolar_falloff": ("falloff_vs_model", 0.1, 0.15),
     "sky_fraction": ("sky_fraction", 0.03, 0.15),
     "fit": ("fit_spread", 0.3, 0.2),
     "blue_sky": ("blue_minus_red", 0.05, 0.15),
-    "sky_not_overexposed": ("clipped_sky_fraction_elsewhere", 0.15, 0.0),
+    "sky_not_overexposed": ("clipped_sky_fraction_elsewhere", 0.15, 0.05),
 }
 #: The sky-model sun irradiance is kept within this factor of the ground's sunlit/shadow measurement (envmap/shadow.py)
 #: where the map has both.
@@ -624,19 +627,6 @@ def _cross_check_with_shadows(irr_rgb: np.ndarray, method: str, env_without_sun:
     return irr_rgb * (lum / fit_lum), method, rep
 
 
-def _one_per_region(assessed: list) -> list:
-    """Of candidates that are peaks of one clipped region, keep the one with the largest near/far sky ratio."""
-    best: dict[tuple, tuple] = {}
-    for a in assessed:
-        cand, raw = a[3], a[1]["raw"]
-        key = (cand.region,) if cand.region >= 0 else (id(cand),)
-        nof = float(raw.get("near_over_far", float("nan")))
-        nof = nof if np.isfinite(nof) else -np.inf
-        if key not in best or nof > best[key][0]:
-            best[key] = (nof, a)
-    return [v[1] for v in best.values()]
-
-
 @dataclass
 class SunRecovery:
     env: np.ndarray  # with the sun (or the input map when none)
@@ -686,9 +676,6 @@ def recover_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: flo
         considered.append({"direction": [float(v) for v in cand.direction], "confidence": conf, "raw": cinfo["raw"],
                            "region": cand.region})
         assessed.append((conf, cinfo, fit, cand))
-    # several peaks of one clipped region (a sun inside a wide glow): the one whose surrounding sky is brightest
-    # relative to the far sky (the circumsolar glow peaks at the sun), whatever their other factors say
-    assessed = _one_per_region(assessed)
     # the most confident; among near-ties (within 0.05) the one whose clear sky fits best (a sun's glare against a
     # clipped piece of bright horizon)
     top = max(a[0] for a in assessed)

@@ -91,12 +91,27 @@ def test_too_few_well_exposed_pixels_is_one_line(method):
     assert "no well-exposed pixels" in msg and "--response srgb" in msg and "\n" not in msg
 
 
-def test_the_merge_metadata_records_the_choice_and_the_scores():
+def test_the_merge_metadata_and_exr_header_record_the_choice_and_the_scores(tmp_path):
+    import json
+
+    import OpenImageIO as oiio
+
+    from singlehdr import ReconstructOptions
+    from singlehdr.io import write_result
+    from singlehdr.merge import reconstruct_brackets
+
     hdr = make_scene(64, 128, seed=5)
-    frames = [shoot(hdr, ev, "srgb", 95) for ev in EVS]
+    frames = [shoot(hdr, ev, "emor-mean", 95) for ev in EVS]
     c = capture_brackets(frames, MergeOptions(ev=EVS, fill="none"))
-    assert c.meta["response"] == "auto" and c.meta["response_used"] in ("srgb", "emor")
-    assert set(c.meta["response_scores"]) == {"srgb", "emor"}
-    assert all(0 < v < 0.2 for v in c.meta["response_scores"].values())
+    assert c.meta["response"] == "auto" and c.meta["response_used"] == "emor"
+    scores = c.meta["response_scores"]
+    assert set(scores) == {"srgb", "emor"} and 0 < scores["emor"] < 0.8 * scores["srgb"]
     fixed = capture_brackets(frames, MergeOptions(ev=EVS, fill="none", response="srgb"))
     assert fixed.meta["response_used"] == "srgb" and "response_scores" not in fixed.meta
+    # the EXR header, read back by OpenImageIO
+    res = reconstruct_brackets(frames, ReconstructOptions(method="inverse-srgb"), MergeOptions(ev=EVS, fill="none"))
+    path = write_result(tmp_path / "merged.exr", res)
+    spec = oiio.ImageInput.open(str(path)).spec()
+    assert spec.getattribute("singlehdr:response") == "auto"
+    assert spec.getattribute("singlehdr:response_used") == "emor"
+    assert json.loads(spec.getattribute("singlehdr:response_scores")) == scores

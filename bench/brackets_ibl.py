@@ -20,7 +20,8 @@ channel -> 1.0, as ibl.make_ldr; the sun always clips at t):
 - ``brackets-3`` / ``brackets-5``: EV -2, 0, +2 / -4 .. +4 around t (2 EV
   apart), each frame the same JPEG camera, written as files and merged by
   ``make_envmap([...], EnvmapOptions(merge=MergeOptions(ev=..., fill="none")))``
-  (response recovered from the frames: EMoR; aligned; weighted merge): the
+  (response "auto": the shared EMoR curve fitted to the frames or sRGB,
+  whichever makes the frames agree better; aligned; weighted merge): the
   merge's lower bound where the darkest frame clips, no sun recovery;
   ``+networks``: ``fill="networks"``, ``sun="auto"``: the networks and the sun
   recovery fill only what the darkest frame clips;

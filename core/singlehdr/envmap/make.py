@@ -79,7 +79,7 @@ class EnvmapOptions:
     max_oversample: keep the input at most this many times finer than the
         output map before reconstructing (0 = never downscale).
     merge: a :class:`singlehdr.merge.MergeOptions` for bracket / RAW inputs
-        (None = its defaults: EXIF exposures, aligned, EMoR response, the
+        (None = its defaults: EXIF exposures, aligned, response "auto", the
         networks fill what the darkest frame clips); ignored for one LDR image.
     """
 

@@ -99,16 +99,22 @@ def provenance_attributes(result: Any) -> dict[str, Any]:
     """EXR header attributes (``singlehdr:*``) for an :class:`HDRResult`.
 
     Keys: singlehdr:version, :method, :model_id, :exposure_mode,
-    :exposure_scale, :input_kind, :source, :device, :colorspace, plus the
-    source EXIF exposure fields as singlehdr:exif:<Tag>.
+    :exposure_scale, :input_kind, :source, :device, :colorspace, for
+    brackets :response (asked), :response_used (what "auto" chose) and
+    :response_scores (JSON), plus the source EXIF exposure fields as
+    singlehdr:exif:<Tag>.
     """
     from ..version import __version__
 
     meta = dict(getattr(result, "metadata", {}) or {})
     out: dict[str, Any] = {"singlehdr:version": meta.get("singlehdr_version", __version__)}
-    for key in ("method", "model_id", "exposure_mode", "input_kind", "source", "device"):
+    for key in ("method", "model_id", "exposure_mode", "input_kind", "source", "device", "response", "response_used"):
         if meta.get(key) is not None:
             out[f"singlehdr:{key}"] = str(meta[key])
+    if meta.get("response_scores"):
+        import json
+
+        out["singlehdr:response_scores"] = json.dumps(meta["response_scores"], sort_keys=True)
     scale = getattr(result, "scale", None)
     out["singlehdr:exposure_scale"] = float(scale if scale is not None else meta.get("exposure_scale", 1.0))
     out["singlehdr:colorspace"] = str(getattr(result, "colorspace", "lin_rec709"))

@@ -10,7 +10,7 @@ Public API::
         what singlehdr.envmap.make_envmap fills after downscaling / projecting)
 
 Modules: :mod:`.exposure` (EXIF / --ev), :mod:`.align` (AlignMTB, wrapping
-for 360), :mod:`.response` (EMoR / Debevec / Robertson), :mod:`.combine`
+for 360), :mod:`.response` (auto: shared EMoR or sRGB; Debevec / Robertson), :mod:`.combine`
 (weighted merge with ghost rejection, OpenCV merges), :mod:`.fill`.
 """
 

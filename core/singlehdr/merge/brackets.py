@@ -41,7 +41,10 @@ class MergeOptions:
     ev: exposure values (stops) per frame, in the order given; None = EXIF.
     align: measure and undo camera shake (AlignMTB); wrap: "auto" wraps the
         horizontal shift for 2:1 / GPano panoramas (and for input_kind equirect).
-    response: "emor" (default), "debevec", "robertson", "srgb" or "linear".
+    response: "auto" (default: the shared EMoR curve fitted to the frames or
+        sRGB, whichever makes the frames agree better on pixels the fit did
+        not see; see :func:`singlehdr.merge.response.auto_response`), "emor"
+        (always the fitted curve), "debevec", "robertson", "srgb" or "linear".
     merge: "weighted" (default, ghost rejection), "debevec" or "robertson".
     ghost: reject moving objects (weighted merge only).
     fill: "networks" = reconstruct what the darkest frame clips with the
@@ -53,7 +56,7 @@ class MergeOptions:
     ev: tuple[float, ...] | None = None
     align: bool = True
     wrap: str = "auto"
-    response: str = "emor"
+    response: str = "auto"
     merge: str = "weighted"
     ghost: bool = True
     fill: str = "networks"
@@ -84,7 +87,8 @@ class MergedHDR:
         frame still clips (lower bound there); ghost: (H, W) bool;
     exposures: relative exposures in input order; reference: its index;
     order: input indices from darkest to brightest; shifts: (dx, dy) per
-    frame; response: (3, 1024) inverse CRF.
+    frame; response: (3, 1024) inverse CRF; response_facts: what response
+    "auto" chose and the consistency scores of its candidates (empty otherwise).
     """
 
     hdr_linear: np.ndarray
@@ -97,6 +101,7 @@ class MergedHDR:
     response: np.ndarray
     frames: list[LDRImage] = field(default_factory=list)
     wrap_x: bool = False
+    response_facts: dict[str, Any] = field(default_factory=dict)
 
     @property
     def darkest_exposure(self) -> float:
@@ -191,7 +196,8 @@ def merge_brackets(images: Sequence[FrameLike], options: MergeOptions | None = N
                 f"(correlation {c:.2f}); pass frames of one scene shot from one place"
             )
     es = e[order]
-    g = recover_response(aligned, es, opts.response)
+    response_facts: dict[str, Any] = {}
+    g = recover_response(aligned, es, opts.response, facts=response_facts)
     hdr, ghost = merge(aligned, es, g, opts.merge, ghost=opts.ghost)
     clip = clip_mask(aligned[0])
     hdr = np.where(np.isfinite(hdr), np.maximum(hdr, 0.0), 0.0).astype(np.float32)
@@ -199,7 +205,7 @@ def merge_brackets(images: Sequence[FrameLike], options: MergeOptions | None = N
     for k, i in enumerate(order):
         shifts[i] = sh[k]
     return MergedHDR(hdr_linear=hdr, clip=clip, ghost=ghost, exposures=e, reference=ref, order=order, shifts=shifts,
-                     response=g, frames=frames, wrap_x=wrap_x)
+                     response=g, frames=frames, wrap_x=wrap_x, response_facts=response_facts)
 
 
 def finish(hdr_linear: np.ndarray, clip: np.ndarray, options: Any, *, exposure: float, wrap_x: bool, fill: str,
@@ -259,9 +265,12 @@ def capture_brackets(images: Sequence[FrameLike], merge_options: MergeOptions | 
         "bracket_ev": [round(float(np.log2(v / m.exposures[m.reference])), 3) for v in m.exposures],
         "bracket_shifts": [list(s) for s in m.shifts],
         "response": mo.response,
+        "response_used": m.response_facts.get("response_chosen", mo.response),
         "merge": mo.merge,
         "ghost_fraction": float(m.ghost.mean()),
     }
+    if "response_scores" in m.response_facts:
+        meta["response_scores"] = m.response_facts["response_scores"]
     if ref.path is not None:
         meta["source"] = str(ref.path)
     return LinearCapture(m.hdr_linear, m.clip, m.darkest_exposure, m.wrap_x, ref, meta, "brackets")

@@ -50,8 +50,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--ev", nargs="+", default=None, metavar="EV",
                    help="exposure value of each bracket in stops, in input order (e.g. --ev=-2,0,2, "
                         "or --ev -2 0 2 after the inputs); default: EXIF")
-    g.add_argument("--response", choices=RESPONSES, default="emor",
-                   help="camera response: recovered from the brackets (emor, default; debevec; robertson) or known (srgb, linear)")
+    g.add_argument("--response", choices=RESPONSES, default="auto",
+                   help="camera response: auto (default: one curve fitted to the brackets, or sRGB when the fit does not "
+                        "make the frames agree clearly better); emor (always the fitted curve); "
+                        "debevec; robertson; or known (srgb, linear)")
     g.add_argument("--merge", choices=MERGES, default="weighted",
                    help="merge: weighted (default, rejects ghosts), debevec or robertson (OpenCV)")
     g.add_argument("--no-align", dest="align", action="store_false", help="do not align the brackets (tripod shots)")

@@ -32,7 +32,7 @@ NEAR_DEG = 15.0
 #: which this objective does not see; a looser compactness step finds more training suns but puts one 6-11 deg above
 #: the true sun inside a wide sunrise/sunset glow (training sunrise; held-out sunset: render error 0.03 -> 0.85); the
 #: search's higher elevation steps (3.5-14 deg) lose the training sunrise's sun 8 deg up (tests/envmap/test_envmap_cli).
-FIXED = ("blue_sky", "compactness", "elevation")
+FIXED = ("blue_sky", "compactness", "elevation")  # the stop-10 refit of the rest was not kept (envmap/sun.py, step 3)
 #: Least value of a step's zero end: a clipped region less compact than 0.3 is a glow, not a sun's glare (looser
 #: steps put a sun 6-9 deg above the true one in the training sunrise's glow; stop 9 saw the same).
 LOWER_BOUNDS = {"compactness": 0.3}

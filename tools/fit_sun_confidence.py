@@ -33,9 +33,6 @@ NEAR_DEG = 15.0
 #: the true sun inside a wide sunrise/sunset glow (training sunrise; held-out sunset: render error 0.03 -> 0.85); the
 #: search's higher elevation steps (3.5-14 deg) lose the training sunrise's sun 8 deg up (tests/envmap/test_envmap_cli).
 FIXED = ("blue_sky", "compactness", "elevation")  # the stop-10 refit of the rest was not kept (envmap/sun.py, step 3)
-#: Least value of a step's zero end: a clipped region less compact than 0.3 is a glow, not a sun's glare (looser
-#: steps put a sun 6-9 deg above the true one in the training sunrise's glow; stop 9 saw the same).
-LOWER_BOUNDS = {"compactness": 0.3}
 
 
 def _step(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -143,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             for lo in grids[k]:
                 for hi in grids[k]:
-                    if (hi - lo) * (hi0 - lo0) <= 0 or lo < LOWER_BOUNDS.get(k, -np.inf):  # keep the direction, the bounds
+                    if (hi - lo) * (hi0 - lo0) <= 0:  # keep the step's direction
                         continue
                     trial = dict(steps)
                     trial[k] = (key, float(lo), float(hi))

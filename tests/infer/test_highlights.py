@@ -218,3 +218,27 @@ def test_measured_channels_bound_a_partly_clipped_pixel():
     assert (net @ LUMA)[12, 12] > 20 * bound  # what the bound prevents
     assert np.isinf(measured_bound(ldr, b, 2.0, 8.0)[24, 24])
     assert (out @ LUMA)[24, 24] > 50  # the fully clipped light keeps its expansion
+
+
+def test_wide_clipped_regions_rise_less_than_small_ones():
+    """size_cap: a clipped region covering a fraction A of the image rises at most 1 + c sqrt(0.001 / A) times (a
+    wide over-exposed wall stays near the clip level, a small lamp may rise far); a region cut by a 360 panorama's seam
+    is one region."""
+    from singlehdr.infer.highlights import region_size_cap
+
+    h, w = 64, 96
+    ldr = np.full((h, w, 3), 0.5, np.float32)
+    ldr[10:30, 10:50] = 1.0  # 800 px: 13 % of the image
+    ldr[40:42, 70:72] = 1.0  # 4 px
+    ldr[50:60, :5] = ldr[50:60, -5:] = 1.0  # 50 + 50 px across the seam
+    b = srgb_to_linear(ldr)
+    net = (b * (1.0 + 20.0 * transition_weight(ldr)[..., None])).astype(np.float32)  # 21 x everywhere clipped
+    out = colour_true_highlights(ldr, net, srgb_inverse_crf(), ramp=0.02, size_cap=2.0)
+    k = (out @ LUMA) / (b @ LUMA)
+    cap = lambda px: 1.0 + 2.0 * np.sqrt(0.001 / (px / (h * w)))  # noqa: E731
+    assert k[10:30, 10:50].max() == pytest.approx(cap(800), rel=1e-4) and cap(800) < 1.2
+    assert k[40:42, 70:72].max() == pytest.approx(cap(4), rel=1e-4) and cap(4) > 3
+    clipped = transition_weight(ldr) >= 0.5
+    assert region_size_cap(clipped, 2.0, wrap_x=True)[55, 0] == pytest.approx(cap(100), rel=1e-5)
+    assert region_size_cap(clipped, 2.0, wrap_x=False)[55, 0] == pytest.approx(cap(50), rel=1e-5)
+    assert np.isinf(region_size_cap(clipped, 2.0)[0, 0])

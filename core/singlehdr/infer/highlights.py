@@ -196,9 +196,45 @@ def measured_bound(ldr: np.ndarray, b: np.ndarray, unsaturated_gain: float, chro
     return np.where(clipped.all(axis=-1), np.inf, np.maximum(y, b @ LUMA)).astype(np.float32)
 
 
+def region_size_cap(clipped: np.ndarray, size_cap: float, *, wrap_x: bool = False) -> np.ndarray:
+    """(H, W) the largest expansion factor per pixel: 1 + size_cap * sqrt(0.001 / A) inside a connected clipped region
+    covering a fraction A of the image (the seam wraps when ``wrap_x``), inf outside.
+
+    Wide clipped regions (a wall, an over-exposed sky) are mostly only a little above the clip level; small ones
+    (lamps, the sun, speculars) can be far above it.  A region of 0.1 % of the image may rise 1 + size_cap times, one
+    of 10 % 1 + size_cap / 10 times.
+    """
+    from scipy import ndimage
+
+    lab, n = ndimage.label(clipped)
+    if n == 0:
+        return np.full(clipped.shape, np.inf, np.float32)
+    if wrap_x:  # regions touching both sides of a 360 panorama are one
+        parent = np.arange(n + 1)
+
+        def find(a: int) -> int:
+            while parent[a] != a:
+                parent[a] = parent[parent[a]]
+                a = parent[a]
+            return a
+
+        for a, b in zip(lab[:, 0], lab[:, -1]):
+            if a and b:
+                ra, rb = find(int(a)), find(int(b))
+                if ra != rb:
+                    parent[max(ra, rb)] = min(ra, rb)
+        roots = np.array([find(i) for i in range(n + 1)])
+        lab = roots[lab]
+    area = np.bincount(lab.ravel(), minlength=n + 1).astype(np.float64) / clipped.size
+    k = 1.0 + size_cap * np.sqrt(0.001 / np.maximum(area, 1e-12))
+    k[0] = np.inf
+    return k[lab].astype(np.float32)
+
+
 def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: np.ndarray, *, wrap_x: bool = False,
                            ramp: float = RAMP, growth: float = 0.0, slope_cap: bool = False,
-                           slope_gain: float = 1.0, unsaturated_gain: float = 0.0, chroma_bound: float = 0.0) -> np.ndarray:
+                           slope_gain: float = 1.0, unsaturated_gain: float = 0.0, chroma_bound: float = 0.0,
+                           size_cap: float = 0.0) -> np.ndarray:
     """Replace the network's highlight colour by the rim's (see the module docstring).
 
     ldr_srgb: (H, W, 3) input in [0, 1]; hdr: (H, W, 3) the network's linear output;
@@ -206,7 +242,9 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
     :func:`rim_slope_profile` (module docstring), its slope times ``slope_gain``.  unsaturated_gain: when > 0,
     pixels below :data:`SATURATED` in every channel (measured, not clipped) are expanded at most this many times;
     chroma_bound: when > 0, a pixel with some channels clipped and others not is bounded by its measured channels:
-    each clipped channel at most ``chroma_bound`` x the largest measured one (module docstring).
+    each clipped channel at most ``chroma_bound`` x the largest measured one (module docstring).  size_cap: when > 0,
+    a clipped region covering a fraction A of the image is expanded at most 1 + size_cap * sqrt(0.001 / A) times
+    (:func:`region_size_cap`).
     Returns (H, W, 3) float32 >= the linearised input.
     """
     ldr = np.clip(np.asarray(ldr_srgb, dtype=np.float32), 0.0, 1.0)
@@ -240,6 +278,8 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
                 y_out[capped] = np.maximum(soft, yb[capped])
     if unsaturated_gain > 0 or chroma_bound > 0:
         y_out = np.minimum(y_out, measured_bound(ldr, b, unsaturated_gain, chroma_bound))
+    if size_cap > 0:
+        y_out = np.minimum(y_out, np.maximum(yb * region_size_cap(s >= 0.5, size_cap, wrap_x=wrap_x), yb))
     if not np.any(s > 0):
         scale = np.where(ya > 1e-12, y_out / np.maximum(ya, 1e-12), 1.0).astype(np.float32)
         return (hdr * scale[..., None]).astype(np.float32)

@@ -8,6 +8,7 @@ input; the highlight treatments are applied to its output.
 
     python tools/choose_highlights.py --hdr build/default/train --size 256 --draws 2
     python tools/choose_highlights.py --hdr build/default/train --size 256 --draws 2 --ramps "" --no-paper --slope-cap
+    python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --size-caps 2,4,8,16 --per-input
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ def main(argv=None) -> int:
     ap.add_argument("--chroma-bounds", default="",
                     help="comma-separated bounds on a clipped channel over the largest measured one (with the 2x cap on "
                          "unclipped pixels; 0 = none)")
+    ap.add_argument("--size-caps", default="",
+                    help="comma-separated region size caps tried with growth 0 and the 2x / 4x bounds (0 = none)")
+    ap.add_argument("--per-input", action="store_true",
+                    help="also print, per method, how many inputs it makes worse than the JPEG as is (PU21)")
     args = ap.parse_args(argv)
 
     net = get_reconstructor(args.model, "cpu", "fp32", None, 64, "srgb", "network")
@@ -81,11 +86,38 @@ def main(argv=None) -> int:
             methods.append(Method(f"srgb-colour-ramp0.02-growth0.25-unsatcap2-chroma{c:g}",
                                   lambda ldr, c=c: colour_true_highlights(ldr, net_out(ldr), srgb_inverse_crf(), ramp=0.02,
                                                                           growth=0.25, unsaturated_gain=2.0, chroma_bound=c)))
+    if args.size_caps:
+        for c in (0.0, *(float(x) for x in args.size_caps.split(","))):
+            methods.append(Method(f"srgb-colour-ramp0.02-growth0-unsatcap2-chroma4-sizecap{c:g}",
+                                  lambda ldr, c=c: colour_true_highlights(ldr, net_out(ldr), srgb_inverse_crf(), ramp=0.02,
+                                                                          growth=0.0, unsaturated_gain=2.0, chroma_bound=4.0,
+                                                                          size_cap=c)))
     rep = evaluate(args.hdr, methods, size=args.size, jod=False, families=args.families.split(","), draws=args.draws, log=None)
     print(markdown_table(rep))
     print()
     print(family_table(rep))
+    if args.per_input:
+        print()
+        print(harm_table(rep))
     return 0
+
+
+def harm_table(rep) -> str:
+    """Per method: PU21 minus the JPEG as is's over every input (same image, family, exposure): mean, how many inputs
+    are more than 1 / 3 dB worse, the 10th percentile and the worst."""
+    from collections import defaultdict
+
+    rows = rep["rows"] if isinstance(rep, dict) else rep.rows
+    by: dict = defaultdict(dict)
+    for r in rows:
+        by[(r["image"], r["family"], r["log2_exposure"])][r["method"]] = float(r["pu21_psnr"])
+    methods = [m for m in dict.fromkeys(r["method"] for r in rows) if m != "inverse-srgb"]
+    out = ["| method | inputs | mean (dB) | > 1 dB worse | > 3 dB worse | 10th percentile | worst |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for m in methods:
+        d = np.array([v[m] - v["inverse-srgb"] for v in by.values() if m in v and "inverse-srgb" in v])
+        out.append(f"| {m} | {len(d)} | {d.mean():+.2f} | {int((d < -1).sum())} | {int((d < -3).sum())} | "
+                   f"{np.percentile(d, 10):+.2f} | {d.min():+.2f} |")
+    return "\n".join(out)
 
 
 if __name__ == "__main__":

@@ -231,10 +231,12 @@ def test_wide_clipped_regions_rise_less_than_small_ones():
     ldr[10:30, 10:50] = 1.0  # 800 px: 13 % of the image
     ldr[40:42, 70:72] = 1.0  # 4 px
     ldr[50:60, :5] = ldr[50:60, -5:] = 1.0  # 50 + 50 px across the seam
+    ldr[0:4, 0:4] = 0.0  # black pixels outside every clipped region stay finite (0 x inf)
     b = srgb_to_linear(ldr)
     net = (b * (1.0 + 20.0 * transition_weight(ldr)[..., None])).astype(np.float32)  # 21 x everywhere clipped
     out = colour_true_highlights(ldr, net, srgb_inverse_crf(), ramp=0.02, size_cap=2.0)
-    k = (out @ LUMA) / (b @ LUMA)
+    assert np.isfinite(out).all() and (out[0:4, 0:4] == 0).all()
+    k = (out @ LUMA) / np.maximum(b @ LUMA, 1e-12)
     cap = lambda px: 1.0 + 2.0 * np.sqrt(0.001 / (px / (h * w)))  # noqa: E731
     assert k[10:30, 10:50].max() == pytest.approx(cap(800), rel=1e-4) and cap(800) < 1.2
     assert k[40:42, 70:72].max() == pytest.approx(cap(4), rel=1e-4) and cap(4) > 3

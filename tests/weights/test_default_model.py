@@ -88,8 +88,15 @@ def test_default_output_finite_nonnegative_and_above_one_in_clipped_regions(reco
     unclipped = ldr.max(axis=2) <= 0.5
     assert clipped.sum() > 100 and unclipped.sum() > 1000
     # highlights are expanded well above LDR white (relative exposure: LDR white ~ 1; the
-    # untrained prior gives 1.01 here, the trained Hallucination-Net about 2.5) ...
-    assert float(np.median(hdr[clipped].max(axis=1))) > 1.5
+    # untrained prior gives 1.01 here, the trained Hallucination-Net about 2.5), up to the shipped
+    # policy's bound on a wide clipped region's rise (infer/highlights.region_size_cap: this sample's
+    # sunset glow covers about 2 % of the panorama, so at most ~1.45 x) ...
+    from singlehdr.infer.highlights import region_size_cap, transition_weight
+
+    cap = region_size_cap(transition_weight(ldr) >= 0.5, 2.0, wrap_x=True)
+    peak = hdr[clipped].max(axis=1)
+    assert float(np.median(peak)) > 1.3
+    assert (hdr[clipped] @ np.array([0.2126, 0.7152, 0.0722], np.float32) <= cap[clipped] * 1.001).all()
     # ... while the mid-tones stay below it
     assert float(np.median(hdr[unclipped].max(axis=1))) < 1.0
 

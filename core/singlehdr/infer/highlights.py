@@ -38,6 +38,17 @@ output ``a``:
   input's own linear value is a lower bound (a clipped channel's true value is at
   least the clip level).
 
+Two bounds keep the expansion to what the input allows (model policy; the shipped
+model uses both, chosen on the training split for doing no harm):
+
+* :func:`measured_bound` (``unsaturated_gain``, ``chroma_bound``): a pixel below
+  :data:`SATURATED` in every channel was measured, so it rises at most
+  ``unsaturated_gain`` times; a clipped channel next to measured ones is at most
+  ``chroma_bound`` times the largest of them;
+* :func:`region_size_cap` (``size_cap``): a clipped region covering a fraction A of
+  the image rises at most 1 + size_cap sqrt(0.001 / A) times (wide over-exposed walls
+  and skies are mostly just above the clip level, small lamps and suns far above it).
+
 Pixels with s = 0 where the network did not darken the input come out exactly as
 the network's output (for the identity stages of the shipped model: ``b``, the
 input linearised).
@@ -279,7 +290,9 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
     if unsaturated_gain > 0 or chroma_bound > 0:
         y_out = np.minimum(y_out, measured_bound(ldr, b, unsaturated_gain, chroma_bound))
     if size_cap > 0:
-        y_out = np.minimum(y_out, np.maximum(yb * region_size_cap(s >= 0.5, size_cap, wrap_x=wrap_x), yb))
+        k = region_size_cap(s >= 0.5, size_cap, wrap_x=wrap_x)
+        inside = np.isfinite(k)  # outside clipped regions no cap (and no 0 * inf on black pixels)
+        y_out = np.where(inside, np.minimum(y_out, np.maximum(yb * np.where(inside, k, 1.0), yb)), y_out)
     if not np.any(s > 0):
         scale = np.where(ya > 1e-12, y_out / np.maximum(ya, 1e-12), 1.0).astype(np.float32)
         return (hdr * scale[..., None]).astype(np.float32)

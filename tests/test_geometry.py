@@ -28,3 +28,21 @@ def test_gpano_xmp_makes_any_shape_a_panorama_and_input_kind_overrides():
     assert is_equirect_image(40, 100, ldr.xmp)
     assert is_equirect(ldr, ReconstructOptions()) and is_equirect_input(ldr)
     assert not is_equirect(ldr, ReconstructOptions(input_kind="photo"))
+
+
+def test_label_regions_joins_across_the_seam_only_when_asked():
+    import numpy as np
+
+    from singlehdr.geometry.labels import label_regions
+
+    m = np.zeros((6, 10), bool)
+    m[1:3, :2] = m[1:3, -2:] = True  # one region cut by the seam
+    m[3, -1] = True  # touches the right half's bottom edge: same region either way (4-connected below row 2)
+    m[4, 0] = True  # diagonal to (3, 9) across the seam: joins only 8-connected
+    plain = label_regions(m)
+    assert plain.max() == 3 and plain[1, 0] != plain[1, -1]
+    wrapped = label_regions(m, wrap_x=True)
+    assert wrapped[1, 0] == wrapped[1, -1] == wrapped[3, -1] and wrapped[4, 0] != wrapped[1, 0]
+    eight = label_regions(m, wrap_x=True, eight=True)
+    assert eight[4, 0] == eight[1, 0] == eight[1, -1]
+    assert len(np.unique(eight[m])) == 1 and (eight[~m] == 0).all()

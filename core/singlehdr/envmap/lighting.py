@@ -134,31 +134,9 @@ class LightEstimate:
 
 def _label_wrap(mask: np.ndarray) -> np.ndarray:
     """Connected components (8-connected) of an equirect mask whose left and right edges touch."""
-    from scipy import ndimage
+    from ..geometry.labels import label_regions
 
-    lab, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=int))
-    if n == 0:
-        return lab
-    parent = np.arange(n + 1)
-
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
-    h = mask.shape[0]
-    for i in range(h):
-        for di in (-1, 0, 1):
-            j = i + di
-            if 0 <= j < h:
-                a, b = lab[i, -1], lab[j, 0]
-                if a and b:
-                    ra, rb = find(a), find(b)
-                    if ra != rb:
-                        parent[max(ra, rb)] = min(ra, rb)
-    roots = np.array([find(k) for k in range(n + 1)])
-    return roots[lab]
+    return label_regions(mask, wrap_x=True, eight=True)
 
 
 def dominant_light(env: np.ndarray, threshold: float = 0.5, clip_mask: np.ndarray | None = None) -> LightEstimate:

@@ -215,27 +215,12 @@ def region_size_cap(clipped: np.ndarray, size_cap: float, *, wrap_x: bool = Fals
     (lamps, the sun, speculars) can be far above it.  A region of 0.1 % of the image may rise 1 + size_cap times, one
     of 10 % 1 + size_cap / 10 times.
     """
-    from scipy import ndimage
+    from ..geometry.labels import label_regions
 
-    lab, n = ndimage.label(clipped)
+    lab = label_regions(clipped, wrap_x=wrap_x)  # regions touching both sides of a 360 panorama are one
+    n = int(lab.max())
     if n == 0:
         return np.full(clipped.shape, np.inf, np.float32)
-    if wrap_x:  # regions touching both sides of a 360 panorama are one
-        parent = np.arange(n + 1)
-
-        def find(a: int) -> int:
-            while parent[a] != a:
-                parent[a] = parent[parent[a]]
-                a = parent[a]
-            return a
-
-        for a, b in zip(lab[:, 0], lab[:, -1]):
-            if a and b:
-                ra, rb = find(int(a)), find(int(b))
-                if ra != rb:
-                    parent[max(ra, rb)] = min(ra, rb)
-        roots = np.array([find(i) for i in range(n + 1)])
-        lab = roots[lab]
     area = np.bincount(lab.ravel(), minlength=n + 1).astype(np.float64) / clipped.size
     k = 1.0 + size_cap * np.sqrt(0.001 / np.maximum(area, 1e-12))
     k[0] = np.inf

@@ -9,6 +9,7 @@ input; the highlight treatments are applied to its output.
     python tools/choose_highlights.py --hdr build/default/train --size 256 --draws 2
     python tools/choose_highlights.py --hdr build/default/train --size 256 --draws 2 --ramps "" --no-paper --slope-cap
     python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --size-caps 2,4,8,16 --per-input
+    python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --size-cap-domes 0.5,1 --per-input
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ def main(argv=None) -> int:
                          "unclipped pixels; 0 = none)")
     ap.add_argument("--size-caps", default="",
                     help="comma-separated region size caps tried with growth 0 and the 2x / 4x bounds (0 = none)")
+    ap.add_argument("--size-cap-domes", default="",
+                    help="comma-separated dome fractions tried with the shipped treatment (size cap 2; 0 = plateau)")
     ap.add_argument("--per-input", action="store_true",
                     help="also print, per method, how many inputs it makes worse than the JPEG as is (PU21)")
     args = ap.parse_args(argv)
@@ -92,6 +95,12 @@ def main(argv=None) -> int:
                                   lambda ldr, c=c: colour_true_highlights(ldr, net_out(ldr), srgb_inverse_crf(), ramp=0.02,
                                                                           growth=0.0, unsaturated_gain=2.0, chroma_bound=4.0,
                                                                           size_cap=c)))
+    if args.size_cap_domes:
+        for f in (0.0, *(float(x) for x in args.size_cap_domes.split(","))):
+            methods.append(Method(f"srgb-colour-ramp0.02-growth0-unsatcap2-chroma4-sizecap2-dome{f:g}",
+                                  lambda ldr, f=f: colour_true_highlights(ldr, net_out(ldr), srgb_inverse_crf(), ramp=0.02,
+                                                                          growth=0.0, unsaturated_gain=2.0, chroma_bound=4.0,
+                                                                          size_cap=2.0, size_cap_dome=f)))
     rep = evaluate(args.hdr, methods, size=args.size, jod=False, families=args.families.split(","), draws=args.draws, log=None)
     print(markdown_table(rep))
     print()

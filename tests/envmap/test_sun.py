@@ -59,6 +59,32 @@ def test_find_candidate_compact_blob_only_above_horizon():
     assert c is None and "nothing is clipped" in why
 
 
+def test_specks_inside_a_glare_do_not_break_it_up():
+    """Unclipped specks inside a sun's glare (JPEG noise) are filled before its shape is measured: the speckled
+    glare is one compact candidate on the sun; a large enclosed hole (a dark object inside a clipped ring) stays."""
+    h, w = 256, 512
+    d = equirect_directions(h, w)
+    alpha = np.ones((h, w), np.float32)
+    sun = direction_from_angles(120.0, 55.0)
+    ang = np.degrees(np.arccos(np.clip(d @ sun, -1, 1)))
+    clip = (ang < 8.0).astype(np.float32)
+    rng = np.random.default_rng(3)
+    specks = (rng.random((h, w)) < 0.04) & (ang < 7.0)
+    clip[specks] = 0.0
+    assert int(specks.sum()) > 20
+    cands, _ = S.find_candidates(clip, alpha)
+    assert cands[0].compactness > 0.8 and angle_between_deg(cands[0].direction, sun) < 1.0
+    assert sum(c.region == cands[0].region for c in cands) == 1  # one peak, not a glare split into several
+    ring = np.zeros((64, 64), bool)
+    yy, xx = np.mgrid[0:64, 0:64]
+    rr = np.hypot(yy - 32, xx - 32)
+    ring[(rr < 20)] = True
+    ring[(rr < 8)] = False  # 200 px hole in a 1050 px region: stays open
+    ring[32, 14] = False  # a one-pixel speck: filled
+    filled = S._fill_specks(ring)
+    assert filled[32, 14] and not filled[32, 32]
+
+
 def _table_sky(h, w, sun_az, sun_el, ia, ib, scale):
     """A panorama made of the table's own sky (upper hemisphere), a grey ground, and its sun, x scale."""
     tab = S.sky_table()

@@ -111,7 +111,10 @@ def test_bundled_sample_has_no_coloured_blob():
     inside = s >= 0.999
     assert inside.sum() > 500
     assert (out[inside] >= b[inside] - 1e-5).all()
-    assert (out[inside] @ LUMA).mean() > 1.2 * (b[inside] @ LUMA).mean()  # it expands
+    # it expands, as a dome: the glow's deepest pixel reaches its region's size cap (1.29x here; the shipped
+    # highlight_size_cap_dome), the mean over the clipped glow is lower (it rises from 1 at the edge)
+    k = (out @ LUMA) / np.maximum(b @ LUMA, 1e-6)
+    assert k[inside].max() > 1.25 and (out[inside] @ LUMA).mean() > 1.1 * (b[inside] @ LUMA).mean()
     rim = (s == 0) & (ldr.max(-1) > 0.8)
     mg_rim = _magenta_green(b[rim]).mean()
     mg_out = _magenta_green(out[inside])
@@ -244,3 +247,36 @@ def test_wide_clipped_regions_rise_less_than_small_ones():
     assert region_size_cap(clipped, 2.0, wrap_x=True)[55, 0] == pytest.approx(cap(100), rel=1e-5)
     assert region_size_cap(clipped, 2.0, wrap_x=False)[55, 0] == pytest.approx(cap(50), rel=1e-5)
     assert np.isinf(region_size_cap(clipped, 2.0)[0, 0])
+
+
+def test_size_cap_dome_rises_from_the_edge_to_the_middle():
+    """size_cap_dome: a wide region's cap is no plateau with a step at its edge: 1 at the edge, the region's cap at
+    ``dome`` x its deepest distance and beyond, rising monotonically with depth in between; a small region keeps
+    its own (higher) cap at its deepest pixel."""
+    from singlehdr.infer.highlights import clip_distance, region_size_cap
+
+    h, w = 80, 120
+    ldr = np.full((h, w, 3), 0.5, np.float32)
+    ldr[10:71, 20:81] = 1.0  # 61 x 61 square: deepest distance ~30 px
+    ldr[5:8, 100:103] = 1.0  # 3 x 3 px
+    s = transition_weight(ldr)
+    clipped = s >= 0.5
+    depth = clip_distance(s)
+    flat = region_size_cap(clipped, 2.0)
+    dome = region_size_cap(clipped, 2.0, depth=depth, dome=1.0)
+    k_big = float(flat[40, 50])
+    assert dome[40, 50] == pytest.approx(k_big, rel=1e-4)  # the middle reaches the region's cap
+    assert dome[10, 50] < 1.0 + 0.01 * (k_big - 1.0)  # the edge row: barely above 1
+    row = dome[40, 20:51]  # from the edge to the middle
+    assert np.all(np.diff(row) >= -1e-6) and row[0] < row[15] < row[-1]
+    half = region_size_cap(clipped, 2.0, depth=depth, dome=0.5)
+    assert half[40, 35] == pytest.approx(k_big, rel=1e-4)  # 15 px deep: at half the deepest, already the full cap
+    assert dome[6, 101] == pytest.approx(float(flat[6, 101]), rel=1e-4) and dome[6, 101] > k_big
+    assert np.isinf(dome[0, 0]) and np.isinf(flat[0, 0])
+    # through colour_true_highlights: the expansion follows the dome (a 21x network output everywhere clipped)
+    b = srgb_to_linear(ldr)
+    net = (b * (1.0 + 20.0 * s[..., None])).astype(np.float32)
+    out = colour_true_highlights(ldr, net, srgb_inverse_crf(), ramp=0.02, size_cap=2.0, size_cap_dome=1.0)
+    k = (out @ LUMA) / np.maximum(b @ LUMA, 1e-12)
+    assert k[40, 50] == pytest.approx(k_big, rel=1e-3)
+    assert k[40, 25] < 1.0 + 0.2 * (k_big - 1.0)

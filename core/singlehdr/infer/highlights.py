@@ -207,13 +207,18 @@ def measured_bound(ldr: np.ndarray, b: np.ndarray, unsaturated_gain: float, chro
     return np.where(clipped.all(axis=-1), np.inf, np.maximum(y, b @ LUMA)).astype(np.float32)
 
 
-def region_size_cap(clipped: np.ndarray, size_cap: float, *, wrap_x: bool = False) -> np.ndarray:
+def region_size_cap(clipped: np.ndarray, size_cap: float, *, wrap_x: bool = False, depth: np.ndarray | None = None,
+                    dome: float = 0.0) -> np.ndarray:
     """(H, W) the largest expansion factor per pixel: 1 + size_cap * sqrt(0.001 / A) inside a connected clipped region
     covering a fraction A of the image (the seam wraps when ``wrap_x``), inf outside.
 
     Wide clipped regions (a wall, an over-exposed sky) are mostly only a little above the clip level; small ones
     (lamps, the sun, speculars) can be far above it.  A region of 0.1 % of the image may rise 1 + size_cap times, one
     of 10 % 1 + size_cap / 10 times.
+
+    dome > 0 (with ``depth``, the distance of each pixel to its region's edge): the cap itself rises from 1 at the
+    edge to that value at ``dome`` x the region's deepest distance (smoothstep), so a wide glow is a dome brightening
+    towards its middle, not a plateau whose edge shows as a step once the map is darkened.
     """
     from ..geometry.labels import label_regions
 
@@ -224,13 +229,22 @@ def region_size_cap(clipped: np.ndarray, size_cap: float, *, wrap_x: bool = Fals
     area = np.bincount(lab.ravel(), minlength=n + 1).astype(np.float64) / clipped.size
     k = 1.0 + size_cap * np.sqrt(0.001 / np.maximum(area, 1e-12))
     k[0] = np.inf
-    return k[lab].astype(np.float32)
+    if dome <= 0 or depth is None:
+        return k[lab].astype(np.float32)
+    from scipy import ndimage
+
+    deepest = np.zeros(n + 1)
+    deepest[1:] = ndimage.maximum(np.asarray(depth, np.float64), lab, index=np.arange(1, n + 1))
+    rise = smoothstep(np.asarray(depth, np.float64) / np.maximum(dome * deepest[lab], 1e-6))
+    k[0] = 1.0  # (outside every region; replaced by inf below)
+    out = np.where(lab > 0, 1.0 + (k[lab] - 1.0) * rise, np.inf)
+    return out.astype(np.float32)
 
 
 def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: np.ndarray, *, wrap_x: bool = False,
                            ramp: float = RAMP, growth: float = 0.0, slope_cap: bool = False,
                            slope_gain: float = 1.0, unsaturated_gain: float = 0.0, chroma_bound: float = 0.0,
-                           size_cap: float = 0.0) -> np.ndarray:
+                           size_cap: float = 0.0, size_cap_dome: float = 0.0) -> np.ndarray:
     """Replace the network's highlight colour by the rim's (see the module docstring).
 
     ldr_srgb: (H, W, 3) input in [0, 1]; hdr: (H, W, 3) the network's linear output;
@@ -240,7 +254,8 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
     chroma_bound: when > 0, a pixel with some channels clipped and others not is bounded by its measured channels:
     each clipped channel at most ``chroma_bound`` x the largest measured one (module docstring).  size_cap: when > 0,
     a clipped region covering a fraction A of the image is expanded at most 1 + size_cap * sqrt(0.001 / A) times
-    (:func:`region_size_cap`).
+    (:func:`region_size_cap`); size_cap_dome: when > 0, that cap rises from 1 at the region's edge to its value at
+    this fraction of the region's deepest distance (a dome, no plateau).
     Returns (H, W, 3) float32 >= the linearised input.
     """
     ldr = np.clip(np.asarray(ldr_srgb, dtype=np.float32), 0.0, 1.0)
@@ -275,7 +290,8 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
     if unsaturated_gain > 0 or chroma_bound > 0:
         y_out = np.minimum(y_out, measured_bound(ldr, b, unsaturated_gain, chroma_bound))
     if size_cap > 0:
-        k = region_size_cap(s >= 0.5, size_cap, wrap_x=wrap_x)
+        k = region_size_cap(s >= 0.5, size_cap, wrap_x=wrap_x,
+                            depth=clip_distance(s, wrap_x=wrap_x) if size_cap_dome > 0 else None, dome=size_cap_dome)
         inside = np.isfinite(k)  # outside clipped regions no cap (and no 0 * inf on black pixels)
         y_out = np.where(inside, np.minimum(y_out, np.maximum(yb * np.where(inside, k, 1.0), yb)), y_out)
     if not np.any(s > 0):

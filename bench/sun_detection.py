@@ -1,7 +1,8 @@
 """Sun detection on the training scenes, one line per scene and exposure (not a test; tune here, never on held-out).
 
 Scenes: the sky panoramas of tools/make_sky_hdrs.py of one split (every one has a sun: since recipe 2 the
-Preetham and Hosek-Wilkie skies get an analytic one) and, for the training split, Blender's six TRAINING
+Preetham and Hosek-Wilkie skies get an analytic one) and, for the training split, four sunless CIE overcast skies
+(b - r 0 to 0.12, tools/make_sky_hdrs.py cie_overcast; stop 11) and Blender's six TRAINING
 bundled HDRIs (city and sunrise show the sun; forest, interior, night and studio must never get one).
 Camera: bench/ibl.py's (exposure so 1 % of the pixels clip, sRGB, 8 bit, JPEG q90), shifted by ``--evs``.
 Each scene goes through `make_envmap` with the default options (sun auto); the line gives what the detector
@@ -30,6 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 #: with whether the sun is in view (checked by eye and by the peak: city 47.6 deg up, sunrise 7.9 deg up).
 TRAIN_HDRIS = {"city": True, "sunrise": True, "forest": False, "interior": False, "night": False, "studio": False}
 RIGHT_DEG = 5.0
+#: Chromaticities (b - r) of the sunless CIE overcast skies of the training split.
+OVERCAST_TRAIN = (0.0, 0.04, 0.08, 0.12)
 
 
 def _bench_ibl():
@@ -64,6 +67,13 @@ def scenes(args, bench):
         if e["split"] == args.split and (skies / e["file"]).is_file():
             hdr, _ = read_hdr(skies / e["file"])
             yield e["name"], e["params"]["sky_type"], np.array(e["sun"]["house"]), bench.area_downsample(hdr[..., :3], 512)
+    if args.split == "train" and not args.no_overcast:
+        # sunless CIE overcast skies (tools/make_sky_hdrs.py cie_overcast), neutral to bluish; the tests use others
+        sys.path.insert(0, str(ROOT / "tools"))
+        from make_sky_hdrs import cie_overcast
+
+        for bmr in OVERCAST_TRAIN:
+            yield f"overcast_{bmr:.2f}", "overcast", None, cie_overcast(512, bmr, albedo=0.25)
     if args.split == "train" and not args.no_hdris:
         from singlehdr.envmap.projections import equirect_directions
 
@@ -135,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split", choices=("train", "heldout"), default="train")
     ap.add_argument("--evs", default="0", help="comma-separated exposure offsets (stops) from the 1 %% clip rule")
     ap.add_argument("--no-hdris", action="store_true", help="skies only")
+    ap.add_argument("--no-overcast", action="store_true", help="without the sunless CIE overcast skies")
     ap.add_argument("--out", default=str(ROOT / "build" / "sun_detection"), help="where the camera JPEGs go")
     ap.add_argument("--dump", default=None, help="write every candidate's raw measurements here (JSON)")
     ap.add_argument("--rescore", default=None, help="re-score a dump with the current confidence (no networks)")

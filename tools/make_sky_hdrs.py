@@ -397,6 +397,23 @@ def lambertian_ground(hdr, albedo: float):
     return out
 
 
+def cie_overcast(width: int, blue_minus_red: float, albedo: float = 0.3, zenith: float = 1.0):
+    """A sunless sky for the "never invent a sun" checks: the CIE standard overcast sky (Moon & Spencer 1942,
+    luminance ``zenith`` (1 + 2 sin(elevation)) / 3, brightest at the zenith, azimuth-free), of chromaticity
+    b - r = ``blue_minus_red`` (0: neutral grey; real overcast skies read 0-0.1 after a camera's white balance), over
+    a Lambertian ground of ``albedo`` (:func:`lambertian_ground`).  (width / 2, width, 3) float32, numpy only."""
+    import numpy as np
+
+    h = width // 2
+    el = (0.5 - (np.arange(h) + 0.5) / h) * np.pi
+    lum = zenith * (1.0 + 2.0 * np.sin(np.clip(el, 0.0, None))) / 3.0
+    a = 1.5 * float(blue_minus_red)  # rgb = (1 - a, 1, 1 + a): chromaticity b - r = 2 a / 3
+    rgb = np.array([1.0 - a, 1.0, 1.0 + a])
+    rgb = rgb / float(rgb @ np.array(LUMA))
+    hdr = np.broadcast_to((lum[:, None, None] * rgb[None, None, :]), (h, width, 3)).astype(np.float32).copy()
+    return lambertian_ground(hdr, albedo)
+
+
 def _render(bpy, scene):
     """Render the scene's camera and read the float EXR back (non-finite -> 0, negatives -> 0)."""
     import numpy as np

@@ -15,7 +15,7 @@ import fit_sun_confidence as F  # noqa: E402
 
 SUN = [0.0, 0.5, -np.sqrt(0.75)]  # 30 deg up
 RAW_GOOD = {"compactness": 0.9, "elevation_deg": 30.0, "falloff_vs_model": 1.0, "sky_fraction": 0.5, "fit_spread": 0.05,
-            "blue_minus_red": 0.2, "clipped_sky_fraction_elsewhere": 0.0}
+            "blue_minus_red": 0.2, "clipped_sky_fraction_elsewhere": 0.0, "near_over_white": 0.45}
 
 
 def _dir(el_deg: float, az_deg: float = 0.0) -> list[float]:

@@ -323,6 +323,27 @@ class _Source:
         """The map value of the clip level (LDR white; the darkest frame's / sensor's clip point for a capture)."""
         return float(rec.scale) / self.exposure
 
+    def measured_white(self, rec: HDRResult) -> float:
+        """LDR white as the reconstruction maps it, read off its bright measured pixels: the median gain of ``rec``
+        over the linearised input where the input's brightest channel is 0.6-0.95, times 1.  :meth:`white` is that
+        for the networks and inverse sRGB; a training-free expansion (Akyuz: x10) maps it elsewhere.  Falls back to
+        :meth:`white` for a capture or with too few such pixels."""
+        base = self.white(rec)
+        px = np.asarray(self.ldr.pixels, np.float32)
+        hdr = np.asarray(rec.hdr_linear, np.float32)[..., :3]
+        if self.linear or self.ldr.transfer != "srgb" or hdr.shape[:2] != px.shape[:2]:
+            return base
+        from ..camera.transfer import srgb_to_linear
+        from ..colour import luminance
+
+        top = px.max(axis=-1)
+        use = (top > 0.6) & (top < 0.95)
+        if int(use.sum()) < 50:
+            return base
+        lin = luminance(srgb_to_linear(px[use]))
+        gain = luminance(hdr[use]) / np.maximum(lin, 1e-6)
+        return float(np.median(gain)) / self.exposure
+
 
 def _envmap_equirect(ldr: _Source, opts: EnvmapOptions, t: dict[str, Any]) -> tuple[HDRResult, np.ndarray, np.ndarray, np.ndarray]:
     crop = _gpano_crop(ldr.ldr)
@@ -531,7 +552,7 @@ def make_envmap(image: Any, options: EnvmapOptions | None = None) -> EnvmapResul
         # (infer/highlights.py); the lift is the energy prior for reconstructions that do not expand
         env = lift_clipped(env, clip * (alpha > 0.5), white)
     rs = sunmod.recover_sun(env, clip, alpha, white, sun_mode, opts.sun_intensity, opts.sun_diameter_deg,
-                            fallback_direction=np.asarray(light.direction))
+                            fallback_direction=np.asarray(light.direction), white_ref=src.measured_white(rec))
     notes.extend(rs.notes)
     env, env_wo = rs.env, rs.env_without_sun
     sh = lighting.sh9(env)

@@ -584,7 +584,7 @@ def sun_confidence_features(raw: dict[str, float]) -> dict[str, float]:
 
 
 def _assess(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float,
-            cand: Candidate) -> tuple[float, dict[str, Any], SkyFit | None, Candidate]:
+            cand: Candidate, white_ref: float | None = None) -> tuple[float, dict[str, Any], SkyFit | None, Candidate]:
     """(confidence, facts for the report, sky fit, candidate placed by :func:`refine_direction`) of one candidate
     (module doc, step 3)."""
     h, w = env.shape[:2]
@@ -603,8 +603,9 @@ def _assess(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float,
     r_blob = float(np.degrees(np.arccos(np.clip(1 - cand.solid_angle_sr / (2 * np.pi), -1, 1))))
     near = _ring_median(y, ang, ok & (np.asarray(clip) < 0.5), r_blob + 1.0, r_blob + 15.0)
     far = _ring_median(y, ang, ok & (np.asarray(clip) < 0.5), 45.0, 100.0)
+    ref = float(white_ref) if white_ref is not None and white_ref > 0 else float(white)
     raw: dict[str, float] = {"compactness": cand.compactness if cand.solid_angle_sr > 0 else 0.0,
-                             "near_over_white": near / white if np.isfinite(near) and white > 0 else float("nan"),
+                             "near_over_white": near / ref if np.isfinite(near) and ref > 0 else float("nan"),
                              "solid_angle_sr": cand.solid_angle_sr, "elevation_deg": cand.elevation_deg,
                              "near_over_far": near / far if np.isfinite(near) and np.isfinite(far) and far > 0 else float("nan")}
     if fit is not None and fit.log_sky is not None and np.isfinite(near) and np.isfinite(far) and far > 0:
@@ -682,7 +683,7 @@ class SunRecovery:
 
 def recover_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float, mode: str = "auto",
                 intensity: float | None = None, diameter_deg: float = SUN_DIAMETER_DEG,
-                fallback_direction: np.ndarray | None = None) -> SunRecovery:
+                fallback_direction: np.ndarray | None = None, white_ref: float | None = None) -> SunRecovery:
     """Find, assess and (by ``mode``) add the sun to an (H, W, 3) linear Rec.709 equirect ``env``.
 
     clip: (H, W) fraction of source LDR pixels saturated; alpha: (H, W) 1 = seen;
@@ -690,6 +691,8 @@ def recover_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: flo
     intensity: luminance irradiance override (map units x sr; the sun's colour
     still comes from the fit, else white).  fallback_direction: where "on"
     puts the sun when nothing clipped is sun-like (the dominant light).
+    white_ref: LDR white as the reconstruction maps it (envmap's measured
+    gain; the aureole feature's reference), default ``white``.
     Returns a :class:`SunRecovery`; ``sun`` follows the envmap contract.
     """
     notes: list[str] = []
@@ -716,7 +719,7 @@ def recover_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: flo
     assessed = []
     considered = []
     for cand in cands:
-        conf, cinfo, fit, cand = _assess(env, clip, alpha, white, cand)
+        conf, cinfo, fit, cand = _assess(env, clip, alpha, white, cand, white_ref)
         considered.append({"direction": [float(v) for v in cand.direction], "confidence": conf, "raw": cinfo["raw"],
                            "region": cand.region,
                            "fit_sun_irradiance_luminance": float(fit.sun_irradiance_rgb @ LUMA_709) if fit is not None else None})

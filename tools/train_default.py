@@ -406,6 +406,31 @@ def _tables(md: str) -> list[str]:
     return out
 
 
+def _where_it_loses(family_md: str) -> str:
+    """The card's "where it loses" sentences, read off the family table (PU21 and clipped log RMSE per family)."""
+    rows: dict[tuple[str, str], list[str]] = {}
+    for line in family_md.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 12 and cells[0] in ("default", "paper"):
+            rows[(cells[0], cells[1])] = cells
+    if not rows:
+        return "Where it loses: (no family table in this run)."
+    fams = [f for (m, f) in rows if m == "default" and f != "mean"]
+    worse_pu = [f for f in fams if float(rows[("default", f)][5]) < 0]
+    worse_clip = [f"{f} ({rows[('default', f)][11]} vs {rows[('default', f)][10]})" for f in fams
+                  if float(rows[("default", f)][11]) > float(rows[("default", f)][10])]
+    paper_better = [f"{f} ({rows[('paper', f)][5]} vs {rows[('default', f)][5]} dB)" for f in fams
+                    if ("paper", f) in rows and float(rows[("paper", f)][5]) > float(rows[("default", f)][5])]
+    paper_worse = [f"{f} ({rows[('paper', f)][5]} dB)" for f in fams if ("paper", f) in rows and float(rows[("paper", f)][5]) < 0]
+    out = ["Where it loses (this run, read off the table above): PU21 below the JPEG as is on "
+           + (", ".join(worse_pu) if worse_pu else "no family") + "; clipped log error (stops) above the JPEG's on "
+           + (", ".join(worse_clip) if worse_clip else "no family") + "."]
+    if paper_better:
+        out.append("The paper pipeline's learned curve gains more PU21 on " + ", ".join(paper_better)
+                   + (", but loses on " + ", ".join(paper_worse) if paper_worse else "") + ".")
+    return " ".join(out)
+
+
 def write_card(path: Path, weights: Path, facts: dict, data: dict, held: Path, results_md: Path, eval_cmd: str, wall: float,
                argv_text: str) -> None:
     import torch
@@ -418,6 +443,7 @@ def write_card(path: Path, weights: Path, facts: dict, data: dict, held: Path, r
     tables = _tables(md)
     overall = tables[0] if tables else ""
     family = tables[1] if len(tables) > 1 else "(no family table)"
+    where_it_loses = _where_it_loses(family)
     eval_intro = next((line for line in md.splitlines() if line and line[0].isdigit()), "").replace(str(ROOT) + "/", "")
     held_files = sorted(p.name for p in held.iterdir())
     missing = [f"render_{s:05d}.exr" for s in HELD_OUT_SEEDS if f"render_{s:05d}.exr" not in held_files]
@@ -526,12 +552,9 @@ All methods, means over every input:
 
 {overall}
 
-Where it loses (this run): inside clipped regions it keeps more of the light than the JPEG on every family, but its
-log error there is slightly *higher* than the JPEG's for sRGB, gamma and EMoR inputs (0.45 vs 0.39, 0.65 vs 0.63 and
-0.48 vs 0.47 stops): the expansion overshoots some small highlights; it is lower on the mean (0.63 vs 0.66). It decodes every input as
-sRGB, so for film, phone and EMoR curves the mid-tones are as wrong as the JPEG's: the paper pipeline's learned curve
-does better there on log-PSNR (film, phone, emor) and on PU21 for phone inputs (+1.54 vs +0.89 dB), but loses 3.1 dB
-on sRGB and 1.6 dB on gamma inputs, which is why it is not the default until a trained Linearization-Net passes the
+{where_it_loses} It decodes every input as
+sRGB, so for film, phone and EMoR curves the mid-tones are as wrong as the JPEG's, which is why the paper pipeline's
+learned curve is not the default until a trained Linearization-Net passes the
 gate. The colour of a clipped region is its rim's, not the object's. {len(held_files)} test HDRs are a small set:
 differences of a few tenths of a dB are noise.
 

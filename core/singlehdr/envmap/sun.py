@@ -637,7 +637,7 @@ def _assess(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float,
                         "aureole_below_white": feats["aureole_below_white"],
                         "clipped_sky_fraction_elsewhere": frac,
                         "circumsolar_falloff": c_falloff, "sky_fraction": c_sky, "fit": c_fit,
-                        "near_over_white": near / white if np.isfinite(near) else None,
+                        "near_over_white": near / ref if np.isfinite(near) and ref > 0 else None,
                         "near_over_far": near / far if np.isfinite(near) and np.isfinite(far) and far > 0 else None}
     if fit is not None:
         info["fit"] = {"air_density": fit.air, "aerosol_density": fit.aerosol, "spread_log": fit.spread,

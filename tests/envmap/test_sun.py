@@ -134,6 +134,25 @@ def test_aureole_reference_is_ldr_white_for_every_method():
     assert max(vals.values()) < 1.1 * min(vals.values()) and max(vals.values()) < 0.5, vals
 
 
+def test_a_small_sun_is_not_crowded_out_by_a_speckled_sunlit_ground():
+    """Only clipped regions reaching above the horizon compete for the 12 places: twenty larger clipped patches on a
+    sunlit ground (below the horizon) no longer hide a two-pixel sun (training sky_028 at 0 EV)."""
+    h, w = 128, 256
+    alpha = np.ones((h, w), np.float32)
+    clip = np.zeros((h, w), np.float32)
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        y, x = int(rng.integers(80, 120)), int(rng.integers(0, 250))
+        clip[y:y + 3, x:x + 4] = 1.0  # 12-px patches, 10-40 deg below the horizon
+    sun = direction_from_angles(50.0, 40.0)
+    d = equirect_directions(h, w)
+    i = np.unravel_index(np.argmax(d @ sun), (h, w))
+    clip[i[0], i[1]:i[1] + 2] = 1.0
+    cands, why = S.find_candidates(clip, alpha)
+    assert cands, why
+    assert min(angle_between_deg(c.direction, sun) for c in cands) < 1.5
+
+
 def _table_sky(h, w, sun_az, sun_el, ia, ib, scale):
     """A panorama made of the table's own sky (upper hemisphere), a grey ground, and its sun, x scale."""
     tab = S.sky_table()

@@ -251,7 +251,9 @@ def find_candidates(clip: np.ndarray, alpha: np.ndarray, min_elevation_deg: floa
 
     A pixel counts as clipped when any of the source pixels it averages was
     (``clip`` > 0.02: a one-pixel sun survives a downscale).  Per connected
-    region (the seam wraps), up to the 12 largest, and per local maximum of
+    region (the seam wraps), up to the 12 largest that reach above
+    ``min_elevation_deg`` (a sunlit ground full of clipped specks once crowded a
+    one-pixel sun out), and per local maximum of
     the distance to the region's rim (in angle, rows scaled by cos(elevation);
     up to 3 per region, each at least 0.3 of the region's deepest): the
     peak's glare is the part of the region within twice its depth r of it, its
@@ -275,7 +277,12 @@ def find_candidates(clip: np.ndarray, alpha: np.ndarray, min_elevation_deg: floa
     px_deg = 180.0 / h
     found: list[tuple[int, float, Candidate]] = []  # (rank of the peak in its region, score, candidate)
     reason = "no clipped region is compact and above the horizon"
-    for k in np.argsort(sr[1:])[::-1][:12] + 1:
+    # the 12 largest regions that reach above ``min_elevation_deg`` (a sunlit ground speckled with clipped pixels
+    # must not crowd a one-pixel sun out of the 12)
+    top_el = np.full(n + 1, -90.0)
+    np.maximum.at(top_el, lab.ravel(), np.broadcast_to(_geometry(h, w)[2], lab.shape).ravel())
+    order = [k for k in np.argsort(sr[1:])[::-1] + 1 if top_el[k] >= min_elevation_deg]
+    for k in order[:12]:
         if sr[k] <= 0:  # merged across the seam into another label
             continue
         m = lab == k

@@ -153,3 +153,38 @@ def test_truncated_16bit_png(tmp_path, rng):
     (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
     with pytest.raises(SingleHDRError, match="truncated or corrupt"):
         read_ldr(tmp_path / "cut.png")
+
+
+def test_emit_waits_for_another_threads_native_capture(capsys):
+    """A line printed for the user while another thread holds a native-output capture (a plate's writer thread
+    writing an EXR) reaches the real stderr instead of vanishing into the capture (a flaky shot test found it)."""
+    import threading
+    import time
+
+    from singlehdr.io.native import captured, emit
+
+    inside, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with captured("test"):
+            inside.set()
+            release.wait(5)
+
+    t = threading.Thread(target=writer)
+    t.start()
+    assert inside.wait(5)
+    done = threading.Event()
+
+    def say() -> None:
+        emit("error: frame 5: truncated")
+        done.set()
+
+    s = threading.Thread(target=say)
+    s.start()
+    time.sleep(0.2)
+    assert not done.is_set()  # it waits for the capture to end ...
+    release.set()
+    t.join(5)
+    s.join(5)
+    assert done.is_set()
+    assert "error: frame 5: truncated" in capsys.readouterr().err  # ... and then reaches stderr

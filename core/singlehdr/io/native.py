@@ -20,6 +20,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 #: Show captured library output on stderr (set by ``singlehdr --verbose``).
 VERBOSE = os.environ.get("SINGLEHDR_VERBOSE", "") not in ("", "0")
@@ -114,4 +115,15 @@ def captured(library: str) -> Iterator[Captured]:
             tmp.close()
 
 
-__all__ = ["captured", "Captured", "set_verbose", "VERBOSE"]
+def emit(line: str, file: Any = None) -> None:
+    """Print one line for the user from any thread, never into another thread's :func:`captured` block.
+
+    :func:`captured` swaps the process-wide fds 1/2 and ``sys.stdout``/``sys.stderr`` while a native call runs; a
+    line printed meanwhile by another thread (a plate's "error: frame 5: ..." while the writer thread writes an EXR)
+    went into the capture and was lost.  Holding the same lock waits for the capture to end.  ``file``: default
+    ``sys.stderr`` (looked up under the lock, so it is the real one)."""
+    with _LOCK:
+        print(line, file=file if file is not None else sys.stderr, flush=True)
+
+
+__all__ = ["captured", "Captured", "emit", "set_verbose", "VERBOSE"]

@@ -194,12 +194,14 @@ def run_shot_command(args: argparse.Namespace) -> int:
     missing = [f for f in job.frames if f not in on_disk]
     frame_out = sys.stderr if args.json else sys.stdout
 
+    from ..io.native import emit  # these run beside the writer thread's EXR writes (native output captured)
+
     def on_frame(f: int, out: Path, result: Any, seconds: float) -> None:
         if not args.quiet:
-            print(summary_line(out, result.hdr_linear, seconds), file=frame_out, flush=True)
+            emit(summary_line(out, result.hdr_linear, seconds), file=frame_out)
 
     def on_error(f: int, msg: str) -> None:
-        print(f"error: frame {f}: {msg}", file=sys.stderr, flush=True)
+        emit(f"error: frame {f}: {msg}")
 
     report = run_shot(job, on_frame=on_frame, on_error=on_error)
     for f in missing:  # the source reports them as failed already; keep the message precise

@@ -617,11 +617,17 @@ def _assess(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float,
                              "near_over_far": near / far if np.isfinite(near) and np.isfinite(far) and far > 0 else float("nan")}
     if fit is not None and fit.log_sky is not None and np.isfinite(near) and np.isfinite(far) and far > 0:
         # relative to what the fitted clear sky predicts on the same pixels (a photo sees only part of the rings)
-        az_all, _ = azimuth_elevation(d)
-        relaz = (az_all - cand.azimuth_deg + 180.0) % 360.0 - 180.0
         ring_ok = ok & (np.asarray(clip) < 0.5)
-        m_near = _ring_median(fit.model_luminance(el, relaz), ang, ring_ok, r_blob + 1.0, r_blob + 15.0)
-        m_far = _ring_median(fit.model_luminance(el, relaz), ang, ring_ok, 45.0, 100.0)
+
+        def model_ring_median(lo: float, hi: float) -> float:  # the model on the ring's pixels only (cheap)
+            m = ring_ok & (ang >= lo) & (ang < hi)
+            if m.sum() < 5:
+                return float("nan")
+            az_m, _ = azimuth_elevation(d[m])
+            return float(np.median(fit.model_luminance(el[m], (az_m - cand.azimuth_deg + 180.0) % 360.0 - 180.0)))
+
+        m_near = model_ring_median(r_blob + 1.0, r_blob + 15.0)
+        m_far = model_ring_median(45.0, 100.0)
         if np.isfinite(m_near) and np.isfinite(m_far) and m_far > 0 and m_near > 0:
             raw["falloff_vs_model"] = (near / far) / (m_near / m_far)
             info["falloff_vs_model"] = raw["falloff_vs_model"]

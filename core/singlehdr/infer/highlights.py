@@ -231,14 +231,13 @@ def region_size_cap(clipped: np.ndarray, size_cap: float, *, wrap_x: bool = Fals
     k[0] = np.inf
     if dome <= 0 or depth is None:
         return k[lab].astype(np.float32)
-    from scipy import ndimage
-
+    inside = lab > 0  # work on the clipped pixels only (a small share of a big image)
+    li, di = lab[inside], np.asarray(depth, np.float64)[inside]
     deepest = np.zeros(n + 1)
-    deepest[1:] = ndimage.maximum(np.asarray(depth, np.float64), lab, index=np.arange(1, n + 1))
-    rise = smoothstep(np.asarray(depth, np.float64) / np.maximum(dome * deepest[lab], 1e-6))
-    k[0] = 1.0  # (outside every region; replaced by inf below)
-    out = np.where(lab > 0, 1.0 + (k[lab] - 1.0) * rise, np.inf)
-    return out.astype(np.float32)
+    np.maximum.at(deepest, li, di)
+    out = np.full(lab.shape, np.inf, np.float32)
+    out[inside] = 1.0 + (k[li] - 1.0) * smoothstep(di / np.maximum(dome * deepest[li], 1e-6))
+    return out
 
 
 def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: np.ndarray, *, wrap_x: bool = False,
@@ -267,6 +266,7 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
     ya = hdr @ LUMA
     y_out = np.maximum(ya, yb)  # expansion factor k = y_out / yb >= 1
     r = np.zeros_like(s)
+    d = None  # distance to the clip edge, computed once when needed
     if ramp > 0 and np.any(s >= 0.5):
         ramp_px = ramp * max(ldr.shape[:2])
         d = clip_distance(s, wrap_x=wrap_x)
@@ -290,8 +290,9 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
     if unsaturated_gain > 0 or chroma_bound > 0:
         y_out = np.minimum(y_out, measured_bound(ldr, b, unsaturated_gain, chroma_bound))
     if size_cap > 0:
-        k = region_size_cap(s >= 0.5, size_cap, wrap_x=wrap_x,
-                            depth=clip_distance(s, wrap_x=wrap_x) if size_cap_dome > 0 else None, dome=size_cap_dome)
+        if size_cap_dome > 0 and d is None:
+            d = clip_distance(s, wrap_x=wrap_x)
+        k = region_size_cap(s >= 0.5, size_cap, wrap_x=wrap_x, depth=d if size_cap_dome > 0 else None, dome=size_cap_dome)
         inside = np.isfinite(k)  # outside clipped regions no cap (and no 0 * inf on black pixels)
         y_out = np.where(inside, np.minimum(y_out, np.maximum(yb * np.where(inside, k, 1.0), yb)), y_out)
     if not np.any(s > 0):

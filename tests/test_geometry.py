@@ -46,3 +46,12 @@ def test_label_regions_joins_across_the_seam_only_when_asked():
     eight = label_regions(m, wrap_x=True, eight=True)
     assert eight[4, 0] == eight[1, 0] == eight[1, -1]
     assert len(np.unique(eight[m])) == 1 and (eight[~m] == 0).all()
+
+
+def test_region_max_per_label():
+    from singlehdr.geometry.labels import region_max
+
+    lab = np.array([[0, 1, 1], [2, 0, 1]])
+    vals = np.array([[9.0, 3.0, 5.0], [7.0, 8.0, 4.0]])
+    out = region_max(lab, vals)
+    assert out[0] == -np.inf and out[1] == 5.0 and out[2] == 7.0  # the background's 9 and 8 count for no region

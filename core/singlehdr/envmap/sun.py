@@ -279,8 +279,9 @@ def find_candidates(clip: np.ndarray, alpha: np.ndarray, min_elevation_deg: floa
     reason = "no clipped region is compact and above the horizon"
     # the 12 largest regions that reach above ``min_elevation_deg`` (a sunlit ground speckled with clipped pixels
     # must not crowd a one-pixel sun out of the 12)
-    top_el = np.full(n + 1, -90.0)
-    np.maximum.at(top_el, lab.ravel(), np.broadcast_to(_geometry(h, w)[2], lab.shape).ravel())
+    from ..geometry.labels import region_max
+
+    top_el = region_max(lab, _geometry(h, w)[2], n)
     order = [k for k in np.argsort(sr[1:])[::-1] + 1 if top_el[k] >= min_elevation_deg]
     for k in order[:12]:
         if sr[k] <= 0:  # merged across the seam into another label

@@ -34,3 +34,13 @@ def label_regions(mask: np.ndarray, *, wrap_x: bool = False, eight: bool = False
                     parent[max(ra, rb)] = min(ra, rb)
     roots = np.array([find(k) for k in range(n + 1)])
     return roots[lab]
+
+
+def region_max(lab: np.ndarray, values: np.ndarray, n: int | None = None) -> np.ndarray:
+    """(n + 1,) the largest of ``values`` over each region of ``lab`` (index 0, the background: -inf), computed on the
+    labelled pixels only (a small share of a big image)."""
+    n = int(lab.max()) if n is None else int(n)
+    out = np.full(n + 1, -np.inf)
+    inside = lab > 0
+    np.maximum.at(out, lab[inside], np.asarray(values, np.float64)[inside])
+    return out

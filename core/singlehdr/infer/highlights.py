@@ -231,10 +231,11 @@ def region_size_cap(clipped: np.ndarray, size_cap: float, *, wrap_x: bool = Fals
     k[0] = np.inf
     if dome <= 0 or depth is None:
         return k[lab].astype(np.float32)
+    from ..geometry.labels import region_max
+
     inside = lab > 0  # work on the clipped pixels only (a small share of a big image)
     li, di = lab[inside], np.asarray(depth, np.float64)[inside]
-    deepest = np.zeros(n + 1)
-    np.maximum.at(deepest, li, di)
+    deepest = region_max(lab, depth, n)
     out = np.full(lab.shape, np.inf, np.float32)
     out[inside] = 1.0 + (k[li] - 1.0) * smoothstep(di / np.maximum(dome * deepest[li], 1e-6))
     return out

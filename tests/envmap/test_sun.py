@@ -220,24 +220,56 @@ def test_no_sun_on_sunless_hdris(load_world, camera, name, ev):
     assert res.hdr_without_sun is res.hdr_linear
 
 
-# city's sun is in a hazy, whitish sky (the clear-sky fit would overshoot ~10x, so auto adds none) and sunset's sun
-# is 3 deg above the horizon behind haze (too low to trust): see the README's sun table
+def _make_sky_hdrs():
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(root / "tools"))
+    spec = importlib.util.spec_from_file_location("make_sky_hdrs_t2", root / "tools" / "make_sky_hdrs.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)  # type: ignore[union-attr]
+    return mod
+
+
+# city's sun is held to its ground's shadows (test_city_sun_matches_its_own_shadows) and sunset's sun is 3 deg above
+# the horizon behind haze (too low to trust): see the README's sun table
 SUNNY = [("sunrise", 0.0), ("sunrise", -2.0)]
 
 
 @pytest.mark.parametrize("name,ev", SUNNY)
 def test_sun_on_sunny_hdris_within_3_degrees(load_world, camera, name, ev):
+    """The sun of Blender's sunrise.exr is found within 3 deg, and its strength is physically plausible.
+
+    The HDRI's own disc is saturated: its pixels are near-white at the capture's ceiling (~3.3e4 in every channel,
+    blue/red 0.86), where a sun 8 deg up has passed ~7 air masses and is orange (blue/red 0.02-0.17 for Linke
+    turbidity 7-2, Rayleigh + aerosol transmittance).  So the HDRI's energy is a lower bound, and the recovered sun
+    is checked against the clear-sky physics instead: its irradiance over the map's own sky irradiance on a
+    horizontal surface lies within ESRA's clear-sky beam/diffuse range at its elevation (Linke turbidity 2-7).
+    """
+    sky = _make_sky_hdrs()
     expose, meter = camera
     src = load_world(name, 512)
     truth = dominant_light(load_world(name, 1024), 0.5)
+    peak = load_world(name, 1024).reshape(-1, 3)[int(np.argmax(luminance(load_world(name, 1024))))]
+    el_true = float(np.degrees(np.arcsin(truth.direction[1])))
+    assert peak[2] / peak[0] > 0.5 > 0.2 > sky.sun_colour(el_true, 2.0)[2] / sky.sun_colour(el_true, 2.0)[0]
     s = meter(src, ev)
     res = make_envmap(expose(src, s), EnvmapOptions(width=256, reconstruct=REC))
     assert res.sun is not None, (res.notes, res.sun_assessment)
     err = angle_between_deg(res.sun["direction"], truth.direction)
     ratio = _energy(res.hdr_linear) / (_energy(src) * s)
-    print(f"{name} ev {ev}: sun {err:.2f} deg off, energy ratio {ratio:.3f}, confidence {res.sun['confidence']:.2f}")
+    h, w = res.hdr_without_sun.shape[:2]
+    up = np.clip(equirect_directions(h, w)[..., 1], 0, None)
+    e_h = float(np.sum(luminance(res.hdr_without_sun).astype(np.float64) * equirect_solid_angles(h, w) * up))
+    beam_over_diffuse = res.sun["irradiance_luminance"] / e_h
+    lo, hi = (sky.esra_clear_sky(res.sun["elevation_deg"], t) for t in (7.0, 2.0))
+    print(f"{name} ev {ev}: sun {err:.2f} deg off, energy ratio {ratio:.3f} (a saturated disc's), beam/diffuse "
+          f"{beam_over_diffuse:.2f} (clear sky {lo[0] / lo[1]:.2f}-{hi[0] / hi[1]:.2f}), confidence {res.sun['confidence']:.2f}")
     assert err < 3.0
-    assert 0.8 < ratio < 1.25
+    assert ratio > 0.8
+    assert lo[0] / lo[1] <= beam_over_diffuse <= hi[0] / hi[1]
 
 
 # ----------------------------------------------------------------------------

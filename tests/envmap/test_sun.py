@@ -191,6 +191,62 @@ def test_sky_fit_recovers_the_sun_of_a_table_sky(camera, sun_el, ia, ib):
     np.testing.assert_allclose(np.asarray(res.sun["radiance_rgb"]) * res.sun["solid_angle_sr"], res.sun["irradiance_rgb"], rtol=1e-9)
 
 
+def _model_sky(h, w, family, sun_az, sun_el, a, b):
+    """A panorama made of one sky model's table entry at fractional node indices (a, b), a grey ground and its sun."""
+    tab = S.sky_table(family)
+    log_sky, sun_irr, sky_h = tab.at(sun_el)
+    d = equirect_directions(h, w)
+    az, el = azimuth_elevation(d)
+    lum = np.exp(S._sample_model(S._lerp2(log_sky, a, b), np.maximum(el, 0.0), (az - sun_az + 180.0) % 360.0 - 180.0))
+    sh = S._lerp2(sky_h, a, b)
+    env = lum[..., None] * (sh / float(sh @ LUMA_709))[None, None, :]
+    env[el < 0] = 0.2 * float(sh @ LUMA_709) / np.pi
+    sun_dir = direction_from_angles(sun_az, sun_el)
+    sun = S._lerp2(sun_irr, a, b)
+    return S.place_sun(env.astype(np.float32), sun_dir, sun, 0.53), sun_dir, float(sun @ LUMA_709)
+
+
+@pytest.mark.parametrize("family,sun_el,a,b,param", [
+    ("MULTIPLE_SCATTERING", 30.0, 0.5, 1.5, ("aerosol_density", 1.73)),
+    ("SINGLE_SCATTERING", 25.0, 0.25, 2.25, None),
+    ("PREETHAM", 40.0, 0.0, 3.5, ("turbidity", 4.47)),
+    ("HOSEK_WILKIE", 20.0, 0.0, 2.5, ("turbidity", 3.46)),
+])
+def test_the_fit_tells_the_sky_models_apart(camera, family, sun_el, a, b, param):
+    """A sky of each of the table's four models, between its grid nodes, photographed: the fit names the model (and
+    its turbidity / aerosol), the sun is that model's alone (weight ~1) and within 10 %.  With the multiple-scattering
+    table alone (stop 11) the Preetham / Hosek-Wilkie training suns came out 1.5-3.7x too strong."""
+    expose, meter = camera
+    env, sun_dir, sun_lum = _model_sky(128, 256, family, -35.0, sun_el, a, b)
+    s = meter(env, 0.0)
+    res = make_envmap(expose(env, s), EnvmapOptions(width=256, reconstruct=REC))
+    assert res.sun is not None, res.notes
+    fit = res.sun_assessment["fit"]
+    assert fit["sky_model"] == family
+    assert fit["sun_weight_per_model"][family] > 0.99
+    if param is not None:
+        assert fit[param[0]] == pytest.approx(param[1], rel=0.05)
+    assert res.sun["irradiance_luminance"] == pytest.approx(sun_lum * s, rel=0.1)
+    assert angle_between_deg(res.sun["direction"], sun_dir) < 3.0
+    assert family in res.sun["method"] or S.FAMILY_LABELS[family] in res.sun["method"]
+
+
+def test_a_low_suns_wide_glare_is_placed_by_the_sky_fit(camera):
+    """A Hosek-Wilkie sky (turbidity 4), sun 10 deg up, over-exposed by 1 EV: the clipped glare is a wide isophote
+    merged with the bright horizon.  The glow fit alone leaves the sun 9 deg off, 0.7 deg up, where it is no sun
+    (confidence 0); the sky-model fit moves it to within 2 deg and its strength to within 10 % (bench/RESULTS.md,
+    stop 12: 44 -> 57 of 59 training glares within 5 deg)."""
+    expose, meter = camera
+    env, sun_dir, sun_lum = _model_sky(128, 256, "HOSEK_WILKIE", -35.0, 10.0, 0.0, 3.0)
+    s = meter(env, 1.0)
+    res = make_envmap(expose(env, s), EnvmapOptions(width=256, reconstruct=REC))
+    assert res.sun is not None, res.notes
+    moved = res.sun_assessment["placement"]["sky_fit"]
+    assert moved["moved"] is True and moved["spread_best"] < 0.5 * moved["spread_at_start"]
+    assert angle_between_deg(res.sun["direction"], sun_dir) < 2.0
+    assert res.sun["irradiance_luminance"] == pytest.approx(sun_lum * s, rel=0.1)
+
+
 def test_sun_modes(camera):
     expose, meter = camera
     env, sun_dir, sun_lum = _table_sky(64, 128, 50.0, 20.0, 0, 1, 1.0)

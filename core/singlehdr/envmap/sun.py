@@ -853,7 +853,7 @@ def _assess(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float,
                         "near_over_far": near / far if np.isfinite(near) and np.isfinite(far) and far > 0 else None}
     if fit is not None:
         info["fit"] = {"sky_model": fit.family, **fit.params, "spread_log": fit.spread,
-                       "spread_log_per_model": fit.spreads,
+                       "spread_log_per_model": fit.spreads, "sun_weight_per_model": fit.weights,
                        "sky_fraction": fit.sky_fraction, "pixels": fit.n_pixels,
                        "sky_chromaticity": [float(v) for v in fit.sky_rgb / max(float(fit.sky_rgb.sum()), 1e-30)]}
     return conf, info, fit, cand

@@ -129,7 +129,7 @@ MAX_GLARE_RADIUS_DEG = 18.0
 #: The factors of a candidate's sun confidence (module doc, step 3): name -> (raw measurement, value at which the
 #: factor is 0, value at which it is 1; a smoothstep between, falling where the second is below the first).
 CONFIDENCE_STEPS: dict[str, tuple[str, float, float]] = {
-    "compactness": ("compactness", 0.35, 0.65),
+    "compactness": ("compactness", 0.4, 0.7),
     "elevation": ("elevation_deg", 2.0, 8.0),
     "circumsolar_falloff": ("falloff_vs_model", 0.3, 0.5),
     "sky_fraction": ("sky_fraction", 0.03, 0.15),

@@ -232,18 +232,19 @@ def test_the_fit_tells_the_sky_models_apart(camera, family, sun_el, a, b, param)
 
 
 def test_a_low_suns_wide_glare_is_placed_by_the_sky_fit(camera):
-    """A Hosek-Wilkie sky (turbidity 4), sun 10 deg up, over-exposed by 1 EV: the clipped glare is a wide isophote
-    merged with the bright horizon.  The glow fit alone leaves the sun 9 deg off, 0.7 deg up, where it is no sun
-    (confidence 0); the sky-model fit moves it to within 2 deg and its strength to within 10 % (bench/RESULTS.md,
-    stop 12: 44 -> 57 of 59 training glares within 5 deg)."""
+    """A single-scattering sky (aerosol 1), sun 6 deg up, over-exposed by 0.5 EV: the clipped glare is a wide
+    isophote merged with the bright horizon.  The glow fit alone puts the sun 1.5 deg too low, 4.5 deg up, where a sun
+    is distrusted (confidence 0.26: no sun); the sky-model fit moves it to within 1 deg of the truth, 6 deg up, and its
+    strength is within 10 % (bench/RESULTS.md, stop 12: 44 -> 57 of 59 training glares within 5 deg)."""
     expose, meter = camera
-    env, sun_dir, sun_lum = _model_sky(128, 256, "HOSEK_WILKIE", -35.0, 10.0, 0.0, 3.0)
-    s = meter(env, 1.0)
+    env, sun_dir, sun_lum = _model_sky(128, 256, "SINGLE_SCATTERING", -35.0, 6.0, 0.5, 1.0)
+    s = meter(env, 0.5)
     res = make_envmap(expose(env, s), EnvmapOptions(width=256, reconstruct=REC))
     assert res.sun is not None, res.notes
     moved = res.sun_assessment["placement"]["sky_fit"]
-    assert moved["moved"] is True and moved["spread_best"] < 0.5 * moved["spread_at_start"]
-    assert angle_between_deg(res.sun["direction"], sun_dir) < 2.0
+    assert moved["moved"] is True and moved["spread_best"] < 0.8 * moved["spread_at_start"]
+    assert angle_between_deg(res.sun["direction"], sun_dir) < 1.0
+    assert res.sun["elevation_deg"] > 5.0
     assert res.sun["irradiance_luminance"] == pytest.approx(sun_lum * s, rel=0.1)
 
 

@@ -32,9 +32,9 @@ Lalonde & Matthews, "Lighting estimation in outdoor image collections", 3DV
    The sun's irradiance is a weighted geometric mean of the models' suns
    (weight exp(-(spread / best spread - 1) / :data:`MODEL_AVERAGE_TAU`)): on a
    clear sky one model fits several times better than the others and decides
-   alone (stop 12: training suns within 0.8-1.25x of the truth, by sky model,
-   Hosek-Wilkie 26 -> 84 %, multiple scattering 80 -> 92 %, Preetham 11 ->
-   100 %, single scattering 4 -> 87 %, with the multiple-scattering table
+   alone (stop 12: found training suns within 0.8-1.25x of the truth, by sky
+   model, Hosek-Wilkie 26 -> 95 %, multiple scattering 80 -> 88 %, Preetham
+   11 -> 96 %, single scattering 4 -> 68 %, with the multiple-scattering table
    alone before); on a real sky (haze, clouds) the models fit about as badly
    and their suns are averaged.  Its colour is the entry's sun colour
    corrected by the white balance measured on the sky.
@@ -526,10 +526,10 @@ def _entry_stack(family: str, steps: int) -> tuple[np.ndarray, tuple[tuple[float
 
 def _best_entry(logy: np.ndarray, el: np.ndarray, relaz: np.ndarray, sun_el: float,
                 families: tuple[str, ...] | None = None, steps: int = 4) -> tuple[float, SkyTable, float, float] | None:
-    """(spread, table, a, b) of the entry of every sky model (nodes and 3 points between neighbours, bilinear in
-    node index: log-spaced parameters; ``steps`` = 1: the nodes only) at the sun's elevation whose log luminance, shifted by the robust median of
-    its residual, fits ``logy`` with the smallest spread (median absolute deviation).  Pixels more than 0.7 below the
-    median residual are dropped (occluders: buildings, trees are darker than the sky behind them)."""
+    """(spread, table, a, b) of the entry of every sky model (its nodes and ``steps`` - 1 points between neighbours,
+    bilinear in node index: log-spaced parameters) at the sun's elevation whose log luminance, shifted by the robust
+    median of its residual, fits ``logy`` with the smallest spread (median absolute deviation).  Pixels more than 0.7
+    below the median residual are dropped (occluders: buildings, trees are darker than the sky behind them)."""
     stacks, owners = [], []
     for tab in sky_tables():
         if families is not None and tab.family not in families:

@@ -5,6 +5,7 @@ Usage (any Python with bpy==5.0.1, e.g. the test venv; about 12 min on the 2-cor
     python tools/make_sky_table.py --out core/singlehdr/data/sky_sun_table.npz --threads 2
     # one model again, the others copied from an existing table:
     python tools/make_sky_table.py --out new.npz --families PREETHAM --keep core/singlehdr/data/sky_sun_table.npz
+    # (a stop 8-11 table, multiple scattering only, is read by --keep too)
 
 For every sky model of :data:`FAMILIES` (Blender 5.0 Sky Texture types) and
 every sun elevation x parameter of its grid, Cycles renders (ozone 1, altitude
@@ -232,6 +233,14 @@ def main(argv: list[str] | None = None) -> int:
     arrays: dict[str, np.ndarray] = {}
     if args.keep:
         with np.load(args.keep) as z:
+            if "sky_lum" in z.files:  # a table of stops 8-11: multiple scattering only, unprefixed keys
+                old = {"sky_lum": "sky_lum", "sun_irr_rgb": "sun_irr_rgb", "sky_irr_h_rgb": "sky_irr_h_rgb",
+                       "air_density": "p1", "aerosol_density": "p2"}
+                if "MULTIPLE_SCATTERING" not in fams:
+                    for k, v in old.items():
+                        arrays[f"MULTIPLE_SCATTERING__{v}"] = z[k]
+                    arrays["MULTIPLE_SCATTERING__p1_name"] = np.array("air_density")
+                    arrays["MULTIPLE_SCATTERING__p2_name"] = np.array("aerosol_density")
             for k in z.files:
                 if k.split("__")[0] in FAMILIES and k.split("__")[0] not in fams:
                     arrays[k] = z[k]

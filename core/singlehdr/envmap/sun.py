@@ -615,7 +615,8 @@ def fit_sky(env: np.ndarray, use: np.ndarray, sun_dir: np.ndarray, max_pixels: i
             wgt = weights[t.family]
             if wgt < 1e-3:
                 continue
-            logs += wgt * np.log(np.maximum(finish(t, fa, fb)[4], 1e-30))
+            sun_t = sun_rgb if t is tab else finish(t, fa, fb)[4]  # the best model's is already finished
+            logs += wgt * np.log(np.maximum(sun_t, 1e-30))
             wsum += wgt
         sun_rgb = np.exp(logs / wsum)
     wsum = sum(weights.values())

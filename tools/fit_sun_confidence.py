@@ -39,8 +39,8 @@ def _step(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.where(np.isfinite(x), t * t * (3 - 2 * t), 0.0)
 
 
-KEYS = ("compactness", "elevation_deg", "falloff_vs_model", "near_over_far", "sky_fraction", "fit_spread",
-        "blue_minus_red", "clipped_sky_fraction_elsewhere", "near_over_white")
+KEYS = ("compactness", "isophote_iou", "elevation_deg", "falloff_vs_model", "near_over_far", "sky_fraction", "fit_spread",
+        "blue_minus_red", "model_blue_minus_red", "clipped_sky_fraction_elsewhere", "near_over_white")
 
 
 def load(paths: list[str]) -> tuple[list[dict], dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
@@ -64,12 +64,16 @@ def load(paths: list[str]) -> tuple[list[dict], dict[str, np.ndarray], np.ndarra
 def confidence(cols: dict[str, np.ndarray], steps: dict[str, tuple[str, float, float]]) -> np.ndarray:
     """The product of steps (as envmap/sun.py sun_confidence_features) for every candidate."""
     out = np.ones(len(cols["compactness"]))
+    shape = np.zeros(len(out))
     for name, (key, lo, hi) in steps.items():
         f = _step(cols[key], lo, hi)
         if name == "circumsolar_falloff":
             f = np.where(np.isfinite(cols[key]), f, _step(cols["near_over_far"], 1.0, 1.25))
+        if name in ("compactness", "isophote"):  # alternatives: the larger counts
+            shape = np.maximum(shape, f)
+            continue
         out = out * f
-    return out
+    return out * shape
 
 
 def outcome(conf: np.ndarray, owner: np.ndarray, right: np.ndarray, n: int, auto: float,

@@ -3,6 +3,7 @@
     python tools/make_sky_hdrs.py                      # all 24 skies -> build/ibl/skies/
     python tools/make_sky_hdrs.py --split heldout      # only the 8 held-out skies (what bench/ibl.py needs)
     python tools/make_sky_hdrs.py --count 48 --width 1024 --samples 128 --out DIR
+    python tools/make_sky_hdrs.py --bank low --count 24 --out build/ibl/skies_low   # suns 1.5-8 deg (low_NNN)
 
 Each sky is rendered by Cycles (bpy 5.0.1) through an equirectangular
 panoramic camera and written as a float32 OpenEXR with singlehdr's own writer
@@ -87,17 +88,28 @@ def _frac(x: float) -> float:
     return x - math.floor(x)
 
 
-def sky_params(index: int) -> dict:
-    """Every parameter of sky ``index`` (deterministic, see the module doc)."""
+#: The low-sun bank (``--bank low``): suns LOW_SUN_DEG high, the bottom of the main bank's 2-70 deg, where one
+#: training sky in ten falls (stop 13: the main bank's 32 training skies have one sun below 6 deg).
+LOW_SUN_DEG = (1.5, 8.0)
+BANKS = ("main", "low")
+
+
+def sky_params(index: int, bank: str = "main") -> dict:
+    """Every parameter of sky ``index`` of ``bank`` (deterministic, see the module doc).  The "low" bank draws the
+    sun's elevation from :data:`LOW_SUN_DEG` and its other parameters from its own seeds (names ``low_NNN``);
+    the split rule is the same."""
     i = int(index)
+    if bank not in BANKS:
+        raise ValueError(f"unknown sky bank {bank!r} (one of {', '.join(BANKS)})")
     sky_type = SKY_TYPES[(i // 6) % 4]
     family = "ground" if (i // 3) % 2 == 1 else "sky"
-    elevation = 2.0 + 68.0 * _frac(0.5 + i * 0.6180339887498949)
+    lo, hi = (2.0, 70.0) if bank == "main" else LOW_SUN_DEG
+    elevation = lo + (hi - lo) * _frac(0.5 + i * 0.6180339887498949)
     rotation = 360.0 * _frac(0.25 + i * 0.7548776662466927)
-    rng = random.Random(1000 + i)
+    rng = random.Random((1000 if bank == "main" else 7000) + i)
     p = {
         "index": i,
-        "name": f"sky_{i:03d}",
+        "name": f"sky_{i:03d}" if bank == "main" else f"low_{i:03d}",
         "split": "heldout" if is_held_out(i) else "train",
         "family": family,
         "sky_type": sky_type,
@@ -477,14 +489,14 @@ def peak_offset_deg(path: Path, sun_house) -> float:
 
 
 def make_skies(out: Path = DEFAULT_OUT, count: int = 24, split: str = "all", width: int = 512, height: int = 256,
-               samples: int = 64, threads: int = 0, log=print) -> list[dict]:
+               samples: int = 64, threads: int = 0, log=print, bank: str = "main") -> list[dict]:
     """Render (or keep) skies 0..count-1 of ``split`` ("all", "train", "heldout"); write manifest.json; return records."""
     out.mkdir(parents=True, exist_ok=True)
     index = out / "manifest.json"
     known = {r["name"]: r for r in json.loads(index.read_text())} if index.is_file() else {}
     records = []
     for i in range(count):
-        p = sky_params(i)
+        p = sky_params(i, bank)
         if split != "all" and p["split"] != split:
             if p["name"] in known:
                 records.append(known[p["name"]])
@@ -524,9 +536,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--height", type=int, default=None, help="default width / 2")
     ap.add_argument("--samples", type=int, default=64)
     ap.add_argument("--threads", type=int, default=0, help="Cycles threads (0 = all)")
+    ap.add_argument("--bank", choices=BANKS, default="main",
+                    help="main: suns 2-70 deg (sky_NNN); low: suns %g-%g deg (low_NNN)" % LOW_SUN_DEG)
     args = ap.parse_args(argv)
     recs = make_skies(args.out, args.count, args.split, args.width, args.height or args.width // 2, args.samples, args.threads,
-                      log=lambda s: print(s, file=sys.stderr, flush=True))
+                      log=lambda s: print(s, file=sys.stderr, flush=True), bank=args.bank)
     print(f"{len(recs)} skies in {args.out} (manifest.json)")
     return 0
 

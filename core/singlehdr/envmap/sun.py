@@ -130,6 +130,7 @@ MAX_GLARE_RADIUS_DEG = 18.0
 #: factor is 0, value at which it is 1; a smoothstep between, falling where the second is below the first).
 CONFIDENCE_STEPS: dict[str, tuple[str, float, float]] = {
     "compactness": ("compactness", 0.4, 0.7),
+    "isophote": ("isophote_iou", 0.5, 0.7),
     "elevation": ("elevation_deg", 2.0, 8.0),
     "circumsolar_falloff": ("falloff_vs_model", 0.3, 0.5),
     "sky_fraction": ("sky_fraction", 0.03, 0.15),
@@ -470,6 +471,7 @@ class SkyFit:
     spreads: dict[str, float] = field(default_factory=dict)  # the best spread of every sky model
     ab: tuple[float, float] = (0.0, 0.0)  # the entry's fractional node indices in its table (SkyTable.params)
     weights: dict[str, float] = field(default_factory=dict)  # each sky model's share of the sun estimate
+    model_sky_rgb: np.ndarray | None = None  # the fitted entry's horizontal sky irradiance (table units: its colour)
 
     def model_luminance(self, el_deg: np.ndarray, relaz_deg: np.ndarray) -> np.ndarray:
         """The fitted sky's luminance (map units) at elevations / azimuths relative to the sun (deg)."""
@@ -585,8 +587,8 @@ def fit_sky(env: np.ndarray, use: np.ndarray, sun_dir: np.ndarray, max_pixels: i
     if not per:
         return None
 
-    def finish(tab: SkyTable, a: float, b: float) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(scale, entry, keep, sky_rgb, sun_rgb) of one entry: its robust scale on every ``use`` pixel and its sun
+    def finish(tab: SkyTable, a: float, b: float) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(scale, entry, keep, sky_rgb, sun_rgb, model sky rgb) of one entry: its robust scale on every ``use`` pixel and its sun
         in the map's units and white balance."""
         log_sky, sun_irr, sky_h = tab.at(sel)
         entry = _lerp2(log_sky, a, b)
@@ -601,14 +603,14 @@ def fit_sky(env: np.ndarray, use: np.ndarray, sun_dir: np.ndarray, max_pixels: i
         wb = (sky_rgb / max(float(sky_rgb @ LUMA_709), 1e-30)) / (model_rgb / max(float(model_rgb @ LUMA_709), 1e-30))
         sun_rgb = sun_node * np.clip(wb, 0.5, 2.0)
         sun_rgb = sun_rgb * (float(sun_node @ LUMA_709) * scale / max(float(sun_rgb @ LUMA_709), 1e-30))
-        return scale, entry, keep, sky_rgb, sun_rgb
+        return scale, entry, keep, sky_rgb, sun_rgb, model_rgb
 
     spreads = {t.family: sp for sp, t, _, _ in per}
     s_min = min(spreads.values())
     # every sky model's sun, weighted by how much worse than the best one it fits (module doc, step 2)
     weights = {t.family: float(np.exp(-(sp / max(s_min, 1e-6) - 1.0) / MODEL_AVERAGE_TAU)) for sp, t, _, _ in per}
     spread, tab, a, b = min(per, key=lambda g: g[0])
-    scale, entry, keep, sky_rgb, sun_rgb = finish(tab, a, b)
+    scale, entry, keep, sky_rgb, sun_rgb, model_rgb = finish(tab, a, b)
     if len(per) > 1 and sum(weights.values()) > 1.0 + 1e-6:
         logs, wsum = np.zeros(3), 0.0
         for sp, t, fa, fb in per:
@@ -623,7 +625,7 @@ def fit_sky(env: np.ndarray, use: np.ndarray, sun_dir: np.ndarray, max_pixels: i
     return SkyFit(scale=scale, family=tab.family, params=tab.params(a, b), spread=spread,
                   sky_fraction=float(np.sum(omega[keep]) / (2 * np.pi)), sun_irradiance_rgb=sun_rgb,
                   sky_rgb=sky_rgb, n_pixels=int(keep.sum()), log_sky=entry, spreads=spreads, ab=(a, b),
-                  weights={k: v / wsum for k, v in weights.items()})
+                  weights={k: v / wsum for k, v in weights.items()}, model_sky_rgb=model_rgb)
 
 
 #: The sun is a weighted geometric mean of every sky model's, weight exp(-(spread / best spread - 1) / TAU): a model
@@ -789,7 +791,49 @@ def sun_confidence_features(raw: dict[str, float]) -> dict[str, float]:
         if name == "circumsolar_falloff" and not np.isfinite(falloff):
             key, lo, hi = "near_over_far", 1.0, 1.25  # no sky fit: the raw ring ratio
         out[name] = step(g(key), lo, hi)
+    # the glare's shape: round (compactness), or the shape the fitted clear sky gives it (a low sun's wide band)
+    out["compactness"] = max(out["compactness"], out.pop("isophote"))
     return out
+
+
+#: The neighbourhood of the sun (deg) whose clipped pixels :func:`isophote_match` compares with the fitted sky's.
+ISOPHOTE_RADIUS_DEG = 45.0
+
+
+def isophote_match(fit: SkyFit, env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, sun_dir: np.ndarray,
+                   radius_deg: float = ISOPHOTE_RADIUS_DEG) -> float | None:
+    """How well the clipped pixels near the sun are the brightest part of the fitted clear sky: intersection over
+    union (solid angle) of the clipped pixels within ``radius_deg`` of the sun, above the horizon, and as much of
+    the model's brightest sky there.  A clipped glare is the part of the sky brighter than LDR white, an isophote:
+    round around a high sun, a wide band along the horizon around a low one (where its compactness is ~0.5 and says
+    nothing).  Seen unclipped pixels darker than half the model (buildings, trees) are left out of both.  None when
+    nothing near the sun is clipped or no model was fitted."""
+    if fit is None or fit.log_sky is None:
+        return None
+    h, w = env.shape[:2]
+    d, _, el = _geometry(h, w)
+    ang = np.degrees(np.arccos(np.clip(d @ normalize(sun_dir), -1, 1)))
+    near = (np.asarray(alpha) > 0.5) & (el >= 0.0) & (ang < radius_deg)
+    if not near.any():
+        return None
+    az_s, _ = azimuth_elevation(sun_dir)
+    az, _ = azimuth_elevation(d[near])
+    model = fit.model_luminance(el[near], (az - float(az_s) + 180.0) % 360.0 - 180.0)
+    clipped = np.asarray(clip)[near] > 0.02
+    occluder = ~clipped & (luminance(env[near]).astype(np.float64) < 0.5 * model)
+    om = equirect_solid_angles(h, w)[near]
+    keep = ~occluder
+    model, clipped, om = model[keep], clipped[keep], om[keep]
+    sr_clipped = float(np.sum(om[clipped]))
+    if sr_clipped <= 0:
+        return None
+    order = np.argsort(-model)
+    cum = np.cumsum(om[order])
+    pred = np.zeros(len(model), bool)
+    pred[order[:int(np.searchsorted(cum, sr_clipped)) + 1]] = True
+    inter = float(np.sum(om[pred & clipped]))
+    union = float(np.sum(om[pred | clipped]))
+    return inter / union if union > 0 else None
 
 
 def _assess(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float,
@@ -838,6 +882,12 @@ def _assess(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float,
     if fit is not None:
         chroma = fit.sky_rgb / max(float(fit.sky_rgb.sum()), 1e-30)
         raw.update(sky_fraction=fit.sky_fraction, fit_spread=fit.spread, blue_minus_red=float(chroma[2] - chroma[0]))
+        if fit.model_sky_rgb is not None:  # the fitted clear sky's own colour (a low sun through haze is not blue)
+            mc = fit.model_sky_rgb / max(float(fit.model_sky_rgb.sum()), 1e-30)
+            raw["model_blue_minus_red"] = float(mc[2] - mc[0])
+        iso = isophote_match(fit, env, clip, alpha, cand.direction)
+        if iso is not None:
+            raw["isophote_iou"] = iso
     # a sky clipped far and wide around the blob (over-exposed) hides the sun's place and strength
     om = equirect_solid_angles(h, w)
     upper = ok & (el >= 3.0)

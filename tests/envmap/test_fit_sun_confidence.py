@@ -27,7 +27,7 @@ def _dump(tmp_path: Path) -> Path:
     recs = [
         # the right candidate and a near-tie 10 deg off whose sky fits worse: the right one is chosen
         {"name": "a", "kind": "K", "ev": 0.0, "sun": SUN, "considered": [
-            {"direction": _dir(40.0), "raw": {**RAW_GOOD, "fit_spread": 0.12}},
+            {"direction": _dir(40.0), "raw": {**RAW_GOOD, "fit_spread": 0.09}},
             {"direction": _dir(30.0), "raw": RAW_GOOD}]},
         # a wide, non-compact glow 20 deg off: no sun at all with the shipped steps
         {"name": "b", "kind": "K", "ev": 0.0, "sun": SUN, "considered": [

@@ -33,20 +33,25 @@ MUST_DIFFER = {"singlehdr:envmap:seconds": "the wall-clock time of each run"}
 
 
 def make_jpeg(path: Path, w: int, h: int) -> Path:
-    """A deterministic sRGB 2:1 JPEG: a sky gradient over darker ground, with a clipped sun 45 deg up whose glow
-    falls off with the angle to it (round on the sphere, as a real sun's is)."""
+    """A deterministic sRGB 2:1 JPEG: a clear sky (the sun table's multiple-scattering entry, sun 45 deg up, so the
+    sun recovery's sky fit accepts it: a hand-made ramp sky stopped doing so at stop 13) over darker ground, the
+    sun's disc and circumsolar glare clipped."""
     from PIL import Image
 
+    from singlehdr.envmap import sun as S
+    from singlehdr.envmap.projections import azimuth_elevation, equirect_directions
+
     y, x = np.mgrid[0:h, 0:w].astype(np.float32)
-    sky = np.stack([0.35 + 0.2 * y / h, 0.5 + 0.2 * y / h, 0.9 - 0.1 * y / h], axis=2)
+    az, el = azimuth_elevation(equirect_directions(h, w))
+    sun_az = (0.3 - 0.5) * 360.0
+    log_sky, _, sky_h = S.sky_table("MULTIPLE_SCATTERING").at(45.0)
+    lum = np.exp(S._sample_model(S._lerp2(log_sky, 0.5, 1.5), np.maximum(el, 0.0), (az - sun_az + 180.0) % 360.0 - 180.0))
+    rgb = S._lerp2(sky_h, 0.5, 1.5)
+    sky = (lum / np.median(lum[el > 0]) * 0.3)[..., None] * (rgb / rgb.max())[None, None, :]
     ground = np.stack([0.3 + 0.1 * x / w, 0.25 + 0.05 * np.sin(x / 5), 0.15 + 0 * x], axis=2)
-    az, el = np.radians(((x + 0.5) / w - 0.5) * 360.0), np.radians((0.5 - (y + 0.5) / h) * 180.0)
-    saz, sel = np.radians((0.3 - 0.5) * 360.0), np.radians(45.0)
-    gamma = np.degrees(np.arccos(np.clip(np.sin(el) * np.sin(sel) + np.cos(el) * np.cos(sel) * np.cos(az - saz), -1, 1)))
-    sky = sky + (0.2 * np.exp(-gamma / 8.0))[..., None]  # the circumsolar glow (no channel clips outside the disc)
     img = np.where((y < h / 2)[..., None], sky, ground)
-    img[gamma <= 6.0] = 1.0
-    Image.fromarray(np.round(np.clip(img, 0, 1) * 255).astype(np.uint8)).save(path, quality=95)
+    srgb = np.where(img <= 0.0031308, 12.92 * img, 1.055 * np.power(np.clip(img, 0.0031308, None), 1 / 2.4) - 0.055)
+    Image.fromarray(np.round(np.clip(srgb, 0, 1) * 255).astype(np.uint8)).save(path, quality=95)
     return path
 
 

@@ -46,7 +46,7 @@ def _step(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 
 KEYS = ("compactness", "isophote_iou", "elevation_deg", "falloff_vs_model", "near_over_far", "sky_fraction", "fit_spread",
-        "blue_minus_red", "model_blue_minus_red", "clipped_sky_fraction_elsewhere", "near_over_white")
+        "blue_minus_red", "clipped_sky_fraction_elsewhere", "near_over_white")
 
 
 def load(paths: list[str]) -> tuple[list[dict], dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:

@@ -504,7 +504,6 @@ class SkyFit:
     spreads: dict[str, float] = field(default_factory=dict)  # the best spread of every sky model
     ab: tuple[float, float] = (0.0, 0.0)  # the entry's fractional node indices in its table (SkyTable.params)
     weights: dict[str, float] = field(default_factory=dict)  # each sky model's share of the sun estimate
-    model_sky_rgb: np.ndarray | None = None  # the fitted entry's horizontal sky irradiance (table units: its colour)
 
     def model_luminance(self, el_deg: np.ndarray, relaz_deg: np.ndarray) -> np.ndarray:
         """The fitted sky's luminance (map units) at elevations / azimuths relative to the sun (deg)."""
@@ -620,8 +619,8 @@ def fit_sky(env: np.ndarray, use: np.ndarray, sun_dir: np.ndarray, max_pixels: i
     if not per:
         return None
 
-    def finish(tab: SkyTable, a: float, b: float) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(scale, entry, keep, sky_rgb, sun_rgb, model sky rgb) of one entry: its robust scale on every ``use`` pixel and its sun
+    def finish(tab: SkyTable, a: float, b: float) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(scale, entry, keep, sky_rgb, sun_rgb) of one entry: its robust scale on every ``use`` pixel and its sun
         in the map's units and white balance."""
         log_sky, sun_irr, sky_h = tab.at(sel)
         entry = _lerp2(log_sky, a, b)
@@ -636,14 +635,14 @@ def fit_sky(env: np.ndarray, use: np.ndarray, sun_dir: np.ndarray, max_pixels: i
         wb = (sky_rgb / max(float(sky_rgb @ LUMA_709), 1e-30)) / (model_rgb / max(float(model_rgb @ LUMA_709), 1e-30))
         sun_rgb = sun_node * np.clip(wb, 0.5, 2.0)
         sun_rgb = sun_rgb * (float(sun_node @ LUMA_709) * scale / max(float(sun_rgb @ LUMA_709), 1e-30))
-        return scale, entry, keep, sky_rgb, sun_rgb, model_rgb
+        return scale, entry, keep, sky_rgb, sun_rgb
 
     spreads = {t.family: sp for sp, t, _, _ in per}
     s_min = min(spreads.values())
     # every sky model's sun, weighted by how much worse than the best one it fits (module doc, step 2)
     weights = {t.family: float(np.exp(-(sp / max(s_min, 1e-6) - 1.0) / MODEL_AVERAGE_TAU)) for sp, t, _, _ in per}
     spread, tab, a, b = min(per, key=lambda g: g[0])
-    scale, entry, keep, sky_rgb, sun_rgb, model_rgb = finish(tab, a, b)
+    scale, entry, keep, sky_rgb, sun_rgb = finish(tab, a, b)
     if len(per) > 1 and sum(weights.values()) > 1.0 + 1e-6:
         logs, wsum = np.zeros(3), 0.0
         for sp, t, fa, fb in per:
@@ -658,7 +657,7 @@ def fit_sky(env: np.ndarray, use: np.ndarray, sun_dir: np.ndarray, max_pixels: i
     return SkyFit(scale=scale, family=tab.family, params=tab.params(a, b), spread=spread,
                   sky_fraction=float(np.sum(omega[keep]) / (2 * np.pi)), sun_irradiance_rgb=sun_rgb,
                   sky_rgb=sky_rgb, n_pixels=int(keep.sum()), log_sky=entry, spreads=spreads, ab=(a, b),
-                  weights={k: v / wsum for k, v in weights.items()}, model_sky_rgb=model_rgb)
+                  weights={k: v / wsum for k, v in weights.items()})
 
 
 #: The sun is a weighted geometric mean of every sky model's, weight exp(-(spread / best spread - 1) / TAU): a model
@@ -916,9 +915,6 @@ def _assess(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float,
     if fit is not None:
         chroma = fit.sky_rgb / max(float(fit.sky_rgb.sum()), 1e-30)
         raw.update(sky_fraction=fit.sky_fraction, fit_spread=fit.spread, blue_minus_red=float(chroma[2] - chroma[0]))
-        if fit.model_sky_rgb is not None:  # the fitted clear sky's own colour (a low sun through haze is not blue)
-            mc = fit.model_sky_rgb / max(float(fit.model_sky_rgb.sum()), 1e-30)
-            raw["model_blue_minus_red"] = float(mc[2] - mc[0])
         iso = isophote_match(fit, env, clip, alpha, cand.direction)
         if iso is not None:
             raw["isophote_iou"] = iso

@@ -35,14 +35,8 @@ NEAR_DEG = 15.0
 #: step on this objective (envmap/sun.py, step 3); the other steps are stop 9's.
 #: Stop 13: the elevation step stays although 0-4 deg scores better on the training skies with the low-sun bank
 #: (all clear skies): the held-out sunset.exr's real sun 3.2 deg up is 84x dimmer than its clear-sky fit (envmap/sun.py,
-#: step 3).  The shape factors "compactness" and "isophote" (times "isophote_clear_sky") are alternatives: the larger
-#: counts (as in sun.py).
-FIXED = ("blue_sky", "compactness", "elevation", "isophote_clear_sky")
-
-
-def _step(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    t = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
-    return np.where(np.isfinite(x), t * t * (3 - 2 * t), 0.0)
+#: step 3).  Stop 14: the steps in sun.py ALTERNATIVE_STEPS stand in for others on a clear sky (sun_confidence_features).
+FIXED = ("blue_sky", "compactness", "elevation", "clear_sky", "low_sun")
 
 
 KEYS = ("compactness", "isophote_iou", "elevation_deg", "falloff_vs_model", "near_over_far", "sky_fraction", "fit_spread",
@@ -68,21 +62,10 @@ def load(paths: list[str]) -> tuple[list[dict], dict[str, np.ndarray], np.ndarra
 
 
 def confidence(cols: dict[str, np.ndarray], steps: dict[str, tuple[str, float, float]]) -> np.ndarray:
-    """The product of steps (as envmap/sun.py sun_confidence_features) for every candidate."""
-    out = np.ones(len(cols["compactness"]))
-    iso = np.ones(len(out))
-    for name, (key, lo, hi) in steps.items():
-        f = _step(cols[key], lo, hi)
-        if name == "circumsolar_falloff":
-            f = np.where(np.isfinite(cols[key]), f, _step(cols["near_over_far"], 1.0, 1.25))
-        if name in ("isophote", "isophote_clear_sky"):  # the isophote alternative to compactness (as in sun.py)
-            iso = iso * f
-            continue
-        if name == "compactness":
-            compact = f
-            continue
-        out = out * f
-    return out * np.maximum(compact, iso)
+    """Every candidate's confidence with ``steps`` (envmap/sun.py sun_confidence_features)."""
+    from singlehdr.envmap.sun import sun_confidence_features
+
+    return np.prod(np.stack(list(sun_confidence_features(cols, steps).values())), axis=0)
 
 
 def outcome(conf: np.ndarray, owner: np.ndarray, right: np.ndarray, n: int, auto: float,

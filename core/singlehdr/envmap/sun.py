@@ -12,8 +12,11 @@ Lalonde & Matthews, "Lighting estimation in outdoor image collections", 3DV
    wraps) of pixels clipped in the LDR; a region's direction is the centroid
    of its core (where the distance to its rim is >= 0.7 of the largest), its
    compactness the solid angle of its inscribed cap over its own; regions
-   whose core is below -2 deg elevation or more than 12 deg from their rim are
-   no sun.  The three best-scoring ones are assessed; the most confident wins.
+   whose core is below -2 deg elevation or more than 30 deg from their rim are
+   no sun.  Of the best-shaped twelve, the best and the three where a clear
+   sky with the sun there explains the seen sky best
+   (:func:`screen_candidates`: a scene with sunlit facades clips many round
+   blobs) are assessed; the most confident wins.
 2. **Sky fit** (:func:`fit_sky`): Blender 5.0's Sky Texture was rendered
    offline by ``tools/make_sky_table.py`` (``singlehdr/data/sky_sun_table.npz``)
    for four sky models over a grid of sun elevations: the physical
@@ -648,45 +651,82 @@ SKY_FIT_PLACE_MIN_RADIUS_DEG = 2.0
 SKY_FIT_PLACE_MAX_SPREAD = 0.025
 
 
+class _SkySample:
+    """A fixed random subset (``max_pixels``) of the map's seen, unclipped (2 px margin) sky pixels above 2 deg, and
+    how well the clear-sky models explain it with the sun at a given place (:meth:`spread_at`)."""
+
+    def __init__(self, env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, max_pixels: int = 1500, seed: int = 2):
+        from scipy import ndimage
+
+        h, w = env.shape[:2]
+        d, _, el = _geometry(h, w)
+        clipped = ndimage.binary_dilation(np.asarray(clip) > 0.01, iterations=2)
+        y = luminance(env)
+        idx = np.flatnonzero(((np.asarray(alpha) > 0.5) & ~clipped & (el >= 2.0) & (y > 0)).ravel())
+        self.rng = np.random.default_rng(seed)
+        self.ok = len(idx) >= 100
+        if len(idx) > max_pixels:
+            idx = self.rng.choice(idx, max_pixels, replace=False)
+        self.d = d.reshape(-1, 3)[idx]
+        self.az, self.el = azimuth_elevation(self.d)
+        self.logy = np.log(np.maximum(y.ravel()[idx].astype(np.float64), 1e-12))
+
+    def spread_at(self, p: np.ndarray, steps: int = 2) -> float:
+        """The best spread of every sky model's table nodes (``steps`` - 1 points between) fitted to the sample's
+        pixels at least 8 deg from a sun at ``p`` (:func:`_best_entry`); inf when too few."""
+        far = self.d @ p < np.cos(np.radians(8.0))
+        if far.sum() < 50:
+            return np.inf
+        saz, sel = (float(v) for v in azimuth_elevation(p))
+        got = _best_entry(self.logy[far], self.el[far], (self.az[far] - saz + 180.0) % 360.0 - 180.0, sel, steps=steps)
+        return got[0] if got is not None else np.inf
+
+
+#: Sun candidates assessed in full (:func:`_assess`, a sky fit each) ...
+ASSESSED_CANDIDATES = 4
+#: ... of this many found (:func:`find_candidates`): the best-shaped one, then those where a clear sky with the sun
+#: there explains the seen sky best (:func:`screen_candidates`).
+SCREENED_CANDIDATES = 12
+
+
+def screen_candidates(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, cands: list[Candidate],
+                      keep: int = ASSESSED_CANDIDATES) -> tuple[list[Candidate], dict[str, Any]]:
+    """At most ``keep`` of ``cands`` (best shape first, :func:`find_candidates`): the first, then the rest by how well
+    a clear sky with its sun at each explains the seen sky (:class:`_SkySample`, a quick fit on 1500 pixels).  A
+    sunlit facade or a glint clips as round a blob as the sun, and a scene can hold many; the sky knows where its
+    sun is.  Returns (candidates, facts for the report)."""
+    if len(cands) <= keep:
+        return cands, {}
+    sample = _SkySample(env, clip, alpha)
+    if not sample.ok:
+        return cands[:keep], {"screened": len(cands), "why": "too little unclipped sky: the best-shaped ones kept"}
+    spreads = [sample.spread_at(normalize(c.direction)) for c in cands]
+    rest = sorted(range(1, len(cands)), key=lambda i: spreads[i])[:keep - 1]
+    return [cands[0]] + [cands[i] for i in rest], {"screened": len(cands), "spreads": [float(v) for v in spreads]}
+
+
 def place_by_sky_fit(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, cand: Candidate,
-                     trials: int = 24, fine: int = 16, max_pixels: int = 1500,
-                     min_gain: float = 0.2, steps: int = 2) -> tuple[Candidate, dict[str, Any]]:
+                     trials: int = 24, fine: int = 16, min_gain: float = 0.2, steps: int = 2) -> tuple[Candidate, dict[str, Any]]:
     """Place the sun inside a wide clipped glare where the clear-sky models fit the seen sky best.
 
     A clipped glare is the part of the sky brighter than LDR white: its rim is an isophote of the sky, which for a
     low sun or a hazy sky is far from centred on the sun.  But the sky model of the right sun position explains
     the unclipped sky best: for trial positions on the blob (``trials`` spread over it, then ``fine`` within 3 deg
-    of the best) every sky model's table nodes are fitted (:func:`_best_entry`) to a fixed subset of the seen,
+    of the best) every sky model's table nodes are fitted (:class:`_SkySample`) to a fixed subset of the seen,
     unclipped sky pixels above 2 deg and at least 8 deg from the trial; the trial with the smallest spread wins if
     it is at least ``min_gain`` better than the candidate's own place (the glow fit's, :func:`refine_direction`)
     and at most :data:`SKY_FIT_PLACE_MAX_SPREAD`.  Measured
     on the training split (bench/sun_detection.py).  Returns (candidate, facts for the report).
     """
-    from scipy import ndimage
-
     h, w = env.shape[:2]
-    d, _, el = _geometry(h, w)
-    clipped = ndimage.binary_dilation(np.asarray(clip) > 0.01, iterations=2)
-    y = luminance(env)
-    base = (np.asarray(alpha) > 0.5) & ~clipped & (el >= 2.0) & (y > 0)
-    idx = np.flatnonzero(base.ravel())
-    if len(idx) < 100:
+    d = _geometry(h, w)[0]
+    sample = _SkySample(env, clip, alpha)
+    if not sample.ok:
         return cand, {"moved": False, "why": "too little unclipped sky"}
-    rng = np.random.default_rng(2)
-    if len(idx) > max_pixels:
-        idx = rng.choice(idx, max_pixels, replace=False)
-    dp = d.reshape(-1, 3)[idx]
-    az_p, el_p = azimuth_elevation(dp)
-    logy = np.log(np.maximum(y.ravel()[idx].astype(np.float64), 1e-12))
-    cos8 = np.cos(np.radians(8.0))
+    rng = sample.rng
 
     def spread_at(p: np.ndarray) -> float:
-        far = dp @ p < cos8
-        if far.sum() < 50:
-            return np.inf
-        saz, sel = (float(v) for v in azimuth_elevation(p))
-        got = _best_entry(logy[far], el_p[far], (az_p[far] - saz + 180.0) % 360.0 - 180.0, sel, steps=steps)
-        return got[0] if got is not None else np.inf
+        return sample.spread_at(p, steps)
 
     blob_dirs = d[cand.mask]
     if len(blob_dirs) > trials:
@@ -987,7 +1027,10 @@ def recover_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: flo
         info["reason"] = "the input is clipped almost everywhere"
         notes.append("no sun added: the input is clipped almost everywhere, so nothing shows where or how bright a sun is")
         return SunRecovery(env, env, None, notes, info)
-    cands, why = find_candidates(clip, alpha)
+    cands, why = find_candidates(clip, alpha, keep=SCREENED_CANDIDATES)
+    cands, screened = screen_candidates(env, clip, alpha, cands)
+    if screened:
+        info["screening"] = screened
     if not cands:
         info["candidate"] = None
         info["reason"] = why

@@ -10,6 +10,7 @@ input; the highlight treatments are applied to its output.
     python tools/choose_highlights.py --hdr build/default/train --size 256 --draws 2 --ramps "" --no-paper --slope-cap
     python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --size-caps 2,4,8,16 --per-input
     python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --size-cap-domes 0.5,1 --per-input
+    python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --shipped-unsaturated-gains 1.1,1.25 --per-input
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ def main(argv=None) -> int:
                     help="comma-separated region size caps tried with growth 0 and the 2x / 4x bounds (0 = none)")
     ap.add_argument("--size-cap-domes", default="",
                     help="comma-separated dome fractions tried with the shipped treatment (size cap 2; 0 = plateau)")
+    ap.add_argument("--shipped-unsaturated-gains", default="",
+                    help="comma-separated caps on the expansion of unclipped pixels tried with the stop-11 shipped treatment "
+                         "(ramp 0.02, growth 0, chroma 4, size cap 2, dome 1; the shipped 2 is always a row)")
     ap.add_argument("--per-input", action="store_true",
                     help="also print, per method, how many inputs it makes worse than the JPEG as is (PU21)")
     args = ap.parse_args(argv)
@@ -101,6 +105,12 @@ def main(argv=None) -> int:
                                   lambda ldr, f=f: colour_true_highlights(ldr, net_out(ldr), srgb_inverse_crf(), ramp=0.02,
                                                                           growth=0.0, unsaturated_gain=2.0, chroma_bound=4.0,
                                                                           size_cap=2.0, size_cap_dome=f)))
+    if args.shipped_unsaturated_gains:
+        for k in dict.fromkeys((2.0, *(float(x) for x in args.shipped_unsaturated_gains.split(",")))):
+            methods.append(Method(f"srgb-colour-shipped-unsatcap{k:g}",
+                                  lambda ldr, k=k: colour_true_highlights(ldr, net_out(ldr), srgb_inverse_crf(), ramp=0.02,
+                                                                          growth=0.0, unsaturated_gain=k, chroma_bound=4.0,
+                                                                          size_cap=2.0, size_cap_dome=1.0)))
     rep = evaluate(args.hdr, methods, size=args.size, jod=False, families=args.families.split(","), draws=args.draws, log=None)
     print(markdown_table(rep))
     print()

@@ -663,13 +663,20 @@ class _SkySample:
         clipped = ndimage.binary_dilation(np.asarray(clip) > 0.01, iterations=2)
         y = luminance(env)
         idx = np.flatnonzero(((np.asarray(alpha) > 0.5) & ~clipped & (el >= 2.0) & (y > 0)).ravel())
-        self.rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(seed)
         self.ok = len(idx) >= 100
         if len(idx) > max_pixels:
-            idx = self.rng.choice(idx, max_pixels, replace=False)
+            idx = rng.choice(idx, max_pixels, replace=False)
+        self._rng_state = rng.bit_generator.state  # where the subset's draw left the generator
         self.d = d.reshape(-1, 3)[idx]
         self.az, self.el = azimuth_elevation(self.d)
         self.logy = np.log(np.maximum(y.ravel()[idx].astype(np.float64), 1e-12))
+
+    def rng(self) -> np.random.Generator:
+        """A generator continuing from the subset's draw, the same on every call (each candidate's trials)."""
+        g = np.random.default_rng()
+        g.bit_generator.state = self._rng_state
+        return g
 
     def spread_at(self, p: np.ndarray, steps: int = 2) -> float:
         """The best spread of every sky model's table nodes (``steps`` - 1 points between) fitted to the sample's
@@ -689,7 +696,7 @@ ASSESSED_CANDIDATES = 4
 SCREENED_CANDIDATES = 12
 
 
-def screen_candidates(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, cands: list[Candidate],
+def screen_candidates(sample: _SkySample, cands: list[Candidate],
                       keep: int = ASSESSED_CANDIDATES) -> tuple[list[Candidate], dict[str, Any]]:
     """At most ``keep`` of ``cands`` (best shape first, :func:`find_candidates`): the first, then the rest by how well
     a clear sky with its sun at each explains the seen sky (:class:`_SkySample`, a quick fit on 1500 pixels).  A
@@ -697,7 +704,6 @@ def screen_candidates(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, cand
     sun is.  Returns (candidates, facts for the report)."""
     if len(cands) <= keep:
         return cands, {}
-    sample = _SkySample(env, clip, alpha)
     if not sample.ok:
         return cands[:keep], {"screened": len(cands), "why": "too little unclipped sky: the best-shaped ones kept"}
     spreads = [sample.spread_at(normalize(c.direction)) for c in cands]
@@ -706,7 +712,8 @@ def screen_candidates(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, cand
 
 
 def place_by_sky_fit(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, cand: Candidate,
-                     trials: int = 24, fine: int = 16, min_gain: float = 0.2, steps: int = 2) -> tuple[Candidate, dict[str, Any]]:
+                     trials: int = 24, fine: int = 16, min_gain: float = 0.2, steps: int = 2,
+                     sample: _SkySample | None = None) -> tuple[Candidate, dict[str, Any]]:
     """Place the sun inside a wide clipped glare where the clear-sky models fit the seen sky best.
 
     A clipped glare is the part of the sky brighter than LDR white: its rim is an isophote of the sky, which for a
@@ -720,10 +727,10 @@ def place_by_sky_fit(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, cand:
     """
     h, w = env.shape[:2]
     d = _geometry(h, w)[0]
-    sample = _SkySample(env, clip, alpha)
+    sample = _SkySample(env, clip, alpha) if sample is None else sample  # the map's, shared by its candidates
     if not sample.ok:
         return cand, {"moved": False, "why": "too little unclipped sky"}
-    rng = sample.rng
+    rng = sample.rng()
 
     def spread_at(p: np.ndarray) -> float:
         return sample.spread_at(p, steps)
@@ -894,7 +901,7 @@ def isophote_match(fit: SkyFit, env: np.ndarray, clip: np.ndarray, alpha: np.nda
 
 
 def _assess(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float,
-            cand: Candidate, white_ref: float | None = None) -> tuple[float, dict[str, Any], SkyFit | None, Candidate]:
+            cand: Candidate, white_ref: float | None = None, sample: _SkySample | None = None) -> tuple[float, dict[str, Any], SkyFit | None, Candidate]:
     """(confidence, facts for the report, sky fit, candidate placed by :func:`refine_direction`) of one candidate
     (module doc, step 3)."""
     h, w = env.shape[:2]
@@ -903,7 +910,7 @@ def _assess(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float,
                          "solid_angle_sr": cand.solid_angle_sr, "compactness": cand.compactness}
     cand, info["placement"] = refine_direction(env, clip, alpha, cand)
     if cand.solid_angle_sr * cand.compactness >= disc_solid_angle(2.0 * SKY_FIT_PLACE_MIN_RADIUS_DEG):
-        cand, info["placement"]["sky_fit"] = place_by_sky_fit(env, clip, alpha, cand)
+        cand, info["placement"]["sky_fit"] = place_by_sky_fit(env, clip, alpha, cand, sample=sample)
     use = sky_pixels(env, alpha, clip, cand.direction)
     fit = fit_sky(env, use, cand.direction)
 
@@ -1028,9 +1035,12 @@ def recover_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: flo
         notes.append("no sun added: the input is clipped almost everywhere, so nothing shows where or how bright a sun is")
         return SunRecovery(env, env, None, notes, info)
     cands, why = find_candidates(clip, alpha, keep=SCREENED_CANDIDATES)
-    cands, screened = screen_candidates(env, clip, alpha, cands)
-    if screened:
-        info["screening"] = screened
+    sample = None
+    if cands:  # built once: screening and every candidate's placement use it
+        sample = _SkySample(env, clip, alpha)
+        cands, screened = screen_candidates(sample, cands)
+        if screened:
+            info["screening"] = screened
     if not cands:
         info["candidate"] = None
         info["reason"] = why
@@ -1044,7 +1054,7 @@ def recover_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: flo
     assessed = []
     considered = []
     for cand in cands:
-        conf, cinfo, fit, cand = _assess(env, clip, alpha, white, cand, white_ref)
+        conf, cinfo, fit, cand = _assess(env, clip, alpha, white, cand, white_ref, sample)
         considered.append({"direction": [float(v) for v in cand.direction], "confidence": conf, "raw": cinfo["raw"],
                            "region": cand.region,
                            "fit_sun_irradiance_luminance": float(fit.sun_irradiance_rgb @ LUMA_709) if fit is not None else None,

@@ -4,6 +4,7 @@
     python tools/make_sky_hdrs.py --split heldout      # only the 8 held-out skies (what bench/ibl.py needs)
     python tools/make_sky_hdrs.py --count 48 --width 1024 --samples 128 --out DIR
     python tools/make_sky_hdrs.py --bank low --count 24 --out build/ibl/skies_low   # suns 1.5-8 deg (low_NNN)
+    python tools/make_sky_hdrs.py --bank hazy --count 24 --width 1024 --out build/ibl/skies_hazy  # hazy sunsets
 
 Each sky is rendered by Cycles (bpy 5.0.1) through an equirectangular
 panoramic camera and written as a float32 OpenEXR with singlehdr's own writer
@@ -91,7 +92,15 @@ def _frac(x: float) -> float:
 #: The low-sun bank (``--bank low``): suns LOW_SUN_DEG high, the bottom of the main bank's 2-70 deg, where one
 #: training sky in ten falls (stop 13: the main bank's 32 training skies have one sun below 6 deg).
 LOW_SUN_DEG = (1.5, 8.0)
-BANKS = ("main", "low")
+#: The hazy low-sun bank (``--bank hazy``, stop 15): suns HAZY_SUN_DEG high in the physical skies (multiple and
+#: single scattering alternating by six) with air HAZY_AIR and aerosol HAZY_AEROSOL densities (log-uniform): the
+#: dim, reddened sun in a wide glow of a hazy sunset or sunrise, which the main and low banks (aerosol 0.2-6, air
+#: 0.5-2) never show.
+HAZY_SUN_DEG = (1.0, 8.0)
+HAZY_AIR = (1.0, 4.0)
+HAZY_AEROSOL = (4.0, 16.0)
+BANKS = ("main", "low", "hazy")
+BANK_SEEDS = {"main": 1000, "low": 7000, "hazy": 9000}
 
 
 def sky_params(index: int, bank: str = "main") -> dict:
@@ -101,15 +110,15 @@ def sky_params(index: int, bank: str = "main") -> dict:
     i = int(index)
     if bank not in BANKS:
         raise ValueError(f"unknown sky bank {bank!r} (one of {', '.join(BANKS)})")
-    sky_type = SKY_TYPES[(i // 6) % 4]
+    sky_type = SKY_TYPES[(i // 6) % 4] if bank != "hazy" else PHYSICAL[(i // 6) % 2]
     family = "ground" if (i // 3) % 2 == 1 else "sky"
-    lo, hi = (2.0, 70.0) if bank == "main" else LOW_SUN_DEG
+    lo, hi = {"main": (2.0, 70.0), "low": LOW_SUN_DEG, "hazy": HAZY_SUN_DEG}[bank]
     elevation = lo + (hi - lo) * _frac(0.5 + i * 0.6180339887498949)
     rotation = 360.0 * _frac(0.25 + i * 0.7548776662466927)
-    rng = random.Random((1000 if bank == "main" else 7000) + i)
+    rng = random.Random(BANK_SEEDS[bank] + i)
     p = {
         "index": i,
-        "name": f"sky_{i:03d}" if bank == "main" else f"low_{i:03d}",
+        "name": {"main": "sky", "low": "low", "hazy": "hazy"}[bank] + f"_{i:03d}",
         "split": "heldout" if is_held_out(i) else "train",
         "family": family,
         "sky_type": sky_type,
@@ -123,6 +132,9 @@ def sky_params(index: int, bank: str = "main") -> dict:
         "ground_albedo": round(rng.uniform(0.1, 0.6), 3),
         "recipe": RECIPE,
     }
+    if bank == "hazy":
+        p["air_density"] = round(math.exp(rng.uniform(*map(math.log, HAZY_AIR))), 3)
+        p["aerosol_density"] = round(math.exp(rng.uniform(*map(math.log, HAZY_AEROSOL))), 3)
     if family == "ground":
         sun_az = rotation
         boxes = []
@@ -537,7 +549,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--samples", type=int, default=64)
     ap.add_argument("--threads", type=int, default=0, help="Cycles threads (0 = all)")
     ap.add_argument("--bank", choices=BANKS, default="main",
-                    help="main: suns 2-70 deg (sky_NNN); low: suns %g-%g deg (low_NNN)" % LOW_SUN_DEG)
+                    help="main: suns 2-70 deg (sky_NNN); low: suns %g-%g deg (low_NNN); hazy: suns %g-%g deg, aerosol %g-%g, "
+                         "air %g-%g (hazy_NNN)" % (*LOW_SUN_DEG, *HAZY_SUN_DEG, *HAZY_AEROSOL, *HAZY_AIR))
     args = ap.parse_args(argv)
     recs = make_skies(args.out, args.count, args.split, args.width, args.height or args.width // 2, args.samples, args.threads,
                       log=lambda s: print(s, file=sys.stderr, flush=True), bank=args.bank)

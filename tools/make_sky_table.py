@@ -45,8 +45,8 @@ from pathlib import Path
 import numpy as np
 
 ELEVATIONS = (0.5, 1.0, 2.0, 3.0, 5.0, 7.0, 10.0, 14.0, 19.0, 25.0, 33.0, 45.0, 60.0, 90.0)
-AIR = (1.0, 2.0)
-AEROSOL = (0.3, 1.0, 3.0, 8.0)
+AIR = (1.0, 2.0, 4.0)
+AEROSOL = (0.3, 1.0, 3.0, 8.0, 16.0)
 #: Preetham / Hosek-Wilkie turbidity (2 = very clear, 10 = hazy)
 TURBIDITY = (2.0, 2.5, 3.0, 4.0, 5.0, 6.5, 8.0, 10.0)
 PANO_W, PANO_H = 128, 64

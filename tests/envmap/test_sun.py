@@ -599,3 +599,69 @@ def test_bpy_sky_panoramas_get_their_sun(camera):
         sh_ours, sh_jpeg = irradiance_error(sh9(res.hdr_linear), sh9(truth)), irradiance_error(sh9(jpeg), sh9(truth))
         print(f"{name}: sun {err:.2f} deg off, energy {ratio:.3f}, SH9 error {sh_ours:.3f} (JPEG {sh_jpeg:.3f})")
         assert err < 3.0 and 0.8 < ratio < 1.25 and sh_ours <= 0.5 * sh_jpeg
+
+
+def test_a_wide_glare_takes_the_colour_trend_of_the_sky_around_it():
+    """A low sun's glow whose colour warms steadily towards the sun (log R/G and log B/G linear in the log of the
+    angle to it, as Blender's sunset.exr is, within 20 %), clipped where it is brighter than white: the
+    reconstruction's dome (flat, chroma faded to white) gets the colour back from the trend of the sky around it,
+    within 0.05 in log chroma, with its luminance untouched and nothing outside the glare changed."""
+    h, w = 128, 256
+    sun = direction_from_angles(-35.0, 5.0)
+    d = equirect_directions(h, w)
+    _, el = azimuth_elevation(d)
+    ang = np.degrees(np.arccos(np.clip(d @ sun, -1, 1)))
+    lg = np.log(np.maximum(ang, 1.0))
+    y = 0.3 + 3.0 * np.exp(-ang / 20.0)
+    rg, bg = np.exp(0.9 - 0.25 * lg), np.exp(-1.2 + 0.3 * lg)
+    g = y / (LUMA_709[0] * rg + LUMA_709[1] + LUMA_709[2] * bg)
+    truth = np.stack([rg * g, g, bg * g], axis=-1).astype(np.float32)
+    truth[el < 0] = 0.1
+    blob = (y > 1.5) & (el >= 0)
+    rec = truth.copy()
+    rec[blob] = 1.6  # the reconstruction's dome: flat, white
+    alpha = np.ones((h, w), np.float32)
+    out = S.fill_glare(rec, blob, alpha, sun)
+    from scipy import ndimage
+
+    hole = ndimage.binary_dilation(blob, iterations=1)
+    np.testing.assert_array_equal(out[~hole], rec[~hole])
+    np.testing.assert_allclose(luminance(out[hole]), luminance(rec[hole]), rtol=1e-4)
+    err = lambda a: np.abs(np.log(a[..., 0] / a[..., 1]) - np.log(truth[..., 0] / truth[..., 1]))[blob]  # noqa: E731
+    assert err(rec).mean() > 0.3
+    assert err(out).mean() < 0.05
+    errb = np.abs(np.log(out[..., 2] / out[..., 1]) - np.log(truth[..., 2] / truth[..., 1]))[blob]
+    assert errb.mean() < 0.05
+
+
+def test_the_readme_samples_hazy_glow_takes_the_skys_colour_and_gets_no_sun(load_world):
+    """The bundled sample (tools/make_sample.py: Blender's held-out sunset.exr, median 0.16, clipped, sRGB JPEG): its
+    sun, 3.3 deg up behind haze, is ~50x dimmer than the best-fitting sky model says (spread 2.2 %), so no sun is
+    added; but its glow is that sky's isophote (IoU 0.91) in a sky the models explain within 3.5-5 %: a hazy low sun's
+    glow, whose colour is continued from the sky around it.  Its chroma error against the truth (b/r, warming towards
+    the sun) halves against the reconstruction's pale dome, its luminance is the reconstruction's, and the map's
+    energy stays within 2 % of the reconstruction's."""
+    from PIL import Image
+
+    from singlehdr.data import sample_path
+
+    ldr = np.asarray(Image.open(sample_path()).convert("RGB"))
+    h, w = ldr.shape[:2]
+    truth = load_world("sunset", w)
+    truth = truth * (0.16 / float(np.median(luminance(truth))))
+    y = luminance(truth)
+    i, j = np.unravel_index(int(np.argmax(y)), y.shape)
+    ang = np.degrees(np.arccos(np.clip(equirect_directions(h, w) @ equirect_directions(h, w)[i, j], -1, 1)))
+    res = make_envmap(ldr, EnvmapOptions(width=w))
+    assert res.sun is None and res.sun_assessment["features"]["hazy_glow"] > 0.5
+    assert any("hazy low sun's" in n for n in res.notes)
+    off = make_envmap(ldr, EnvmapOptions(width=w, sun="off")).hdr_linear
+    glare = (ldr.max(axis=-1) >= 253) & (ang < 40) & (ang > 1.5)
+
+    def chroma_err(a):
+        br = lambda x: np.log(np.maximum(x[..., 2], 1e-6) / np.maximum(x[..., 0], 1e-6))  # noqa: E731
+        return float(np.mean(np.abs(br(a) - br(truth))[glare]))
+
+    assert chroma_err(res.hdr_linear) < 0.6 * chroma_err(off)
+    np.testing.assert_allclose(luminance(res.hdr_linear), luminance(off), rtol=1e-3, atol=1e-6)
+    assert _energy(res.hdr_linear) == pytest.approx(_energy(off), rel=0.02)

@@ -639,8 +639,10 @@ def test_the_readme_samples_hazy_glow_takes_the_skys_colour_and_gets_no_sun(load
     sun, 3.3 deg up behind haze, is ~50x dimmer than the best-fitting sky model says (spread 2.2 %), so no sun is
     added; but its glow is that sky's isophote (IoU 0.91) in a sky the models explain within 3.5-5 %: a hazy low sun's
     glow, whose colour is continued from the sky around it.  Its chroma error against the truth (b/r, warming towards
-    the sun) halves against the reconstruction's pale dome, its luminance is the reconstruction's, and the map's
-    energy stays within 2 % of the reconstruction's."""
+    the sun) is lower than the reconstruction's pale dome's (0.46 against 0.52: the trend is fitted in the angle to
+    the sun and the elevation, chosen on the training skies, bench/glare_colour.py; in the angle alone, 0.25 here but
+    worse than the reconstruction on 15 of the first 23 low-sun training glares), its luminance is the reconstruction's, and
+    the map's energy stays within 2 % of the reconstruction's."""
     from PIL import Image
 
     from singlehdr.data import sample_path
@@ -662,6 +664,6 @@ def test_the_readme_samples_hazy_glow_takes_the_skys_colour_and_gets_no_sun(load
         br = lambda x: np.log(np.maximum(x[..., 2], 1e-6) / np.maximum(x[..., 0], 1e-6))  # noqa: E731
         return float(np.mean(np.abs(br(a) - br(truth))[glare]))
 
-    assert chroma_err(res.hdr_linear) < 0.6 * chroma_err(off)
+    assert chroma_err(res.hdr_linear) < chroma_err(off) - 0.03  # 0.46 against 0.52 (stop 15)
     np.testing.assert_allclose(luminance(res.hdr_linear), luminance(off), rtol=1e-3, atol=1e-6)
     assert _energy(res.hdr_linear) == pytest.approx(_energy(off), rel=0.02)

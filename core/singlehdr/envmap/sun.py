@@ -837,8 +837,11 @@ def fill_glare(env: np.ndarray, blob: np.ndarray, alpha: np.ndarray, sun_dir: np
     (the README sample's sunset glow: a pale lavender dome, where the truth warms steadily towards the sun; the sky
     just outside the glare shows that trend).  Over the seen sky band around the glare (pixels below the horizon or
     darker than the band's median by e^-0.7, buildings or trees against the glow, do not count) the log chroma
-    ratios (R/G, B/G) are fitted by least squares as lines in the log of the angle to the sun (a circumsolar glow is
-    round about the sun); inside the glare (dilated by one pixel) each is that line plus the pull-push fill
+    ratios (R/G, B/G) are fitted by least squares as planes in the log of the angle to the sun (a circumsolar glow is
+    round about the sun) and the log of the elevation (the horizon's own whitening: in the angle alone a low sun's
+    glare band along the horizon read bluer towards the sun, and the fill was worse than the reconstruction's on most
+    low-sun training glares; bench/glare_colour.py); inside the glare (dilated by one pixel) each is that plane plus
+    the pull-push fill
     (:func:`remove_blob`) of its residual on the glare's rim, so the colour meets the rim with no step, and moves at
     most :data:`GLARE_MAX_CHROMA_SHIFT` from the rim's fill.  The luminance stays the reconstruction's (its band
     is an isophote, LDR white: it shows no trend).  Outside the glare nothing changes; with too little sky around
@@ -864,8 +867,10 @@ def fill_glare(env: np.ndarray, blob: np.ndarray, alpha: np.ndarray, sun_dir: np
     if band.sum() < 8 or rim.sum() < 8:
         return env.copy()
     lg = np.log(np.maximum(np.degrees(np.arccos(np.clip(d @ normalize(sun_dir), -1, 1))), GLARE_MIN_ANGLE_DEG))
-    coef, *_ = np.linalg.lstsq(np.stack([np.ones(int(band.sum())), lg[band]], axis=-1), q[band], rcond=None)
-    line = coef[0][None, None, :] + lg[..., None] * coef[1][None, None, :]  # q = c0 + c1 log(angle)
+    le = np.log(np.maximum(el, 1.0))  # the horizon's own whitening, apart from the sun's
+    design = np.stack([np.ones((h, w)), lg, le], axis=-1)
+    coef, *_ = np.linalg.lstsq(design[band], q[band], rcond=None)
+    line = design @ coef  # q = c0 + c1 log(angle) + c2 log(elevation)
     filled = remove_blob(np.concatenate([q - line, q], axis=-1), blob, weight=rim.astype(np.float64))[hole]
     q_rim = filled[:, 2:]
     q_new = np.clip(line[hole] + filled[:, :2], q_rim - GLARE_MAX_CHROMA_SHIFT, q_rim + GLARE_MAX_CHROMA_SHIFT)

@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     import sun_detection as sd
 
     from singlehdr.envmap import EnvmapOptions, make_envmap
+    from singlehdr.envmap import sun as S
     from singlehdr.envmap.projections import azimuth_elevation, equirect_directions
     from singlehdr.io import read_hdr
 
@@ -55,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
             glare = (ldr.max(axis=-1) >= 0.99) & (ang > 1.5) & (ang < 40.0) & (el >= 0.0)
             res = make_envmap(ldr, EnvmapOptions(width=w))
             cand = (res.sun_assessment or {}).get("candidate") or {}
-            wide = cand.get("solid_angle_sr", 0.0) * cand.get("compactness", 0.0) >= 2 * np.pi * (1 - np.cos(np.radians(2.0)))
+            wide = cand.get("solid_angle_sr", 0.0) * cand.get("compactness", 0.0) >= S.disc_solid_angle(
+                2.0 * S.SKY_FIT_PLACE_MIN_RADIUS_DEG)  # where fill_glare applies (sun._wide_glare)
             if glare.sum() < 20 or not wide:
                 continue
             off = make_envmap(ldr, EnvmapOptions(width=w, sun="off")).hdr_linear
@@ -73,8 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         print("no wide glares")
         return 0
     a, b = np.array([r[4] for r in rows]), np.array([r[5] for r in rows])
-    print(f"\n| skies | records with a wide glare | log(B/R) error: reconstruction (--sun off) | envmap (shipped) | "
-          f"envmap better / worse by > 0.02 |")
+    print("\n| skies | records with a wide glare | log(B/R) error: reconstruction (--sun off) | envmap (shipped) | "
+          "envmap better / worse by > 0.02 |")
     print("|---|---:|---:|---:|---|")
     print(f"| {skies.name} (training, EV {args.evs}) | {len(rows)} | {a.mean():.3f} | {b.mean():.3f} | "
           f"{int(np.sum(b < a - 0.02))} / {int(np.sum(b > a + 0.02))} |")

@@ -1005,7 +1005,7 @@ def _assess(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float,
     info["candidate"] = {"azimuth_deg": cand.azimuth_deg, "elevation_deg": cand.elevation_deg,
                          "solid_angle_sr": cand.solid_angle_sr, "compactness": cand.compactness}
     cand, info["placement"] = refine_direction(env, clip, alpha, cand)
-    if cand.solid_angle_sr * cand.compactness >= disc_solid_angle(2.0 * SKY_FIT_PLACE_MIN_RADIUS_DEG):
+    if _wide_glare(cand):
         cand, info["placement"]["sky_fit"] = place_by_sky_fit(env, clip, alpha, cand, sample=sample)
     use = sky_pixels(env, alpha, clip, cand.direction)
     fit = fit_sky(env, use, cand.direction)

@@ -265,6 +265,11 @@ class Candidate:
     region: int = -1  # the connected clipped region it is a peak of (-1: none)
     region_mask: np.ndarray | None = field(default=None, repr=False)  # that whole region (mask: this peak's glare)
 
+    @property
+    def whole_region(self) -> np.ndarray:
+        """The whole clipped region this candidate is a peak of (its own glare where that is not known)."""
+        return self.region_mask if self.region_mask is not None else self.mask
+
 
 def _label_wrap(mask: np.ndarray) -> np.ndarray:
     from .lighting import _label_wrap as lw
@@ -1171,7 +1176,7 @@ def recover_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: flo
         notes.append(f"no sun added: sun confidence {conf:.2f} is below {AUTO_CONFIDENCE} (the clipped light does not look like a sun "
                      "in a clear sky); use --sun on to add one anyway")
         if _wide_glare(cand) and cinfo["features"].get("hazy_glow", 0.0) >= 0.5:
-            glow = fill_glare(env, cand.region_mask if cand.region_mask is not None else cand.mask, alpha, cand.direction)
+            glow = fill_glare(env, cand.whole_region, alpha, cand.direction)
             info["glow_colour"] = "continued from the sky around it (a hazy low sun's glow, sun not added)"
             notes.append("the clipped glow looks like a hazy low sun's: its colour is continued from the sky around it")
             return SunRecovery(glow, glow, None, notes, info)
@@ -1203,7 +1208,7 @@ def recover_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: flo
         base = env.copy()
     elif _wide_glare(cand):
         # a wide glare keeps the reconstruction's light, its colour continued from the sky around it
-        base = fill_glare(env, cand.region_mask if cand.region_mask is not None else cand.mask, alpha, cand.direction)
+        base = fill_glare(env, cand.whole_region, alpha, cand.direction)
     else:  # the sun's own clipped pixels: the disc replaces them
         base = remove_blob(env, cand.mask)
     cross = None

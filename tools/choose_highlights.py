@@ -11,6 +11,7 @@ input; the highlight treatments are applied to its output.
     python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --size-caps 2,4,8,16 --per-input
     python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --size-cap-domes 0.5,1 --per-input
     python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --shipped-unsaturated-gains 1.1,1.25 --per-input
+    python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --keep-measured --per-input
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ def main(argv=None) -> int:
     ap.add_argument("--shipped-unsaturated-gains", default="",
                     help="comma-separated caps on the expansion of unclipped pixels tried with the stop-11 shipped treatment "
                          "(ramp 0.02, growth 0, chroma 4, size cap 2, dome 1; the shipped 2 is always a row)")
+    ap.add_argument("--keep-measured", action="store_true",
+                    help="also the shipped treatment with a partly clipped pixel's measured channels kept "
+                         "(highlights.keep_measured_channels), beside the shipped one")
     ap.add_argument("--per-input", action="store_true",
                     help="also print, per method, how many inputs it makes worse than the JPEG as is (PU21)")
     args = ap.parse_args(argv)
@@ -111,6 +115,12 @@ def main(argv=None) -> int:
                                   lambda ldr, k=k: colour_true_highlights(ldr, net_out(ldr), srgb_inverse_crf(), ramp=0.02,
                                                                           growth=0.0, unsaturated_gain=k, chroma_bound=4.0,
                                                                           size_cap=2.0, size_cap_dome=1.0)))
+    if args.keep_measured:
+        for keep in (False, True):
+            methods.append(Method(f"srgb-colour-shipped" + ("-keepmeasured" if keep else ""),
+                                  lambda ldr, keep=keep: colour_true_highlights(ldr, net_out(ldr), srgb_inverse_crf(), ramp=0.02,
+                                                                                growth=0.0, unsaturated_gain=1.1, chroma_bound=4.0,
+                                                                                size_cap=2.0, size_cap_dome=1.0, keep_measured=keep)))
     rep = evaluate(args.hdr, methods, size=args.size, jod=False, families=args.families.split(","), draws=args.draws, log=None)
     print(markdown_table(rep))
     print()

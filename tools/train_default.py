@@ -65,9 +65,10 @@ INFERENCE = {
     "highlight_chroma_bound": 4.0,
     "highlight_size_cap": 2.0,
     "highlight_size_cap_dome": 1.0,
+    "highlight_keep_measured": True,
     "gate": {"lin_trained": False},
     "why": "Linearization-Net is untrained (prior only): the exact inverse sRGB curve is the prior; "
-           "highlight ramp, growth and the bounds (measured channels, region size, its dome) chosen on the training split for doing no harm",
+           "highlight ramp, growth, the bounds (measured channels, region size, its dome) and the kept measured channels chosen on the training split for doing no harm",
 }
 FAMILY_DRAWS = 2
 
@@ -500,6 +501,14 @@ Used by `singlehdr reconstruct` (and every host) when no `--model` is given.
   training split (377 inputs; > 1 dB worse / > 3 dB worse / mean over the JPEG): plateau 10 / 0 / +0.47 dB, dome 0.5
   8 / 0 / +0.39, **dome 1 5 / 0 / +0.29** (every family still above the JPEG, the least +0.15 dB;
   tools/choose_highlights.py --size-cap-domes 0.5,1, bench/RESULTS.md stop 11).
+- **A partly clipped pixel keeps its measured channels** (`highlight_keep_measured`, since stop 16): where some
+  channels clip and others do not, the unclipped ones keep their measured value (the rim's chroma had moved them:
+  inside the README sample's sunset glow blue is still measured while red and green clip, and the rim's bluish
+  chroma put blue at 1.9x its measured value, a pale lavender dome where the truth is orange), and such a pixel's
+  own chroma counts as rim evidence for the fully clipped pixels around it. Chosen by the same rule on the training
+  split (377 inputs; > 1 dB worse / > 3 dB worse / worst / mean over the JPEG): without 4 / 0 / -2.89 / +0.30 dB,
+  measured channels kept 1 / 0 / -1.13 / +0.25, **kept and used as rim evidence 0 / 0 / -0.75 / +0.22** (every
+  family above the JPEG, the least +0.10 dB; tools/choose_highlights.py --keep-measured, bench/RESULTS.md stop 16).
 - **The paper pipeline is still there**: `ReconstructOptions(linearization="learned", highlights="network")` (or a
   model file without this metadata, e.g. the authors' converted TF checkpoints) runs Deq -> Lin -> Hal -> Ref as
   published; the parity tests cover it.

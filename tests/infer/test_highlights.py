@@ -280,3 +280,58 @@ def test_size_cap_dome_rises_from_the_edge_to_the_middle():
     k = (out @ LUMA) / np.maximum(b @ LUMA, 1e-12)
     assert k[40, 50] == pytest.approx(k_big, rel=1e-3)
     assert k[40, 25] < 1.0 + 0.2 * (k_big - 1.0)
+
+
+def test_a_partly_clipped_pixel_keeps_its_measured_channels():
+    """A sunset glow under a blue sky: near the sun red and green clip while blue is still measured, around it
+    a fully clipped core, outside a bluish rim.  The rim's chroma put the ring's blue above its measured value (the
+    README sample: 1.9x, a lavender dome); with keep_measured the measured blue is kept exactly, the clipped red and
+    green stay at least the clip level, and the ring's own (warm) chroma is evidence for the fully clipped core."""
+    h, w = 64, 96
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    r = np.hypot(yy - h / 2, xx - w / 2)
+    ldr = np.zeros((h, w, 3), np.float32)
+    ldr[...] = np.array([0.80, 0.85, 0.97], np.float32)  # bluish sky rim, unclipped
+    ring = r < 22
+    ldr[ring] = np.array([1.0, 1.0, 0.0], np.float32)
+    ldr[ring, 2] = np.clip(0.55 + 0.015 * r[ring], 0.0, 0.9)  # blue measured, brightening away from the sun
+    core = r < 8
+    ldr[core] = 1.0  # every channel clipped
+    ldr = np.round(ldr * 255) / 255
+    b = srgb_to_linear(ldr)
+    s = transition_weight(ldr)
+    net = (b * (1.0 + 2.0 * s[..., None])).astype(np.float32)  # a network that expands every clipped pixel 3x
+    kw = dict(ramp=0.02, unsaturated_gain=1.1, chroma_bound=4.0, size_cap=2.0, size_cap_dome=1.0)
+    old = colour_true_highlights(ldr, net, srgb_inverse_crf(), **kw)
+    new = colour_true_highlights(ldr, net, srgb_inverse_crf(), keep_measured=True, **kw)
+    part = ring & ~core
+    assert np.median(old[part, 2] / b[part, 2]) > 1.3  # the defect: the rim's blue moved a measured channel
+    np.testing.assert_allclose(new[part, 2], b[part, 2], rtol=1e-5)  # kept (the engine interpolates its curve)
+    assert (new[part, :2] >= 1.0 - 1e-6).all() and (new >= b - 1e-6).all()
+    # the ring is warm (blue below red), so the fully clipped core is warmer than the bluish rim made it
+    br = lambda x: np.log(x[..., 2] / x[..., 0])  # noqa: E731
+    assert np.median(br(new[core])) < np.median(br(old[core])) - 0.05, (np.median(br(new[core])), np.median(br(old[core])))
+    # pixels clipped in no channel are untouched
+    np.testing.assert_array_equal(new[s == 0], old[s == 0])
+
+
+def test_bundled_sample_keeps_the_measured_blue_inside_its_glow():
+    """The README sample through the shipped default: inside the sunset glow red and green clip while blue is still
+    measured on thousands of pixels; those keep their measured blue (the shipped policy's highlight_keep_measured), so
+    the glow is warm there, not the rim's lavender (blue had been 1.3-1.9x its measured value)."""
+    from PIL import Image
+
+    from singlehdr.api import reconstruct
+    from singlehdr.data import sample_path
+    from singlehdr.infer.highlights import SATURATED
+
+    ldr = np.asarray(Image.open(sample_path()).convert("RGB"), np.float32) / 255.0
+    out = reconstruct(ldr).hdr_linear
+    b = srgb_to_linear(ldr)
+    sat = ldr >= SATURATED
+    part = sat.any(-1) & ~sat.all(-1)
+    blue = part & ~sat[..., 2] & sat[..., 0] & sat[..., 1]
+    assert blue.sum() > 2000
+    np.testing.assert_allclose(out[blue, 2], b[blue, 2], rtol=1e-4)
+    assert (out[blue, :2] >= b[blue, :2] - 1e-5).all()  # clipped: at least the clip level
+    assert np.median(out[blue, 2] / out[blue, 0]) < 0.8  # warm: blue below red

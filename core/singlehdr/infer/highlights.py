@@ -244,7 +244,7 @@ def region_size_cap(clipped: np.ndarray, size_cap: float, *, wrap_x: bool = Fals
 def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: np.ndarray, *, wrap_x: bool = False,
                            ramp: float = RAMP, growth: float = 0.0, slope_cap: bool = False,
                            slope_gain: float = 1.0, unsaturated_gain: float = 0.0, chroma_bound: float = 0.0,
-                           size_cap: float = 0.0, size_cap_dome: float = 0.0) -> np.ndarray:
+                           size_cap: float = 0.0, size_cap_dome: float = 0.0, keep_measured: bool = False) -> np.ndarray:
     """Replace the network's highlight colour by the rim's (see the module docstring).
 
     ldr_srgb: (H, W, 3) input in [0, 1]; hdr: (H, W, 3) the network's linear output;
@@ -255,7 +255,8 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
     each clipped channel at most ``chroma_bound`` x the largest measured one (module docstring).  size_cap: when > 0,
     a clipped region covering a fraction A of the image is expanded at most 1 + size_cap * sqrt(0.001 / A) times
     (:func:`region_size_cap`); size_cap_dome: when > 0, that cap rises from 1 at the region's edge to its value at
-    this fraction of the region's deepest distance (a dome, no plateau).
+    this fraction of the region's deepest distance (a dome, no plateau).  keep_measured: a partly clipped pixel keeps
+    its measured channels (:func:`keep_measured_channels`).
     Returns (H, W, 3) float32 >= the linearised input.
     """
     ldr = np.clip(np.asarray(ldr_srgb, dtype=np.float32), 0.0, 1.0)
@@ -302,6 +303,9 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
     own = np.where((ya > 1e-12)[..., None], hdr / np.maximum(ya, 1e-12)[..., None], b / np.maximum(yb, 1e-6)[..., None])
     chroma_in = b / np.maximum(yb, 1e-6)[..., None]
     w = (1.0 - s) * smoothstep((np.max(ldr, axis=-1) - RIM_LO) / (RIM_HI - RIM_LO))
+    if keep_measured:  # a partly clipped pixel's own chroma (its clipped channels at their clip level) is evidence too
+        sat = ldr >= SATURATED
+        w = np.where(sat.any(axis=-1) & ~sat.all(axis=-1), 1.0, w).astype(np.float32)
     if not np.any(w > 0):
         w = 1.0 - s
     rim = np.maximum(push_pull(chroma_in, w), 0.0)
@@ -314,4 +318,21 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
     mixed = (1.0 - s)[..., None] * own + s[..., None] * rim
     out = y_out[..., None] * mixed
     out = np.where((s > 0)[..., None], np.maximum(out, b), out)
+    if keep_measured:
+        out = keep_measured_channels(ldr >= SATURATED, b, out)
     return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def keep_measured_channels(clipped: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out`` with every measured channel of a partly clipped pixel set back to its measured value ``b``.
+
+    clipped: (..., 3) bool, which channels clipped (an sRGB input: >= :data:`SATURATED`); b, out: (..., 3) the
+    measured linear values and the expansion.  In a pixel with some channels clipped and others not, the unclipped
+    ones were measured: a chroma taken from the rim (or the network) must not move them.  Around a setting sun blue
+    is often still measured inside the glow while red and green clip: the rim's bluish chroma made that glow whiter
+    and bluer than the measured blue allows (the README sample: blue 1.9x its measured value near the sun).  The
+    clipped channels keep the expansion's values (at least their clip level): handing them the luminance the
+    measured ones give up would pour it into blue where only blue clips (a violet rim on a blue sky)."""
+    clipped = np.asarray(clipped, bool)
+    part = (clipped.any(axis=-1) & ~clipped.all(axis=-1))[..., None]
+    return np.where(part & ~clipped, b, np.where(part, np.maximum(out, b), out)).astype(out.dtype)

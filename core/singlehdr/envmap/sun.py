@@ -855,11 +855,14 @@ def fill_glare(env: np.ndarray, blob: np.ndarray, alpha: np.ndarray, sun_dir: np
     is an isophote, LDR white: it shows no trend), but for the measured channels below.  With ``white`` (the map value of LDR white) the colour must
     also agree with the photo: a channel below the clip level (:data:`MEASURED_BELOW` x white) was measured and keeps
     its value (the reconstruction kept it: ``highlight_keep_measured``; around a setting sun blue is often still
-    measured inside the glow while red and green clip), a clipped one is at least the clip level.  On the hazy
-    training bank's wide glares that took the log(B/R) error from 1.35 (the trend recolouring every channel, worse
-    than the reconstruction's 0.75 on 17 of 28) to 0.48 (better on 27), log luminance 0.29 -> 0.23, while log(G/R)
-    rose 0.16 -> 0.24 (a clipped red takes the trend's colour at the reconstruction's luminance, which is too low);
-    low-sun bank 0.35 / 0.10 / 0.20 -> 0.18 / 0.10 / 0.16 (bench/glare_colour.py, stop 16).
+    measured inside the glow while red and green clip), a clipped one is at least the clip level; where green was
+    measured, a clipped red or blue is green times the trend's ratio to it (the trend is a ratio to green, and green
+    carries 72 % of the luminance); where green clipped too, the clipped channels take the trend's colour at the
+    reconstruction's luminance.  On the hazy training bank's wide glares (log(B/R) / log(G/R) / log luminance error)
+    the trend recolouring every channel gave 1.35 / 0.16 / 0.29, worse than the reconstruction's 0.75 / 0.48 / 0.29 in
+    B/R on 17 of 28; keeping the measured channels 0.48 / 0.24 / 0.23; with green's level 0.42 / 0.17 / 0.20 (better
+    on 26, worse on none); levelling by whichever measured channel implies the most light (blue, 7 % of the
+    luminance, amplified the trend's errors) 0.94 / 0.85 / 0.76 (bench/glare_colour.py, stop 16).
     Outside the glare nothing changes; with too little sky around it, the glare stays the reconstruction's."""
     from scipy import ndimage
 
@@ -893,9 +896,12 @@ def fill_glare(env: np.ndarray, blob: np.ndarray, alpha: np.ndarray, sun_dir: np
     g = y[hole] / (LUMA_709[0] * ratio[:, 0] + LUMA_709[1] + LUMA_709[2] * ratio[:, 1])
     rgb = np.stack([ratio[:, 0] * g, g, ratio[:, 1] * g], axis=-1)
     if white is not None and white > 0:
-        # what the photo measured stays; what it clipped is at least the clip level
+        # what the photo measured stays; what it clipped is at least the clip level, and where green was measured
+        # the clipped channels take the trend's ratio to it (green carries most of the luminance)
         was = env[hole].astype(np.float64)
         sat = was >= MEASURED_BELOW * float(white)
+        green = ~sat[:, 1] & sat.any(axis=-1)
+        rgb = np.where(green[:, None], was[:, 1:2] * np.stack([ratio[:, 0], np.ones(len(g)), ratio[:, 1]], axis=-1), rgb)
         rgb = np.where(sat, np.maximum(rgb, float(white)), was)
     out = env.copy()
     out[hole] = rgb.astype(out.dtype)

@@ -117,7 +117,7 @@ def main(argv=None) -> int:
                                                                           size_cap=2.0, size_cap_dome=1.0)))
     if args.keep_measured:
         for keep in (False, True):
-            methods.append(Method(f"srgb-colour-shipped" + ("-keepmeasured" if keep else ""),
+            methods.append(Method("srgb-colour-shipped" + ("-keepmeasured" if keep else ""),
                                   lambda ldr, keep=keep: colour_true_highlights(ldr, net_out(ldr), srgb_inverse_crf(), ramp=0.02,
                                                                                 growth=0.0, unsaturated_gain=1.1, chroma_bound=4.0,
                                                                                 size_cap=2.0, size_cap_dome=1.0, keep_measured=keep)))

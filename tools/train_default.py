@@ -432,6 +432,24 @@ def _where_it_loses(family_md: str) -> str:
     return " ".join(out)
 
 
+def _per_input_harm(results_csv: Path) -> str:
+    """One sentence: per held-out input (image, family, exposure), the default's PU21 minus the JPEG as is's."""
+    import csv
+
+    if not results_csv.is_file():
+        return ""
+    by: dict[tuple[str, ...], dict[str, float]] = {}
+    for r in csv.DictReader(results_csv.open()):
+        by.setdefault((r["image"], r["family"], r.get("log2_exposure", "")), {})[r["method"]] = float(r["pu21_psnr"])
+    d = sorted((v["default"] - v["inverse-srgb"], k) for k, v in by.items() if "default" in v and "inverse-srgb" in v)
+    if not d:
+        return ""
+    worst, (img, fam, _) = d[0]
+    n1, n3 = sum(x < -1 for x, _ in d), sum(x < -3 for x, _ in d)
+    return (f"Per input ({len(d)} held-out inputs, the default's PU21 minus the JPEG as is's): {n1} more than 1 dB "
+            f"worse, {n3} more than 3 dB worse, the worst {worst:+.2f} dB ({img}, {fam}).")
+
+
 def write_card(path: Path, weights: Path, facts: dict, data: dict, held: Path, results_md: Path, eval_cmd: str, wall: float,
                argv_text: str) -> None:
     import torch
@@ -445,6 +463,9 @@ def write_card(path: Path, weights: Path, facts: dict, data: dict, held: Path, r
     overall = tables[0] if tables else ""
     family = tables[1] if len(tables) > 1 else "(no family table)"
     where_it_loses = _where_it_loses(family)
+    harm = _per_input_harm(results_md.with_suffix(".csv"))
+    if harm:
+        where_it_loses += " " + harm
     eval_intro = next((line for line in md.splitlines() if line and line[0].isdigit()), "").replace(str(ROOT) + "/", "")
     held_files = sorted(p.name for p in held.iterdir())
     missing = [f"render_{s:05d}.exr" for s in HELD_OUT_SEEDS if f"render_{s:05d}.exr" not in held_files]

@@ -49,6 +49,11 @@ model uses both, chosen on the training split for doing no harm):
   the image rises at most 1 + size_cap sqrt(0.001 / A) times (wide over-exposed walls
   and skies are mostly just above the clip level, small lamps and suns far above it).
 
+With ``keep_measured`` (model policy ``highlight_keep_measured``; the shipped model, since stop 16) a partly clipped
+pixel keeps its measured channels exactly (:func:`keep_measured_channels`: the rim's chroma had moved them, e.g. a
+sunset glow's measured blue to 1.9x) and its own chroma counts as rim evidence for the fully clipped pixels around it
+(chosen on the training split: no input more than 1 dB worse than the JPEG, against 4; bench/RESULTS.md stop 16).
+
 Pixels with s = 0 where the network did not darken the input come out exactly as
 the network's output (for the identity stages of the shipped model: ``b``, the
 input linearised).

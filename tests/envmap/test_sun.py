@@ -608,12 +608,9 @@ def test_bpy_sky_panoramas_get_their_sun(camera):
         assert err < 3.0 and 0.8 < ratio < 1.25 and sh_ours <= 0.5 * sh_jpeg
 
 
-def test_a_wide_glare_takes_the_colour_trend_of_the_sky_around_it():
-    """A low sun's glow whose colour warms steadily towards the sun (log R/G and log B/G linear in the log of the
-    angle to it, as Blender's sunset.exr is, within 20 %), clipped where it is brighter than white: the
-    reconstruction's dome (flat, chroma faded to white) gets the colour back from the trend of the sky around it,
-    within 0.05 in log chroma, with its luminance untouched and nothing outside the glare changed."""
-    h, w = 128, 256
+def _warming_glow(h: int = 128, w: int = 256):
+    """(sun direction, elevation map, luminance, truth): a low sun's glow whose log R/G and log B/G are linear in the
+    log of the angle to the sun (as Blender's sunset.exr is, within 20 %), ground below the horizon."""
     sun = direction_from_angles(-35.0, 5.0)
     d = equirect_directions(h, w)
     _, el = azimuth_elevation(d)
@@ -624,6 +621,16 @@ def test_a_wide_glare_takes_the_colour_trend_of_the_sky_around_it():
     g = y / (LUMA_709[0] * rg + LUMA_709[1] + LUMA_709[2] * bg)
     truth = np.stack([rg * g, g, bg * g], axis=-1).astype(np.float32)
     truth[el < 0] = 0.1
+    return sun, el, y, truth
+
+
+def test_a_wide_glare_takes_the_colour_trend_of_the_sky_around_it():
+    """A low sun's glow whose colour warms steadily towards the sun (log R/G and log B/G linear in the log of the
+    angle to it, as Blender's sunset.exr is, within 20 %), clipped where it is brighter than white: the
+    reconstruction's dome (flat, chroma faded to white) gets the colour back from the trend of the sky around it,
+    within 0.05 in log chroma, with its luminance untouched and nothing outside the glare changed."""
+    h, w = 128, 256
+    sun, el, y, truth = _warming_glow(h, w)
     blob = (y > 1.5) & (el >= 0)
     rec = truth.copy()
     rec[blob] = 1.6  # the reconstruction's dome: flat, white
@@ -649,16 +656,7 @@ def test_a_wide_glares_measured_channels_stay_and_its_clipped_ones_stay_above_wh
     trend exactly, so recolouring every channel would be closer still; on the hazy training skies, which do not, it
     was worse than the reconstruction on 17 of 28 glares, keeping the measured channels better on 27: stop 16.)"""
     h, w = 128, 256
-    sun = direction_from_angles(-35.0, 5.0)
-    d = equirect_directions(h, w)
-    _, el = azimuth_elevation(d)
-    ang = np.degrees(np.arccos(np.clip(d @ sun, -1, 1)))
-    lg = np.log(np.maximum(ang, 1.0))
-    y = 0.3 + 3.0 * np.exp(-ang / 20.0)
-    rg, bg = np.exp(0.9 - 0.25 * lg), np.exp(-1.2 + 0.3 * lg)
-    g = y / (LUMA_709[0] * rg + LUMA_709[1] + LUMA_709[2] * bg)
-    truth = np.stack([rg * g, g, bg * g], axis=-1).astype(np.float32)
-    truth[el < 0] = 0.1
+    sun, el, y, truth = _warming_glow(h, w)
     blob = (truth.max(axis=-1) >= S.MEASURED_BELOW) & (el >= 0)
     rec = truth.copy()
     clipped = (truth >= S.MEASURED_BELOW) & blob[..., None]  # the 8-bit code 252.5 and above

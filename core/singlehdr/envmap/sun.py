@@ -99,7 +99,8 @@ from typing import Any
 
 import numpy as np
 
-from ..colour import LUMA_709, luminance
+from ..colour import LUMA_709, luminance, srgb_to_linear
+from ..infer.highlights import SATURATED
 from .projections import angle_between_deg, azimuth_elevation, normalize, to_blender
 from .projections import equirect_directions as _equirect_directions
 from .projections import equirect_solid_angles as _equirect_solid_angles
@@ -828,9 +829,9 @@ GLARE_BAND = 0.02
 GLARE_BAND_AREA = 0.15
 GLARE_MAX_CHROMA_SHIFT = float(np.log(2.0))
 GLARE_MIN_ANGLE_DEG = 1.0
-#: A map channel below this fraction of LDR white was measured, not clipped (the linear value of the 8-bit code
-#: :data:`singlehdr.infer.highlights.SATURATED`, 252.5 / 255, through the sRGB curve).
-MEASURED_BELOW = 0.978
+#: A map channel below this fraction of LDR white was measured, not clipped: the linear value (0.978) of the 8-bit
+#: code :data:`singlehdr.infer.highlights.SATURATED`, 252.5 / 255, through the sRGB curve.
+MEASURED_BELOW = float(srgb_to_linear(np.float64(SATURATED)))
 
 
 def _wide_glare(cand: Candidate) -> bool:
@@ -892,16 +893,16 @@ def fill_glare(env: np.ndarray, blob: np.ndarray, alpha: np.ndarray, sun_dir: np
     filled = remove_blob(np.concatenate([q - line, q], axis=-1), blob, weight=rim.astype(np.float64))[hole]
     q_rim = filled[:, 2:]
     q_new = np.clip(line[hole] + filled[:, :2], q_rim - GLARE_MAX_CHROMA_SHIFT, q_rim + GLARE_MAX_CHROMA_SHIFT)
-    ratio = np.exp(q_new)  # R/G, B/G
-    g = y[hole] / (LUMA_709[0] * ratio[:, 0] + LUMA_709[1] + LUMA_709[2] * ratio[:, 1])
-    rgb = np.stack([ratio[:, 0] * g, g, ratio[:, 1] * g], axis=-1)
+    c = np.stack([np.exp(q_new[:, 0]), np.ones(len(q_new)), np.exp(q_new[:, 1])], axis=-1)  # R/G, 1, B/G
+    g = y[hole] / (c @ LUMA_709.astype(np.float64))  # green at the reconstruction's luminance
+    rgb = c * g[:, None]
     if white is not None and white > 0:
         # what the photo measured stays; what it clipped is at least the clip level, and where green was measured
         # the clipped channels take the trend's ratio to it (green carries most of the luminance)
         was = env[hole].astype(np.float64)
         sat = was >= MEASURED_BELOW * float(white)
         green = ~sat[:, 1] & sat.any(axis=-1)
-        rgb = np.where(green[:, None], was[:, 1:2] * np.stack([ratio[:, 0], np.ones(len(g)), ratio[:, 1]], axis=-1), rgb)
+        rgb = np.where(green[:, None], was[:, 1:2] * c, rgb)
         rgb = np.where(sat, np.maximum(rgb, float(white)), was)
     out = env.copy()
     out[hole] = rgb.astype(out.dtype)

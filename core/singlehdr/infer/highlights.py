@@ -308,8 +308,8 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
     own = np.where((ya > 1e-12)[..., None], hdr / np.maximum(ya, 1e-12)[..., None], b / np.maximum(yb, 1e-6)[..., None])
     chroma_in = b / np.maximum(yb, 1e-6)[..., None]
     w = (1.0 - s) * smoothstep((np.max(ldr, axis=-1) - RIM_LO) / (RIM_HI - RIM_LO))
+    sat = ldr >= SATURATED
     if keep_measured:  # a partly clipped pixel's own chroma (its clipped channels at their clip level) is evidence too
-        sat = ldr >= SATURATED
         w = np.where(sat.any(axis=-1) & ~sat.all(axis=-1), 1.0, w).astype(np.float32)
     if not np.any(w > 0):
         w = 1.0 - s
@@ -324,7 +324,7 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
     out = y_out[..., None] * mixed
     out = np.where((s > 0)[..., None], np.maximum(out, b), out)
     if keep_measured:
-        out = keep_measured_channels(ldr >= SATURATED, b, out)
+        out = keep_measured_channels(sat, b, out)
     return np.ascontiguousarray(out, dtype=np.float32)
 
 

@@ -12,6 +12,7 @@ input; the highlight treatments are applied to its output.
     python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --size-cap-domes 0.5,1 --per-input
     python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --shipped-unsaturated-gains 1.1,1.25 --per-input
     python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --keep-measured --per-input
+    python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --keep-measured --spectral-k 0.5:1.7 --per-input
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ def main(argv=None) -> int:
     ap.add_argument("--keep-measured", action="store_true",
                     help="also the shipped treatment with a partly clipped pixel's measured channels kept "
                          "(highlights.keep_measured_channels), beside the shipped one")
+    ap.add_argument("--spectral-k", default="",
+                    help="comma-separated k_red:k_blue pairs tried with the shipped treatment (a partly clipped pixel's "
+                         "clipped channels from its measured ones: highlights.clipped_channel_estimate)")
     ap.add_argument("--per-input", action="store_true",
                     help="also print, per method, how many inputs it makes worse than the JPEG as is (PU21)")
     args = ap.parse_args(argv)
@@ -121,6 +125,13 @@ def main(argv=None) -> int:
                                   lambda ldr, keep=keep: colour_true_highlights(ldr, net_out(ldr), srgb_inverse_crf(), ramp=0.02,
                                                                                 growth=0.0, unsaturated_gain=1.1, chroma_bound=4.0,
                                                                                 size_cap=2.0, size_cap_dome=1.0, keep_measured=keep)))
+    if args.spectral_k:
+        for pair in args.spectral_k.split(","):
+            kr, kb = (float(x) for x in pair.split(":"))
+            methods.append(Method(f"srgb-colour-shipped-spectral{kr:g}:{kb:g}",
+                                  lambda ldr, k=(kr, kb): colour_true_highlights(
+                                      ldr, net_out(ldr), srgb_inverse_crf(), ramp=0.02, growth=0.0, unsaturated_gain=1.1,
+                                      chroma_bound=4.0, size_cap=2.0, size_cap_dome=1.0, keep_measured=True, spectral_k=k)))
     rep = evaluate(args.hdr, methods, size=args.size, jod=False, families=args.families.split(","), draws=args.draws, log=None)
     print(markdown_table(rep))
     print()
@@ -146,7 +157,12 @@ def harm_table(rep) -> str:
         d = np.array([v[m] - v["inverse-srgb"] for v in by.values() if m in v and "inverse-srgb" in v])
         out.append(f"| {m} | {len(d)} | {d.mean():+.2f} | {int((d < -1).sum())} | {int((d < -3).sum())} | "
                    f"{np.percentile(d, 10):+.2f} | {d.min():+.2f} |")
-    return "\n".join(out)
+    worse = []
+    for m in methods:
+        for (image, family, ev), v in sorted(by.items()):
+            if m in v and "inverse-srgb" in v and v[m] - v["inverse-srgb"] < -1:
+                worse.append(f"- {m}: {image} {family} {ev:+.2f} EV: {v[m] - v['inverse-srgb']:+.2f} dB")
+    return "\n".join(out + ([""] + worse if worse else []))
 
 
 if __name__ == "__main__":

@@ -335,3 +335,79 @@ def test_bundled_sample_keeps_the_measured_blue_inside_its_glow():
     np.testing.assert_allclose(out[blue, 2], b[blue, 2], rtol=1e-4)
     assert (out[blue, :2] >= b[blue, :2] - 1e-5).all()  # clipped: at least the clip level
     assert np.median(out[blue, 2] / out[blue, 0]) < 0.8  # warm: blue below red
+
+
+def test_clipped_channel_estimate_hand_computed():
+    """Only red clipped: R = G (G / B)^k_red; only blue: B = G (G / R)^k_blue; only green: stays (it lies between
+    red and blue on a smooth spectrum); a pixel with a measured channel under SPECTRAL_MIN_MEASURED (0.3: a dye)
+    stays; the chroma bound caps an estimate at that many times the largest measured channel; nothing drops below
+    its input."""
+    from singlehdr.infer.highlights import SPECTRAL_MIN_MEASURED, clipped_channel_estimate
+
+    assert SPECTRAL_MIN_MEASURED == 0.3
+    b = np.array([[[1.0, 0.8, 0.4], [0.3, 0.6, 1.0], [0.4, 1.0, 0.5], [1.0, 0.6, 0.1], [0.2, 0.2, 0.2]]], np.float32)
+    clipped = np.array([[[1, 0, 0], [0, 0, 1], [0, 1, 0], [1, 0, 0], [0, 0, 0]]], bool)
+    est = clipped_channel_estimate(clipped, b, (0.5, 1.5), chroma_bound=4.0)
+    np.testing.assert_allclose(est[0, 0], [0.8 * 2.0**0.5, 0.8, 0.4], rtol=1e-5)
+    np.testing.assert_allclose(est[0, 1], [0.3, 0.6, 0.6 * 2.0**1.5], rtol=1e-5)
+    np.testing.assert_allclose(est[0, 2], b[0, 2], rtol=1e-6)  # green only: below the clip level -> stays
+    np.testing.assert_allclose(est[0, 3], b[0, 3], rtol=1e-6)  # blue 0.1: a dye, no estimate
+    np.testing.assert_allclose(est[0, 4], b[0, 4])  # nothing clipped: unchanged
+    assert (est >= b - 1e-7).all()
+    bound = clipped_channel_estimate(clipped[:, :1], np.array([[[1.0, 0.9, 0.3]]], np.float32), (3.0, 1.0), chroma_bound=4.0)
+    np.testing.assert_allclose(bound[0, 0], [3.6, 0.9, 0.3], rtol=1e-5)  # 0.9 x 3^3 = 24: bounded at 4 x 0.9
+
+
+def test_two_clipped_channels_take_the_neighbours_colour_at_the_measured_level():
+    """Red and green clipped, blue measured, next to red-only pixels of an exact power-law glow: the pixel gets the
+    neighbours' colour (their estimates are exact here) scaled to its own measured blue; at most CHAIN_MAX_GAIN
+    times it."""
+    from singlehdr.infer.highlights import CHAIN_MAX_GAIN, clipped_channel_estimate
+
+    k = (1.0, 1.5)
+    h, w = 16, 16
+    g = np.full((h, w), 0.8, np.float32)
+    bl = np.full((h, w), 0.6, np.float32)
+    r = g * (g / bl) ** k[0]  # 1.07: clips
+    mid = np.zeros((h, w), bool)
+    mid[6:10, 6:10] = True
+    truth = np.stack([r, g, bl], -1)
+    truth[mid] *= 1.3  # green clips too (blue 0.78 still measured)
+    b = np.minimum(truth, 1.0)
+    clipped = truth >= 1.0
+    assert clipped[mid].sum(-1).min() == 2 and clipped[~mid].sum(-1).max() == 1
+    est = clipped_channel_estimate(clipped, b, k)
+    np.testing.assert_allclose(est[~mid], truth[~mid], rtol=1e-4)
+    np.testing.assert_allclose(est[mid], truth[mid], rtol=1e-3)
+    # a redder glow, k_red 2: red 2.4x blue, held at 2x the measured blue where green clips too
+    truth = np.stack([g * (g / bl) ** 2.0, g, bl], -1)
+    truth[mid] *= 1.3
+    b = np.minimum(truth, 1.0)
+    est = clipped_channel_estimate(truth >= 1.0, b, (2.0, 1.5))
+    assert np.all(truth[mid, 0] > 2.3 * b[mid, 2])
+    np.testing.assert_allclose(est[mid, 0], CHAIN_MAX_GAIN * b[mid, 2], rtol=1e-4)
+
+
+def test_spectral_estimate_raises_clipped_channels_and_keeps_measured_ones():
+    """Through colour_true_highlights (keep_measured + spectral_k): a sky-blue band whose blue clips while red and
+    green are measured gets blue = G (G / R)^k_blue where the network had left it near the clip level; the
+    measured channels stay exact and nothing drops below the input."""
+    h, w = 48, 64
+    ldr = np.zeros((h, w, 3), np.float32)
+    ldr[...] = linear_to_srgb(np.array([0.25, 0.4, 0.7], np.float32))
+    band = np.zeros((h, w), bool)
+    band[16:32] = True
+    lin = np.array([0.36, 0.6, 1.0], np.float32)  # blue clipped (truth 0.6 (0.6 / 0.36)^k_blue)
+    ldr[band] = linear_to_srgb(lin)
+    ldr = np.round(ldr * 255) / 255
+    b = srgb_to_linear(ldr)
+    net = b.copy()  # a network that does not expand
+    kw = dict(ramp=0.02, unsaturated_gain=1.1, chroma_bound=4.0, size_cap=2.0, size_cap_dome=1.0, keep_measured=True)
+    old = colour_true_highlights(ldr, net, srgb_inverse_crf(), **kw)
+    new = colour_true_highlights(ldr, net, srgb_inverse_crf(), spectral_k=(0.48, 1.68), **kw)
+    want = b[band, 1] * (b[band, 1] / b[band, 0]) ** 1.68
+    assert np.median(old[band, 2]) < 1.05
+    np.testing.assert_allclose(new[band, 2], want, rtol=1e-3)
+    np.testing.assert_allclose(new[band, :2], b[band, :2], rtol=1e-4)
+    assert (new >= b - 1e-6).all()
+    np.testing.assert_array_equal(new[~band], old[~band])

@@ -83,6 +83,12 @@ SLOPE_BAND = 0.04
 #: An 8-bit code at or above 253 (of 255) in some channel counts as clipped (JPEG ringing lowers a saturated code
 #: by a few); below it in every channel a pixel was measured (see ``unsaturated_gain``).
 SATURATED = 252.5 / 255.0
+#: :func:`clipped_channel_estimate` estimates only pixels whose measured channels are all at least this fraction of
+#: the clip level: light from the sky, a glow or a lamp, not a saturated dye or a coloured emitter (a yellow floor
+#: whose red clips is barely redder than its green; chosen on the training split: tools/choose_highlights.py) ...
+SPECTRAL_MIN_MEASURED = 0.3
+#: ... and where two channels clipped, their estimate is at most this many times the measured one.
+CHAIN_MAX_GAIN = 2.0
 #: Exponent of the smooth minimum joining the network's expansion and the rim-slope profile.
 SOFTMIN_P = 4.0
 
@@ -249,7 +255,8 @@ def region_size_cap(clipped: np.ndarray, size_cap: float, *, wrap_x: bool = Fals
 def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: np.ndarray, *, wrap_x: bool = False,
                            ramp: float = RAMP, growth: float = 0.0, slope_cap: bool = False,
                            slope_gain: float = 1.0, unsaturated_gain: float = 0.0, chroma_bound: float = 0.0,
-                           size_cap: float = 0.0, size_cap_dome: float = 0.0, keep_measured: bool = False) -> np.ndarray:
+                           size_cap: float = 0.0, size_cap_dome: float = 0.0, keep_measured: bool = False,
+                           spectral_k: tuple[float, float] | None = None) -> np.ndarray:
     """Replace the network's highlight colour by the rim's (see the module docstring).
 
     ldr_srgb: (H, W, 3) input in [0, 1]; hdr: (H, W, 3) the network's linear output;
@@ -261,7 +268,10 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
     a clipped region covering a fraction A of the image is expanded at most 1 + size_cap * sqrt(0.001 / A) times
     (:func:`region_size_cap`); size_cap_dome: when > 0, that cap rises from 1 at the region's edge to its value at
     this fraction of the region's deepest distance (a dome, no plateau).  keep_measured: a partly clipped pixel keeps
-    its measured channels (:func:`keep_measured_channels`).
+    its measured channels (:func:`keep_measured_channels`).  spectral_k (with keep_measured): (k_red, k_blue), a
+    partly clipped pixel's clipped channels are raised to what its measured ones imply
+    (:func:`clipped_channel_estimate`, at most ``chroma_bound`` x the largest measured one when that is set), and
+    that colour is its rim evidence.
     Returns (H, W, 3) float32 >= the linearised input.
     """
     ldr = np.clip(np.asarray(ldr_srgb, dtype=np.float32), 0.0, 1.0)
@@ -309,8 +319,13 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
     chroma_in = b / np.maximum(yb, 1e-6)[..., None]
     w = (1.0 - s) * smoothstep((np.max(ldr, axis=-1) - RIM_LO) / (RIM_HI - RIM_LO))
     sat = ldr >= SATURATED
+    est = None
     if keep_measured:  # a partly clipped pixel's own chroma (its clipped channels at their clip level) is evidence too
-        w = np.where(sat.any(axis=-1) & ~sat.all(axis=-1), 1.0, w).astype(np.float32)
+        part = sat.any(axis=-1) & ~sat.all(axis=-1)
+        w = np.where(part, 1.0, w).astype(np.float32)
+        if spectral_k is not None and part.any():
+            est = clipped_channel_estimate(sat, b, spectral_k, chroma_bound=chroma_bound)
+            chroma_in = np.where(part[..., None], est / np.maximum(est @ LUMA, 1e-6)[..., None], chroma_in)
     if not np.any(w > 0):
         w = 1.0 - s
     rim = np.maximum(push_pull(chroma_in, w), 0.0)
@@ -324,7 +339,7 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
     out = y_out[..., None] * mixed
     out = np.where((s > 0)[..., None], np.maximum(out, b), out)
     if keep_measured:
-        out = keep_measured_channels(sat, b, out)
+        out = keep_measured_channels(sat, b, out if est is None else np.where(sat, np.maximum(out, est), out))
     return np.ascontiguousarray(out, dtype=np.float32)
 
 
@@ -341,3 +356,48 @@ def keep_measured_channels(clipped: np.ndarray, b: np.ndarray, out: np.ndarray) 
     clipped = np.asarray(clipped, bool)
     part = (clipped.any(axis=-1) & ~clipped.all(axis=-1))[..., None]
     return np.where(part & ~clipped, b, np.where(part, np.maximum(out, b), out)).astype(out.dtype)
+
+
+def clipped_channel_estimate(clipped: np.ndarray, b: np.ndarray, spectral_k: tuple[float, float], *,
+                             chroma_bound: float = 0.0) -> np.ndarray:
+    """(H, W, 3) ``b`` with each partly clipped pixel's clipped channels estimated from its measured ones (never below ``b``).
+
+    clipped: (H, W, 3) bool; b: (H, W, 3) linear values (a clipped channel at its clip level); spectral_k:
+    (k_red, k_blue).  A smooth spectrum is close to a power of the wavelength, so its log channel ratios are
+    nearly proportional: where only red clipped, R = G (G / B)^k_red; where only blue clipped, B = G (G / R)^k_blue
+    (fitted on the training split's photographed HDRIs: tools/fit_spectral_k.py).  Where two channels clipped the
+    one measured channel sets the level and the colour comes from the single-clipped estimates around (push-pull of
+    their log chroma; not from fully measured pixels: a near-white floor whose green and blue clip at the horizon
+    took the sky's blue, 1.5x, and the training split's one input more than 1 dB worse than the JPEG), at most
+    :data:`CHAIN_MAX_GAIN` x the measured channel.  Only pixels whose measured channels are all at least
+    :data:`SPECTRAL_MIN_MEASURED` are estimated.  With ``chroma_bound`` > 0 an estimate is at most that many times
+    the pixel's largest measured channel.  A clipped green (red and blue measured) lies between them on such a
+    spectrum, so below the clip level: it stays."""
+    clipped = np.asarray(clipped, bool)
+    b = np.asarray(b, np.float32)
+    k_red, k_blue = float(spectral_k[0]), float(spectral_k[1])
+    n = clipped.sum(axis=-1)
+    lb = np.log(np.maximum(b, 1e-6))
+    est = b.copy()
+    bright = np.all(clipped | (b >= SPECTRAL_MIN_MEASURED), axis=-1)  # light, not a dye's deep colour
+    r_only = clipped[..., 0] & (n == 1) & bright
+    b_only = clipped[..., 2] & (n == 1) & bright
+    est[..., 0] = np.where(r_only, np.exp(lb[..., 1] + k_red * (lb[..., 1] - lb[..., 2])), est[..., 0])
+    est[..., 2] = np.where(b_only, np.exp(lb[..., 1] + k_blue * (lb[..., 1] - lb[..., 0])), est[..., 2])
+    est = np.maximum(est, b)
+    two = (n == 2) & bright
+    if two.any():
+        w = (r_only | b_only).astype(np.float32)
+        if np.any(w > 0):
+            lc = np.log(np.maximum(est, 1e-6))
+            lc = lc - lc.mean(axis=-1, keepdims=True)  # log chroma (the level drops out)
+            rim = push_pull(lc, w)
+            meas = ~clipped
+            level = np.sum(np.where(meas, lb - rim, 0.0), axis=-1) / np.maximum(meas.sum(axis=-1), 1)
+            guess = np.exp(level[..., None] + rim)
+            guess = np.minimum(guess, CHAIN_MAX_GAIN * np.max(np.where(clipped, 0.0, b), axis=-1, keepdims=True))
+            est = np.where((two[..., None] & clipped), np.maximum(guess, b), est)
+    if chroma_bound > 0:
+        ref = np.max(np.where(clipped, 0.0, b), axis=-1, keepdims=True)
+        est = np.where(clipped, np.minimum(est, np.maximum(b, chroma_bound * ref)), est)
+    return est.astype(np.float32)

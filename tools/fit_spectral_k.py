@@ -1,0 +1,77 @@
+"""Fit the exponents of the clipped-channel estimate on the TRAINING split's photographed HDRIs (never the held-out ones).
+
+A smooth spectrum is close to a power of the wavelength, so its log channel ratios are nearly proportional:
+log(R/G) = k_red log(G/B), log(B/G) = k_blue log(G/R).  ``singlehdr.infer.highlights.clipped_channel_estimate`` uses
+that to give a partly clipped pixel's clipped channel (only red, or only blue) a value from its two measured ones.
+This tool fits k_red and k_blue, by least squares through the origin, on the pixels of Blender's six training
+HDRIs (photographs: city, forest, interior, night, studio, sunrise) that such a camera would clip in exactly that
+channel (>= 1 after average metering at -1, 0 and +1 EV, the other two below 0.98 and not dark), and prints them per
+file and pooled.  The Cycles training renders are left out: their emitters have random RGB colours, not spectra.
+
+    python tools/fit_spectral_k.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+TRAINING_HDRIS = ("city", "forest", "interior", "night", "studio", "sunrise")
+MEASURED_BELOW = 0.98
+
+
+def hdri_dir() -> Path:
+    out = subprocess.run(
+        [sys.executable, "-c", "import bpy; print(bpy.utils.system_resource('DATAFILES', path='studiolights/world'))"],
+        check=True, capture_output=True, text=True,
+        env={**os.environ, "BLENDER_USER_RESOURCES": str(Path(os.environ.get("TMPDIR", "/tmp")) / "singlehdr_bur")})
+    return Path(out.stdout.strip().splitlines()[-1])
+
+
+def samples(y: np.ndarray, channel: str) -> tuple[np.ndarray, np.ndarray]:
+    """(log(C/G), log(G/O)) over the pixels of linear ``y`` where only ``channel`` ('R' or 'B') is at or above 1."""
+    r, g, b = y[..., 0], y[..., 1], y[..., 2]
+    c, o = (r, b) if channel == "R" else (b, r)
+    m = (c >= 1.0) & (g < MEASURED_BELOW) & (o < MEASURED_BELOW) & (g > 0.05) & (o > 0.01)
+    return np.log(c[m] / g[m]), np.log(g[m] / o[m])
+
+
+def main(argv=None) -> int:
+    from singlehdr.envmap.calibrate import luminance
+    from singlehdr.envmap.projections import equirect_solid_angles
+    from singlehdr.io import read_hdr
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--hdri-dir", type=Path, default=None, help="Blender's studiolights/world (default: ask bpy)")
+    ap.add_argument("--evs", default="-1,0,1")
+    args = ap.parse_args(argv)
+    root = args.hdri_dir or hdri_dir()
+    pooled: dict[str, list] = {"R": [], "B": []}
+    print("| HDRI | EV | red-only pixels | k_red | blue-only pixels | k_blue |\n|---|---:|---:|---:|---:|---:|")
+    for name in TRAINING_HDRIS:
+        x, _ = read_hdr(root / f"{name}.exr")
+        yl = luminance(x)
+        mean = float(np.sum(yl * equirect_solid_angles(*yl.shape)) / (4 * np.pi))
+        for ev in (float(v) for v in args.evs.split(",")):
+            y = x * np.float32(0.18 / mean * 2.0**ev)
+            cells = []
+            for ch in "RB":
+                ly, lx = samples(y, ch)
+                pooled[ch].append((ly, lx))
+                k = float(np.sum(lx * ly) / np.sum(lx * lx)) if ly.size >= 50 else float("nan")
+                cells += [str(ly.size), "-" if np.isnan(k) else f"{k:.2f}"]
+            print(f"| {name} | {ev:+g} | " + " | ".join(cells) + " |")
+    for ch, label in (("R", "k_red"), ("B", "k_blue")):
+        ly = np.concatenate([a for a, _ in pooled[ch]])
+        lx = np.concatenate([b for _, b in pooled[ch]])
+        print(f"{label} = {float(np.sum(lx * ly) / np.sum(lx * lx)):.2f} (pooled, {ly.size} pixels)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -53,6 +53,13 @@ With ``keep_measured`` (model policy ``highlight_keep_measured``; the shipped mo
 pixel keeps its measured channels exactly (:func:`keep_measured_channels`: the rim's chroma had moved them, e.g. a
 sunset glow's measured blue to 1.9x) and its own chroma counts as rim evidence for the fully clipped pixels around it
 (chosen on the training split: no input more than 1 dB worse than the JPEG, against 4; bench/RESULTS.md stop 16).
+With ``spectral_k`` too (model policy ``highlight_spectral_k``; **not shipped**) its clipped channels are raised to
+what its measured ones imply on a smooth spectrum (:func:`clipped_channel_estimate`; a clipped sky's blue stays near
+the clip level, 1.4x green where the truth is 2x), and that colour is the rim evidence.  On the training split it did
+no harm (377 inputs, none more than 1 dB worse than the JPEG, mean +0.22 -> +0.26 dB) and it halves the held-out
+clipped glows' green cast, but on the held-out split a render's orange-yellow surface (red just clipped, green
+0.92, blue 0.30 of the clip level: a pigment, not a light's spectrum) came out 1.6x too red: 4.4 dB worse than the
+JPEG (bench/RESULTS.md stop 17).  One pixel cannot tell a dye from a glow.
 
 Pixels with s = 0 where the network did not darken the input come out exactly as
 the network's output (for the identity stages of the shipped model: ``b``, the
@@ -371,7 +378,7 @@ def clipped_channel_estimate(clipped: np.ndarray, b: np.ndarray, spectral_k: tup
     took the sky's blue, 1.5x, and the training split's one input more than 1 dB worse than the JPEG), at most
     :data:`CHAIN_MAX_GAIN` x the measured channel.  Only pixels whose measured channels are all at least
     :data:`SPECTRAL_MIN_MEASURED` are estimated.  With ``chroma_bound`` > 0 an estimate is at most that many times
-    the pixel's largest measured channel.  A clipped green (red and blue measured) lies between them on such a
+    the pixel's largest measured channel.  Not in the shipped policy (module docstring: a pigment is no light).  A clipped green (red and blue measured) lies between them on such a
     spectrum, so below the clip level: it stays."""
     clipped = np.asarray(clipped, bool)
     b = np.asarray(b, np.float32)

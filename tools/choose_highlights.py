@@ -12,7 +12,7 @@ input; the highlight treatments are applied to its output.
     python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --size-cap-domes 0.5,1 --per-input
     python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --shipped-unsaturated-gains 1.1,1.25 --per-input
     python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --keep-measured --per-input
-    python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --keep-measured --spectral-k 0.5:1.7 --per-input
+    python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --keep-measured --spectral-k 0.48:1.68 --per-input
 """
 
 from __future__ import annotations

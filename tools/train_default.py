@@ -66,11 +66,9 @@ INFERENCE = {
     "highlight_size_cap": 2.0,
     "highlight_size_cap_dome": 1.0,
     "highlight_keep_measured": True,
-    "highlight_spectral_k": [0.48, 1.68],
     "gate": {"lin_trained": False},
     "why": "Linearization-Net is untrained (prior only): the exact inverse sRGB curve is the prior; "
-           "highlight ramp, growth, the bounds (measured channels, region size, its dome), the kept measured channels "
-           "and the clipped-channel estimate (k fitted by tools/fit_spectral_k.py) chosen on the training split for doing no harm",
+           "highlight ramp, growth, the bounds (measured channels, region size, its dome) and the kept measured channels chosen on the training split for doing no harm",
 }
 FAMILY_DRAWS = 2
 

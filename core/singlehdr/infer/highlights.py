@@ -367,7 +367,7 @@ def keep_measured_channels(clipped: np.ndarray, b: np.ndarray, out: np.ndarray) 
 
 def clipped_channel_estimate(clipped: np.ndarray, b: np.ndarray, spectral_k: tuple[float, float], *,
                              chroma_bound: float = 0.0) -> np.ndarray:
-    """(H, W, 3) ``b`` with each partly clipped pixel's clipped channels estimated from its measured ones (never below ``b``).
+    """(H, W, 3) ``b`` with each partly clipped pixel's clipped channels estimated from its measured ones (>= ``b``).
 
     clipped: (H, W, 3) bool; b: (H, W, 3) linear values (a clipped channel at its clip level); spectral_k:
     (k_red, k_blue).  A smooth spectrum is close to a power of the wavelength, so its log channel ratios are
@@ -378,8 +378,9 @@ def clipped_channel_estimate(clipped: np.ndarray, b: np.ndarray, spectral_k: tup
     took the sky's blue, 1.5x, and the training split's one input more than 1 dB worse than the JPEG), at most
     :data:`CHAIN_MAX_GAIN` x the measured channel.  Only pixels whose measured channels are all at least
     :data:`SPECTRAL_MIN_MEASURED` are estimated.  With ``chroma_bound`` > 0 an estimate is at most that many times
-    the pixel's largest measured channel.  Not in the shipped policy (module docstring: a pigment is no light).  A clipped green (red and blue measured) lies between them on such a
-    spectrum, so below the clip level: it stays."""
+    the pixel's largest measured channel.  A clipped green (red and blue measured) lies between them on such a
+    spectrum, so below the clip level: it stays.  Not in the shipped policy (module docstring: a pigment is no
+    light)."""
     clipped = np.asarray(clipped, bool)
     b = np.asarray(b, np.float32)
     k_red, k_blue = float(spectral_k[0]), float(spectral_k[1])

@@ -72,6 +72,20 @@ def test_default_card_table_shows_the_model_beating_training_free_operators():
         assert rows["default"][1] > rows[op][1], op
 
 
+def test_shipped_policy_is_the_one_train_default_writes(default_model):
+    """The shipped file's inference policy is tools/train_default.py's INFERENCE (the card prints it too): a policy
+    tried and reverted must not linger in the script that remakes the model (stop 17's spectral key did, briefly)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "tools" / "train_default.py"
+    spec = importlib.util.spec_from_file_location("train_default", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    _, info = default_model
+    assert json.loads(json.dumps(mod.INFERENCE)) == info["inference"]
+    assert json.dumps(info["inference"], sort_keys=True) in CARD.read_text()
+
+
 def test_reconstruct_without_flags_uses_the_default_model(reconstructed, default_model):
     hdr, meta, _ = reconstructed
     _, info = default_model

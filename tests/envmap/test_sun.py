@@ -526,7 +526,7 @@ def test_envmap_adds_no_cast_to_the_reconstruction(load_world, camera, name):
     pytest.param("sunset", marks=pytest.mark.xfail(
         reason="measured -0.064 since stop 16 (-0.025 at stop 15): the default model keeps a partly clipped pixel's "
                "measured blue, where the rim's lavender had raised it 1.3-1.9x and so offset the too-low red; the "
-               "clipped red and green stay near the clip level while the truth's red is 2-3x its green. A hue prior "
+               "clipped red stays 1.0-1.2x green where the truth's is 1.4-1.5x (bench/clipped_cast.py). A hue prior "
                "(a log-linear spectrum through the measured channels) gave -0.038 but made 9 training inputs more "
                "than 1 dB worse; bench/RESULTS.md stop 16. Stop 17's per-pixel spectral estimate of the clipped channels "
                "(highlights.clipped_channel_estimate) gives -0.043 but made a held-out render 4.4 dB worse: not "

@@ -4,9 +4,9 @@ A smooth spectrum is close to a power of the wavelength, so its log channel rati
 log(R/G) = k_red log(G/B), log(B/G) = k_blue log(G/R).  ``singlehdr.infer.highlights.clipped_channel_estimate`` uses
 that to give a partly clipped pixel's clipped channel (only red, or only blue) a value from its two measured ones.
 This tool fits k_red and k_blue, by least squares through the origin, on the pixels of Blender's six training
-HDRIs (photographs: city, forest, interior, night, studio, sunrise) that such a camera would clip in exactly that
-channel (>= 1 after average metering at -1, 0 and +1 EV, the other two below 0.98 and not dark), and prints them per
-file and pooled.  The Cycles training renders are left out: their emitters have random RGB colours, not spectra.
+HDRIs (photographs: city, forest, interior, night, studio, sunrise; the held-out split is tools/train_default.py's)
+that such a camera would clip in exactly that channel (>= 1 after average metering at -1, 0 and +1 EV, the other
+two below 0.98 and not dark), and prints them per file and pooled.  The Cycles training renders are left out: their emitters have random RGB colours, not spectra.
 
     python tools/fit_spectral_k.py
 """
@@ -14,23 +14,15 @@ file and pooled.  The Cycles training renders are left out: their emitters have 
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
-TRAINING_HDRIS = ("city", "forest", "interior", "night", "studio", "sunrise")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from train_default import HELD_OUT_HDRIS, bundled_hdri_dir  # noqa: E402  (the split and where Blender keeps them)
+
 MEASURED_BELOW = 0.98
-
-
-def hdri_dir() -> Path:
-    out = subprocess.run(
-        [sys.executable, "-c", "import bpy; print(bpy.utils.system_resource('DATAFILES', path='studiolights/world'))"],
-        check=True, capture_output=True, text=True,
-        env={**os.environ, "BLENDER_USER_RESOURCES": str(Path(os.environ.get("TMPDIR", "/tmp")) / "singlehdr_bur")})
-    return Path(out.stdout.strip().splitlines()[-1])
 
 
 def samples(y: np.ndarray, channel: str) -> tuple[np.ndarray, np.ndarray]:
@@ -50,11 +42,13 @@ def main(argv=None) -> int:
     ap.add_argument("--hdri-dir", type=Path, default=None, help="Blender's studiolights/world (default: ask bpy)")
     ap.add_argument("--evs", default="-1,0,1")
     args = ap.parse_args(argv)
-    root = args.hdri_dir or hdri_dir()
+    root = args.hdri_dir or bundled_hdri_dir()
+    training = [p for p in sorted(root.glob("*.exr")) if p.name not in HELD_OUT_HDRIS]
     pooled: dict[str, list] = {"R": [], "B": []}
     print("| HDRI | EV | red-only pixels | k_red | blue-only pixels | k_blue |\n|---|---:|---:|---:|---:|---:|")
-    for name in TRAINING_HDRIS:
-        x, _ = read_hdr(root / f"{name}.exr")
+    for path in training:
+        name = path.stem
+        x, _ = read_hdr(path)
         yl = luminance(x)
         mean = float(np.sum(yl * equirect_solid_angles(*yl.shape)) / (4 * np.pi))
         for ev in (float(v) for v in args.evs.split(",")):

@@ -641,7 +641,9 @@ def test_a_wide_glare_takes_the_colour_trend_of_the_sky_around_it():
     """A low sun's glow whose colour warms steadily towards the sun (log R/G and log B/G linear in the log of the
     angle to it, as Blender's sunset.exr is, within 20 %), clipped where it is brighter than white: the
     reconstruction's dome (flat, chroma faded to white) gets the colour back from the trend of the sky around it,
-    within 0.05 in log chroma, with its luminance untouched and nothing outside the glare changed."""
+    within 0.05 in log chroma, and its luminance rises towards the sun as the sky around it does (never below the
+    reconstruction's, at most GLARE_LUMINANCE_GAIN x the rim's: mean |log Y error| 0.23 -> 0.13 measured); nothing
+    outside the glare changes."""
     h, w = 128, 256
     sun, el, y, truth = _warming_glow(h, w)
     blob = (y > 1.5) & (el >= 0)
@@ -653,7 +655,10 @@ def test_a_wide_glare_takes_the_colour_trend_of_the_sky_around_it():
 
     hole = ndimage.binary_dilation(blob, iterations=1)
     np.testing.assert_array_equal(out[~hole], rec[~hole])
-    np.testing.assert_allclose(luminance(out[hole]), luminance(rec[hole]), rtol=1e-4)
+    assert np.all(luminance(out[hole]) >= luminance(rec[hole]) * (1 - 1e-4))
+    assert luminance(out[hole]).max() <= S.GLARE_LUMINANCE_GAIN * float(luminance(rec[hole & ~blob]).max()) * 1.001
+    ly_err = lambda a: np.abs(np.log(luminance(a)) - np.log(luminance(truth)))[blob].mean()  # noqa: E731
+    assert ly_err(rec) > 0.2 and ly_err(out) < 0.6 * ly_err(rec)
     err = lambda a: np.abs(np.log(a[..., 0] / a[..., 1]) - np.log(truth[..., 0] / truth[..., 1]))[blob]  # noqa: E731
     assert err(rec).mean() > 0.3
     assert err(out).mean() < 0.05

@@ -848,6 +848,11 @@ GLARE_BAND = 0.02
 GLARE_BAND_AREA = 0.15
 GLARE_MAX_CHROMA_SHIFT = float(np.log(2.0))
 GLARE_MIN_ANGLE_DEG = 1.0
+#: The glare's luminance trend (:func:`fill_glare`) is read over a band GLARE_LUMINANCE_BAND times the colour band's
+#: width and raises a pixel to at most GLARE_LUMINANCE_GAIN x the rim's luminance filled in (chosen on the training
+#: sky banks among gains 2 and 4 and a rise relative to the reconstruction; bench/RESULTS.md, stop 18).
+GLARE_LUMINANCE_GAIN = 2.0
+GLARE_LUMINANCE_BAND = 6.0
 #: A map channel below this fraction of LDR white was measured, not clipped: the linear value (0.978) of the 8-bit
 #: code :data:`singlehdr.infer.highlights.SATURATED`, 252.5 / 255, through the sRGB curve.
 MEASURED_BELOW = float(srgb_to_linear(np.float64(SATURATED)))
@@ -871,8 +876,13 @@ def fill_glare(env: np.ndarray, blob: np.ndarray, alpha: np.ndarray, sun_dir: np
     low-sun training glares; bench/glare_colour.py); inside the glare (dilated by one pixel) each is that plane plus
     the pull-push fill
     (:func:`remove_blob`) of its residual on the glare's rim, so the colour meets the rim with no step, and moves at
-    most :data:`GLARE_MAX_CHROMA_SHIFT` from the rim's fill.  The luminance stays the reconstruction's (its band
-    is an isophote, LDR white: it shows no trend), but for the measured channels below.  With ``white`` (the map value of LDR white) the colour must
+    most :data:`GLARE_MAX_CHROMA_SHIFT` from the rim's fill.  The luminance is at least the reconstruction's; where
+    the sky brightens towards the sun (log luminance fitted the same way over a band :data:`GLARE_LUMINANCE_BAND`
+    times as wide: the colour band is an isophote, about LDR white, and shows no trend), that plane plus the fill of
+    its residual from the rim, at most :data:`GLARE_LUMINANCE_GAIN` x the rim's luminance filled in (a clear sky's
+    glare brightens towards the sun where the reconstruction is a plateau: log luminance error on the training
+    banks' wide glares low-sun 0.16 -> 0.12, hazy 0.20 -> 0.19, main 0.11 -> 0.10; bench/glare_colour.py, stop 18);
+    the measured channels below stay.  With ``white`` (the map value of LDR white) the colour must
     also agree with the photo: a channel below the clip level (:data:`MEASURED_BELOW` x white) was measured and keeps
     its value (the reconstruction kept it: ``highlight_keep_measured``; around a setting sun blue is often still
     measured inside the glow while red and green clip), a clipped one is at least the clip level; where green was
@@ -909,11 +919,27 @@ def fill_glare(env: np.ndarray, blob: np.ndarray, alpha: np.ndarray, sun_dir: np
     design = np.stack([np.ones((h, w)), lg, le], axis=-1)
     coef, *_ = np.linalg.lstsq(design[band], q[band], rcond=None)
     line = design @ coef  # q = c0 + c1 log(angle) + c2 log(elevation)
-    filled = remove_blob(np.concatenate([q - line, q], axis=-1), blob, weight=rim.astype(np.float64))[hole]
-    q_rim = filled[:, 2:]
+    ly = np.log(np.maximum(y, 1e-9))
+    y_line = np.zeros((h, w))
+    if GLARE_LUMINANCE_GAIN > 1.0:
+        # the glow brightens towards the sun: the trend of log luminance over a wider band (the colour band is an
+        # isophote, about LDR white), continued inside from the rim like the colour
+        lum_px = GLARE_LUMINANCE_BAND * band_px
+        lband = ~hole & (d_out <= lum_px) & (np.asarray(alpha) > 0.5) & (el >= 0.0) & (y > 0)
+        if lband.sum() >= 8:
+            lband &= ly > float(np.median(ly[lband])) - 0.7
+        if lband.sum() >= 8:
+            cy, *_ = np.linalg.lstsq(design[lband], ly[lband], rcond=None)
+            if cy[1] < 0:  # brighter towards the sun
+                y_line = design @ cy
+    filled = remove_blob(np.concatenate([q - line, q, (ly - y_line)[..., None], ly[..., None]], axis=-1), blob,
+                         weight=rim.astype(np.float64))[hole]
+    q_rim = filled[:, 2:4]
     q_new = np.clip(line[hole] + filled[:, :2], q_rim - GLARE_MAX_CHROMA_SHIFT, q_rim + GLARE_MAX_CHROMA_SHIFT)
+    ly_new = np.minimum(y_line[hole] + filled[:, 4], filled[:, 5] + np.log(max(GLARE_LUMINANCE_GAIN, 1.0)))
+    y_new = np.maximum(y[hole], np.exp(ly_new))  # never below the reconstruction
     c = np.stack([np.exp(q_new[:, 0]), np.ones(len(q_new)), np.exp(q_new[:, 1])], axis=-1)  # R/G, 1, B/G
-    g = y[hole] / (c @ LUMA_709.astype(np.float64))  # green at the reconstruction's luminance
+    g = y_new / (c @ LUMA_709.astype(np.float64))  # green at the trend's luminance
     rgb = c * g[:, None]
     if white is not None and white > 0:
         # what the photo measured stays; what it clipped is at least the clip level, and where green was measured

@@ -13,6 +13,7 @@ input; the highlight treatments are applied to its output.
     python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --shipped-unsaturated-gains 1.1,1.25 --per-input
     python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --keep-measured --per-input
     python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --keep-measured --spectral-k 0.48:1.68 --per-input
+    python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --channel-ramp --per-input
 """
 
 from __future__ import annotations
@@ -64,6 +65,9 @@ def main(argv=None) -> int:
     ap.add_argument("--spectral-k", default="",
                     help="comma-separated k_red:k_blue pairs tried with the shipped treatment (a partly clipped pixel's "
                          "clipped channels from its measured ones: highlights.clipped_channel_estimate)")
+    ap.add_argument("--channel-ramp", action="store_true",
+                    help="also the shipped treatment with each clipped channel's rise ramped from where that channel "
+                         "clips (highlights.channel_ramp_limit), beside the shipped one")
     ap.add_argument("--per-input", action="store_true",
                     help="also print, per method, how many inputs it makes worse than the JPEG as is (PU21)")
     args = ap.parse_args(argv)
@@ -132,6 +136,13 @@ def main(argv=None) -> int:
                                   lambda ldr, k=(kr, kb): colour_true_highlights(
                                       ldr, net_out(ldr), srgb_inverse_crf(), ramp=0.02, growth=0.0, unsaturated_gain=1.1,
                                       chroma_bound=4.0, size_cap=2.0, size_cap_dome=1.0, keep_measured=True, spectral_k=k)))
+    if args.channel_ramp:
+        for ch in (False, True):
+            methods.append(Method("srgb-colour-shipped" + ("-channelramp" if ch else ""),
+                                  lambda ldr, ch=ch: colour_true_highlights(
+                                      ldr, net_out(ldr), srgb_inverse_crf(), ramp=0.02, growth=0.0, unsaturated_gain=1.1,
+                                      chroma_bound=4.0, size_cap=2.0, size_cap_dome=1.0, keep_measured=True,
+                                      channel_ramp=ch)))
     rep = evaluate(args.hdr, methods, size=args.size, jod=False, families=args.families.split(","), draws=args.draws, log=None)
     print(markdown_table(rep))
     print()

@@ -66,9 +66,11 @@ INFERENCE = {
     "highlight_size_cap": 2.0,
     "highlight_size_cap_dome": 1.0,
     "highlight_keep_measured": True,
+    "highlight_channel_ramp": True,
     "gate": {"lin_trained": False},
     "why": "Linearization-Net is untrained (prior only): the exact inverse sRGB curve is the prior; "
-           "highlight ramp, growth, the bounds (measured channels, region size, its dome) and the kept measured channels chosen on the training split for doing no harm",
+           "highlight ramp, growth, the bounds (measured channels, region size, its dome), the kept measured channels "
+           "and the per-channel ramp (no step where a glow's last channel clips) chosen on the training split for doing no harm",
 }
 FAMILY_DRAWS = 2
 
@@ -530,6 +532,14 @@ Used by `singlehdr reconstruct` (and every host) when no `--model` is given.
   split (377 inputs; > 1 dB worse / > 3 dB worse / worst / mean over the JPEG): without 4 / 0 / -2.89 / +0.30 dB,
   measured channels kept 1 / 0 / -1.13 / +0.25, **kept and used as rim evidence 0 / 0 / -0.75 / +0.22** (every
   family above the JPEG, the least +0.10 dB; tools/choose_highlights.py --keep-measured, bench/RESULTS.md stop 16).
+- **Each clipped channel rises from where it clips** (`highlight_channel_ramp`, since stop 18): the luminance ramp
+  runs from the edge of the region where any channel clipped, so with the measured channels kept a channel that clips
+  later (red and green of a sunset glow, well inside where blue clipped) jumped from its measured value to the
+  expansion's level in one pixel: a 20 % step and a hard-edged dome in the README sample (0.97 -> 1.19, truth 0.96 ->
+  1.02). Each clipped channel's rise above its input is now scaled by the same 2 % ramp of its own distance to where
+  it was measured. Training split (377 inputs; > 1 dB worse / > 3 dB worse / worst / mean over the JPEG): without
+  0 / 0 / -0.75 / +0.22 dB, **with 0 / 0 / -0.69 / +0.14** (it gives up some expansion near the channels' clip edges;
+  no input worse; tools/choose_highlights.py --channel-ramp, bench/RESULTS.md stop 18).
 - **The paper pipeline is still there**: `ReconstructOptions(linearization="learned", highlights="network")` (or a
   model file without this metadata, e.g. the authors' converted TF checkpoints) runs Deq -> Lin -> Hal -> Ref as
   published; the parity tests cover it.

@@ -288,10 +288,11 @@ class Reconstructor:
             keep_measured = bool(self.policy.get("highlight_keep_measured", False))
             spectral_k = self.policy.get("highlight_spectral_k")
             spectral_k = None if spectral_k is None else (float(spectral_k[0]), float(spectral_k[1]))
+            channel_ramp = bool(self.policy.get("highlight_channel_ramp", False))
             outs = [colour_true_highlights(ldr, o, g_used[min(k, len(g_used) - 1)], wrap_x=wrap_x, ramp=ramp, growth=growth,
                                            slope_cap=slope_cap, unsaturated_gain=unsaturated_gain,
                                            chroma_bound=chroma_bound, size_cap=size_cap, size_cap_dome=size_cap_dome,
-                                           keep_measured=keep_measured, spectral_k=spectral_k)
+                                           keep_measured=keep_measured, spectral_k=spectral_k, channel_ramp=channel_ramp)
                     for k, (ldr, o) in enumerate(zip(ldrs, outs))]
         return outs
 

@@ -9,6 +9,11 @@ that such a camera would clip in exactly that channel (>= 1 after average meteri
 two below 0.98 and not dark), and prints them per file and pooled.  The Cycles training renders are left out: their emitters have random RGB colours, not spectra.
 
     python tools/fit_spectral_k.py
+    python tools/fit_spectral_k.py --skies build/ibl/skies_low --skies build/ibl/skies_hazy   # bpy's physical skies
+
+``--skies`` fits instead on the training skies of tools/make_sky_hdrs.py banks (their upper half: Blender 5.0's
+physically based Sky Texture, a real spectrum's colours): k_red 0.43 (low-sun bank), 0.52 (hazy bank), 0.41 (main
+bank), in the range of the photographs' 0.33-0.67 (stop 18).
 """
 
 from __future__ import annotations
@@ -41,18 +46,30 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hdri-dir", type=Path, default=None, help="Blender's studiolights/world (default: ask bpy)")
     ap.add_argument("--evs", default="-1,0,1")
+    ap.add_argument("--skies", type=Path, action="append", default=[],
+                    help="a tools/make_sky_hdrs.py bank: fit on its training skies' upper half instead")
     args = ap.parse_args(argv)
-    root = args.hdri_dir or bundled_hdri_dir()
-    training = [p for p in sorted(root.glob("*.exr")) if p.name not in HELD_OUT_HDRIS]
+    if args.skies:
+        import json
+
+        training = [(bank / e["file"], True) for bank in args.skies
+                    for e in json.loads((bank / "manifest.json").read_text())
+                    if e["split"] == "train" and (bank / e["file"]).is_file()]
+    else:
+        root = args.hdri_dir or bundled_hdri_dir()
+        training = [(p, False) for p in sorted(root.glob("*.exr")) if p.name not in HELD_OUT_HDRIS]
     pooled: dict[str, list] = {"R": [], "B": []}
     print("| HDRI | EV | red-only pixels | k_red | blue-only pixels | k_blue |\n|---|---:|---:|---:|---:|---:|")
-    for path in training:
+    for path, upper in training:
         name = path.stem
         x, _ = read_hdr(path)
+        x = x[..., :3]
         yl = luminance(x)
         mean = float(np.sum(yl * equirect_solid_angles(*yl.shape)) / (4 * np.pi))
         for ev in (float(v) for v in args.evs.split(",")):
             y = x * np.float32(0.18 / mean * 2.0**ev)
+            if upper:  # the sky, not the bank's ground
+                y = y[: y.shape[0] // 2]
             cells = []
             for ch in "RB":
                 ly, lx = samples(y, ch)

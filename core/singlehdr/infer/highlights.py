@@ -53,6 +53,10 @@ With ``keep_measured`` (model policy ``highlight_keep_measured``; the shipped mo
 pixel keeps its measured channels exactly (:func:`keep_measured_channels`: the rim's chroma had moved them, e.g. a
 sunset glow's measured blue to 1.9x) and its own chroma counts as rim evidence for the fully clipped pixels around it
 (chosen on the training split: no input more than 1 dB worse than the JPEG, against 4; bench/RESULTS.md stop 16).
+With ``channel_ramp`` (model policy ``highlight_channel_ramp``; the shipped model, since stop 18) each clipped
+channel's rise above its input ramps with its own distance to where it was measured (:func:`channel_ramp_limit`):
+with the measured channels kept, red and green of a glow whose blue clipped first had jumped 20 % where they clip
+(the README sample's hard-edged dome); training split: still no input more than 1 dB worse, mean +0.22 -> +0.14 dB.
 With ``spectral_k`` too (model policy ``highlight_spectral_k``; **not shipped**) its clipped channels are raised to
 what its measured ones imply on a smooth spectrum (:func:`clipped_channel_estimate`; a clipped sky's blue stays near
 the clip level, 1.4x green where the truth is 2x), and that colour is the rim evidence.  On the training split it did

@@ -453,7 +453,7 @@ def test_channel_ramp_removes_the_step_where_the_last_channel_clips():
     new = colour_true_highlights(ldr, net, srgb_inverse_crf(), channel_ramp=True, **kw)
     row = h // 2
     step = lambda x: np.max(np.abs(np.diff(np.log(x[row, :, 0]))))  # noqa: E731
-    assert step(old) > 0.4, step(old)  # measured: 0.47 (0.92 -> 1.48)
+    assert step(old) > 0.3, step(old)  # measured: 0.43
     assert step(new) < 0.08, step(new)  # measured: 0.062, the smoothstep's steepest slope over the 9.6 px ramp
     assert (new >= b - 1e-6).all() and (new <= np.maximum(old, b) + 1e-6).all()
 

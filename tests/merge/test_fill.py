@@ -32,9 +32,10 @@ def test_brackets_plus_networks_beat_brackets_alone_where_the_darkest_frame_clip
         return float(np.sqrt(np.mean(np.log2((x[truth] @ Y) / (scene[truth] @ Y)) ** 2)))
 
     # (0.2 stops better with stop 10's plateau; the shipped dome, rising from 1 at a clipped region's edge, fills
-    # less near the edges: 1.86 vs 2.01 stops)
-    assert stops(filled.hdr_linear) < stops(alone.hdr_linear) - 0.1
-    assert filled.metadata["fill_gain"] > 1.1 and filled.metadata["method"] == "brackets+singlehdr"
+    # less near the edges: 1.86 vs 2.01 stops; since stop 18 each clipped channel also rises from where it clips,
+    # highlight_channel_ramp, so the sun's later-clipping channels fill less near their edges: 1.93 vs 2.01)
+    assert stops(filled.hdr_linear) < stops(alone.hdr_linear) - 0.05
+    assert filled.metadata["fill_gain"] > 1.05 and filled.metadata["method"] == "brackets+singlehdr"  # 1.07 (stop 18)
 
 
 def test_raw_plus_networks_fill_only_above_the_sensor_clip(tmp_path):

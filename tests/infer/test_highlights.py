@@ -433,6 +433,14 @@ def test_channel_ramp_limit_hand_computed():
         np.testing.assert_allclose(res[0, :, c], want, rtol=1e-5, atol=1e-6)
     assert res[0, 30, 0] == pytest.approx(2.0) and res[0, 12, 0] < 1.05  # no step where red starts to clip
     np.testing.assert_array_equal(res[~clipped], out[~clipped])  # measured channels untouched
+    # with the luminance ramp already applied, only what the channel's own ramp adds: blue, which clips first,
+    # carries exactly that ramp (unchanged), red and green are scaled by their ramp over it
+    applied = smoothstep(np.where(x >= 4, x - 3, 0).astype(np.float32) / 8.0)[None, :]
+    res2 = channel_ramp_limit(clipped, b, out, 8.0, applied=applied)
+    np.testing.assert_allclose(res2[0, :, 2], out[0, :, 2], rtol=1e-6)
+    d_rg = np.where(x >= 12, x - 11, 0).astype(np.float32)
+    g = np.minimum(smoothstep(d_rg / 8.0) / np.maximum(applied[0], 1e-6), 1.0)
+    np.testing.assert_allclose(res2[0, 12:, 0], 1.0 + g[12:], rtol=1e-5)
 
 
 def test_channel_ramp_removes_the_step_where_the_last_channel_clips():

@@ -123,26 +123,22 @@ def main(argv=None) -> int:
                                   lambda ldr, k=k: colour_true_highlights(ldr, net_out(ldr), srgb_inverse_crf(), ramp=0.02,
                                                                           growth=0.0, unsaturated_gain=k, chroma_bound=4.0,
                                                                           size_cap=2.0, size_cap_dome=1.0)))
+    def shipped(name: str, **extra) -> Method:
+        """The stop-16 shipped treatment (tools/train_default.py INFERENCE then) with ``extra`` keywords."""
+        kw = dict(ramp=0.02, growth=0.0, unsaturated_gain=1.1, chroma_bound=4.0, size_cap=2.0, size_cap_dome=1.0,
+                  keep_measured=True) | extra
+        return Method(name, lambda ldr: colour_true_highlights(ldr, net_out(ldr), srgb_inverse_crf(), **kw))
+
     if args.keep_measured:
-        for keep in (False, True):
-            methods.append(Method("srgb-colour-shipped" + ("-keepmeasured" if keep else ""),
-                                  lambda ldr, keep=keep: colour_true_highlights(ldr, net_out(ldr), srgb_inverse_crf(), ramp=0.02,
-                                                                                growth=0.0, unsaturated_gain=1.1, chroma_bound=4.0,
-                                                                                size_cap=2.0, size_cap_dome=1.0, keep_measured=keep)))
+        methods += [shipped("srgb-colour-shipped", keep_measured=False), shipped("srgb-colour-shipped-keepmeasured")]
     if args.spectral_k:
         for pair in args.spectral_k.split(","):
             kr, kb = (float(x) for x in pair.split(":"))
-            methods.append(Method(f"srgb-colour-shipped-spectral{kr:g}:{kb:g}",
-                                  lambda ldr, k=(kr, kb): colour_true_highlights(
-                                      ldr, net_out(ldr), srgb_inverse_crf(), ramp=0.02, growth=0.0, unsaturated_gain=1.1,
-                                      chroma_bound=4.0, size_cap=2.0, size_cap_dome=1.0, keep_measured=True, spectral_k=k)))
-    if args.channel_ramp:
-        for ch in (False, True):
-            methods.append(Method("srgb-colour-shipped" + ("-channelramp" if ch else ""),
-                                  lambda ldr, ch=ch: colour_true_highlights(
-                                      ldr, net_out(ldr), srgb_inverse_crf(), ramp=0.02, growth=0.0, unsaturated_gain=1.1,
-                                      chroma_bound=4.0, size_cap=2.0, size_cap_dome=1.0, keep_measured=True,
-                                      channel_ramp=ch)))
+            methods.append(shipped(f"srgb-colour-shipped-spectral{kr:g}:{kb:g}", spectral_k=(kr, kb)))
+    if args.channel_ramp:  # beside the stop-16/17 shipped treatment (measured channels kept)
+        methods += [shipped("srgb-colour-shipped-keepmeasured"), shipped("srgb-colour-shipped-channelramp", channel_ramp=True)]
+    labels: set[str] = set()
+    methods = [m for m in methods if m.label not in labels and not labels.add(m.label)]  # flags may share a row
     rep = evaluate(args.hdr, methods, size=args.size, jod=False, families=args.families.split(","), draws=args.draws, log=None)
     print(markdown_table(rep))
     print()

@@ -907,10 +907,16 @@ def fill_glare(env: np.ndarray, blob: np.ndarray, alpha: np.ndarray, sun_dir: np
     shift = 0 if not hole[:, 0].any() else int(w // 2)  # roll the seam away from the glare
     d_out = np.roll(ndimage.distance_transform_edt(~np.roll(hole, shift, axis=1)), -shift, axis=1)
     band_px = float(np.clip(GLARE_BAND_AREA * np.sqrt(hole.sum()), 3.0, max(3.0, GLARE_BAND * w)))
-    band = ~hole & (d_out <= band_px) & (np.asarray(alpha) > 0.5) & (el >= 0.0) & (y > 0)
-    if band.sum() >= 8:
-        ly = np.log(np.maximum(y, 1e-9))
-        band &= ly > float(np.median(ly[band])) - 0.7
+    ly = np.log(np.maximum(y, 1e-9))
+
+    def sky_band(width_px: float) -> np.ndarray:
+        """Seen sky pixels within ``width_px`` of the glare, not darker than their median by e^-0.7."""
+        m = ~hole & (d_out <= width_px) & (np.asarray(alpha) > 0.5) & (el >= 0.0) & (y > 0)
+        if m.sum() >= 8:
+            m &= ly > float(np.median(ly[m])) - 0.7
+        return m
+
+    band = sky_band(band_px)
     rim = band & (d_out <= 2.0)
     if band.sum() < 8 or rim.sum() < 8:
         return env.copy()
@@ -919,15 +925,11 @@ def fill_glare(env: np.ndarray, blob: np.ndarray, alpha: np.ndarray, sun_dir: np
     design = np.stack([np.ones((h, w)), lg, le], axis=-1)
     coef, *_ = np.linalg.lstsq(design[band], q[band], rcond=None)
     line = design @ coef  # q = c0 + c1 log(angle) + c2 log(elevation)
-    ly = np.log(np.maximum(y, 1e-9))
     y_line = np.zeros((h, w))
     if GLARE_LUMINANCE_GAIN > 1.0:
         # the glow brightens towards the sun: the trend of log luminance over a wider band (the colour band is an
         # isophote, about LDR white), continued inside from the rim like the colour
-        lum_px = GLARE_LUMINANCE_BAND * band_px
-        lband = ~hole & (d_out <= lum_px) & (np.asarray(alpha) > 0.5) & (el >= 0.0) & (y > 0)
-        if lband.sum() >= 8:
-            lband &= ly > float(np.median(ly[lband])) - 0.7
+        lband = sky_band(GLARE_LUMINANCE_BAND * band_px)
         if lband.sum() >= 8:
             cy, *_ = np.linalg.lstsq(design[lband], ly[lband], rcond=None)
             if cy[1] < 0:  # brighter towards the sun

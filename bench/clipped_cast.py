@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--hdris", default="sunset,courtyard")
     ap.add_argument("--model", default=None, help="a model file (default: the shipped model)")
     ap.add_argument("--spectral-k", default=None, help="k_red:k_blue: measure the model with this policy key added")
+    ap.add_argument("--ring", action="store_true", help="measure the model with highlight_ring_estimate added")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(ROOT / "bench"))
     from envmap_sun import load_hdri
@@ -45,17 +46,21 @@ def main(argv: list[str] | None = None) -> int:
     from singlehdr.options import ReconstructOptions
 
     model = args.model
-    if args.spectral_k:
+    if args.spectral_k or args.ring:
         from singlehdr.weights import load_model, save_model
 
         net, info = load_model(model, device="cpu")
         policy = dict(info.get("inference") or {})
-        policy["highlight_spectral_k"] = [float(v) for v in args.spectral_k.split(":")]
+        if args.spectral_k:
+            policy["highlight_spectral_k"] = [float(v) for v in args.spectral_k.split(":")]
+        if args.ring:
+            policy["highlight_ring_estimate"] = True
         out = ROOT / "build" / "clipped_cast" / "spectral.safetensors"
         out.parent.mkdir(parents=True, exist_ok=True)
         model = str(save_model(out, net, provenance=dict(info["provenance"]), inference=policy))
     shown = model if model is None or not Path(model).is_relative_to(ROOT) else str(Path(model).relative_to(ROOT))
-    print(f"model {shown or 'shipped'}{' + highlight_spectral_k ' + args.spectral_k if args.spectral_k else ''}")
+    added = (f" + highlight_spectral_k {args.spectral_k}" if args.spectral_k else "") + (" + highlight_ring_estimate" if args.ring else "")
+    print(f"model {shown or 'shipped'}{added}")
     print("| HDRI | clipped channels | share | cast | truth R/G | B/G | Y | map R/G | B/G | Y |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name in args.hdris.split(","):

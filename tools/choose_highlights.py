@@ -14,6 +14,7 @@ input; the highlight treatments are applied to its output.
     python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --keep-measured --per-input
     python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --keep-measured --spectral-k 0.48:1.68 --per-input
     python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --channel-ramp --per-input
+    python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --ring --per-input
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ def main(argv=None) -> int:
     ap.add_argument("--channel-ramp", action="store_true",
                     help="also the shipped treatment with each clipped channel's rise ramped from where that channel "
                          "clips (highlights.channel_ramp_limit), beside the shipped one")
+    ap.add_argument("--ring", action="store_true",
+                    help="also the stop-18 shipped treatment (channel ramp) with a partly clipped pixel's clipped channel "
+                         "estimated from the measured ring around its region (highlights.ring_channel_estimate), beside it")
     ap.add_argument("--per-input", action="store_true",
                     help="also print, per method, how many inputs it makes worse than the JPEG as is (PU21)")
     args = ap.parse_args(argv)
@@ -137,6 +141,9 @@ def main(argv=None) -> int:
             methods.append(shipped(f"srgb-colour-shipped-spectral{kr:g}:{kb:g}", spectral_k=(kr, kb)))
     if args.channel_ramp:  # beside the stop-16/17 shipped treatment (measured channels kept)
         methods += [shipped("srgb-colour-shipped-keepmeasured"), shipped("srgb-colour-shipped-channelramp", channel_ramp=True)]
+    if args.ring:
+        methods += [shipped("srgb-colour-shipped-channelramp", channel_ramp=True),
+                    shipped("srgb-colour-shipped-channelramp-ring", channel_ramp=True, ring_estimate=True)]
     labels: set[str] = set()
     methods = [m for m in methods if m.label not in labels and not labels.add(m.label)]  # flags may share a row
     rep = evaluate(args.hdr, methods, size=args.size, jod=False, families=args.families.split(","), draws=args.draws, log=None)

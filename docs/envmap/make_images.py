@@ -33,6 +33,7 @@ def srgb(x: np.ndarray) -> np.ndarray:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "envmap")
+    ap.add_argument("--model", default=None, help="a model file (default: the shipped model)")
     args = ap.parse_args(argv)
     from PIL import Image, ImageDraw
 
@@ -40,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     from singlehdr.data import sample_path
     from singlehdr.envmap import EnvmapOptions, make_envmap
     from singlehdr.io import read_hdr
+    from singlehdr.options import ReconstructOptions
 
     os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="singlehdr_bur_"))
     import bpy
@@ -47,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     truth, _ = read_hdr(Path(bpy.utils.system_resource("DATAFILES", path="studiolights/world")) / "sunset.exr")
     truth = truth[..., :3] * (0.16 / float(np.median(truth[..., :3] @ LUMA)))  # tools/make_sample.py's exposure
     ldr = np.asarray(Image.open(sample_path()).convert("RGB"), np.float32) / 255.0
-    ours = make_envmap((ldr * 255).round().astype(np.uint8), EnvmapOptions(width=ldr.shape[1])).hdr_linear[..., :3]
+    ours = make_envmap((ldr * 255).round().astype(np.uint8), EnvmapOptions(width=ldr.shape[1], reconstruct=ReconstructOptions(method="singlehdr", model=args.model))).hdr_linear[..., :3]
     y0, y1, x0, x1 = CROP
     cols = [srgb_to_linear(ldr), ours, truth]
     rows = []

@@ -414,6 +414,96 @@ def test_spectral_estimate_raises_clipped_channels_and_keeps_measured_ones():
     np.testing.assert_array_equal(new[~band], old[~band])
 
 
+def _glow(k_true: float, h: int = 64, w: int = 96, cx: float = 48.0):
+    """A warm glow brightening towards (32, cx): green and blue measured everywhere, red = G (G / B)^k_true clips
+    in the middle.  Returns truth, b (clipped at 1), the sRGB input's largest channel, the clipped mask."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    dx = np.minimum(np.abs(xx - cx), w - np.abs(xx - cx))  # distance across the seam of a panorama
+    t = np.exp(-np.hypot(yy - 32.0, dx) / 25.0)
+    g = 0.35 + 0.5 * t
+    bl = 0.3 + 0.1 * t
+    truth = np.stack([g * (g / bl) ** k_true, g, bl], -1).astype(np.float32)
+    b = np.minimum(truth, 1.0)
+    ldr = linear_to_srgb(b)
+    return truth, b, ldr.max(-1), truth >= 1.0
+
+
+def test_ring_estimate_continues_the_glows_own_colour_trend():
+    """A glow whose red rises as G (G / B)^1.1 (the training data's prior says ^0.48): its clipped red is estimated
+    from the measured ring around it, median 0.94 of the truth (measured 0.936; the prior's power law and the clip
+    level both 0.84), and exactly where the glow follows the prior; measured channels and unclipped pixels stay."""
+    from singlehdr.infer.highlights import clipped_channel_estimate, ring_channel_estimate
+
+    truth, b, ldr_max, clipped = _glow(1.1)
+    core = clipped[..., 0]
+    assert 100 < core.sum() < 1500 and not clipped[..., 1:].any()
+    est = ring_channel_estimate(clipped, b, ldr_max)
+    ratio = est[core, 0] / truth[core, 0]
+    assert 0.92 < np.median(ratio) < 1.0 and np.percentile(ratio, 5) > 0.85
+    np.testing.assert_array_equal(est[..., 1:], b[..., 1:])
+    np.testing.assert_array_equal(est[~core], b[~core])
+    prior = clipped_channel_estimate(clipped, b, (0.48, 1.68))
+    assert np.median(prior[core, 0] / truth[core, 0]) < 0.86 and np.median(b[core, 0] / truth[core, 0]) < 0.86
+    truth, b, ldr_max, clipped = _glow(0.48)  # a glow that follows the prior: exact
+    est = ring_channel_estimate(clipped, b, ldr_max)
+    np.testing.assert_allclose(est[clipped[..., 0], 0], truth[clipped[..., 0], 0], rtol=0.01)
+
+
+def test_ring_estimate_keeps_a_dyes_ratio():
+    """An orange-yellow surface (R/G 1.15, G/B 2.8: stop 17's held-out render) lit more in the middle, red clipping
+    there: the ring shows one colour, so the clipped red stays at 1.15 x green (within 1 %) where the spectral
+    prior's power law makes it 1.5x too red."""
+    from singlehdr.infer.highlights import clipped_channel_estimate, ring_channel_estimate
+
+    h, w = 64, 96
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    light = 0.75 + 0.5 * np.exp(-np.hypot(yy - 32, xx - 48) / 20.0)
+    truth = (light[..., None] * np.array([0.92 * 1.15, 0.92, 0.92 / 2.8], np.float32) / 1.2).astype(np.float32)
+    b = np.minimum(truth, 1.0)
+    clipped = truth >= 1.0
+    core = clipped[..., 0]
+    assert core.sum() > 50 and not clipped[..., 1:].any() and (b[core, 2] >= 0.3).all()
+    est = ring_channel_estimate(clipped, b, linear_to_srgb(b).max(-1))
+    np.testing.assert_allclose(est[core, 0] / b[core, 1], 1.15, rtol=0.01)
+    prior = clipped_channel_estimate(clipped, b, (0.48, 1.68))
+    assert np.median(prior[core, 0] / truth[core, 0]) > 1.4
+
+
+def test_ring_estimate_needs_a_measured_ring_and_wraps_the_seam():
+    """A clipped red spot in dark surroundings (no ring pixel above half the sRGB range) stays at its clip level; the
+    glow centred on a panorama's seam gets, with wrap_x, the estimate it gets in the middle (rolled)."""
+    from singlehdr.infer.highlights import ring_channel_estimate
+
+    b = np.full((32, 32, 3), 0.05, np.float32)
+    b[14:18, 14:18] = (1.0, 0.5, 0.4)
+    clipped = b >= 1.0
+    np.testing.assert_array_equal(ring_channel_estimate(clipped, b, linear_to_srgb(b).max(-1)), b)
+    truth, b, ldr_max, clipped = _glow(1.1)
+    mid = ring_channel_estimate(clipped, b, ldr_max, wrap_x=True)
+    truth_s, b_s, ldr_s, clipped_s = _glow(1.1, cx=0.0)
+    np.testing.assert_allclose(truth_s, np.roll(truth, -48, axis=1), rtol=1e-5)
+    seam = ring_channel_estimate(clipped_s, b_s, ldr_s, wrap_x=True)
+    np.testing.assert_allclose(seam, np.roll(mid, -48, axis=1), rtol=1e-5)
+
+
+def test_ring_estimate_through_colour_true_highlights():
+    """With keep_measured and ring_estimate a glow's clipped red comes within 10 % of the truth (median; measured 0.93)
+    where the stop-18 treatment leaves it at about its clip level (0.84); measured channels stay exact, nothing drops
+    below the input."""
+    truth, b, _, clipped = _glow(1.1)
+    core = clipped[..., 0]
+    ldr = np.round(linear_to_srgb(b) * 255) / 255
+    b = srgb_to_linear(ldr)
+    kw = dict(ramp=0.02, unsaturated_gain=1.1, chroma_bound=4.0, size_cap=2.0, size_cap_dome=1.0, keep_measured=True,
+              channel_ramp=True)
+    old = colour_true_highlights(ldr, b.copy(), srgb_inverse_crf(), **kw)
+    new = colour_true_highlights(ldr, b.copy(), srgb_inverse_crf(), ring_estimate=True, **kw)
+    assert np.median(old[core, 0] / truth[core, 0]) < 0.86
+    assert 0.9 < np.median(new[core, 0] / truth[core, 0]) < 1.0
+    np.testing.assert_allclose(new[core, 1:], b[core, 1:], rtol=1e-4)
+    assert (new >= b - 1e-6).all()
+
+
 def test_channel_ramp_limit_hand_computed():
     """Each clipped channel rises from its input value with the smoothstep of its own distance to where it was
     measured: blue clipped from column 4 on, red and green from column 12 on, ramp 8 px; the expansion is 2x."""

@@ -289,10 +289,12 @@ class Reconstructor:
             spectral_k = self.policy.get("highlight_spectral_k")
             spectral_k = None if spectral_k is None else (float(spectral_k[0]), float(spectral_k[1]))
             channel_ramp = bool(self.policy.get("highlight_channel_ramp", False))
+            ring_estimate = bool(self.policy.get("highlight_ring_estimate", False))
             outs = [colour_true_highlights(ldr, o, g_used[min(k, len(g_used) - 1)], wrap_x=wrap_x, ramp=ramp, growth=growth,
                                            slope_cap=slope_cap, unsaturated_gain=unsaturated_gain,
                                            chroma_bound=chroma_bound, size_cap=size_cap, size_cap_dome=size_cap_dome,
-                                           keep_measured=keep_measured, spectral_k=spectral_k, channel_ramp=channel_ramp)
+                                           keep_measured=keep_measured, spectral_k=spectral_k, channel_ramp=channel_ramp,
+                                           ring_estimate=ring_estimate)
                     for k, (ldr, o) in enumerate(zip(ldrs, outs))]
         return outs
 

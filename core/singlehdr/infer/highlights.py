@@ -267,7 +267,8 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
                            ramp: float = RAMP, growth: float = 0.0, slope_cap: bool = False,
                            slope_gain: float = 1.0, unsaturated_gain: float = 0.0, chroma_bound: float = 0.0,
                            size_cap: float = 0.0, size_cap_dome: float = 0.0, keep_measured: bool = False,
-                           spectral_k: tuple[float, float] | None = None, channel_ramp: bool = False) -> np.ndarray:
+                           spectral_k: tuple[float, float] | None = None, channel_ramp: bool = False,
+                           ring_estimate: bool = False) -> np.ndarray:
     """Replace the network's highlight colour by the rim's (see the module docstring).
 
     ldr_srgb: (H, W, 3) input in [0, 1]; hdr: (H, W, 3) the network's linear output;
@@ -335,8 +336,11 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
     if keep_measured:  # a partly clipped pixel's own chroma (its clipped channels at their clip level) is evidence too
         part = sat.any(axis=-1) & ~sat.all(axis=-1)
         w = np.where(part, 1.0, w).astype(np.float32)
-        if spectral_k is not None and part.any():
-            est = clipped_channel_estimate(sat, b, spectral_k, chroma_bound=chroma_bound)
+        if (spectral_k is not None or ring_estimate) and part.any():
+            single = None
+            if ring_estimate:
+                single = ring_channel_estimate(sat, b, np.max(ldr, axis=-1), prior=spectral_k or RING_PRIOR, wrap_x=wrap_x)
+            est = clipped_channel_estimate(sat, b, spectral_k or RING_PRIOR, chroma_bound=chroma_bound, single=single)
             chroma_in = np.where(part[..., None], est / np.maximum(est @ LUMA, 1e-6)[..., None], chroma_in)
     if not np.any(w > 0):
         w = 1.0 - s
@@ -406,7 +410,7 @@ def keep_measured_channels(clipped: np.ndarray, b: np.ndarray, out: np.ndarray) 
 
 
 def clipped_channel_estimate(clipped: np.ndarray, b: np.ndarray, spectral_k: tuple[float, float], *,
-                             chroma_bound: float = 0.0) -> np.ndarray:
+                             chroma_bound: float = 0.0, single: np.ndarray | None = None) -> np.ndarray:
     """(H, W, 3) ``b`` with each partly clipped pixel's clipped channels estimated from its measured ones (>= ``b``).
 
     clipped: (H, W, 3) bool; b: (H, W, 3) linear values (a clipped channel at its clip level); spectral_k:
@@ -420,7 +424,8 @@ def clipped_channel_estimate(clipped: np.ndarray, b: np.ndarray, spectral_k: tup
     :data:`SPECTRAL_MIN_MEASURED` are estimated.  With ``chroma_bound`` > 0 an estimate is at most that many times
     the pixel's largest measured channel.  A clipped green (red and blue measured) lies between them on such a
     spectrum, so below the clip level: it stays.  Not in the shipped policy (module docstring: a pigment is no
-    light)."""
+    light).  single: (H, W, 3) the estimates where one channel clipped, made elsewhere (:func:`ring_channel_estimate`),
+    instead of the power law (``spectral_k`` is then unused)."""
     clipped = np.asarray(clipped, bool)
     b = np.asarray(b, np.float32)
     k_red, k_blue = float(spectral_k[0]), float(spectral_k[1])
@@ -430,8 +435,11 @@ def clipped_channel_estimate(clipped: np.ndarray, b: np.ndarray, spectral_k: tup
     bright = np.all(clipped | (b >= SPECTRAL_MIN_MEASURED), axis=-1)  # light, not a dye's deep colour
     r_only = clipped[..., 0] & (n == 1) & bright
     b_only = clipped[..., 2] & (n == 1) & bright
-    est[..., 0] = np.where(r_only, np.exp(lb[..., 1] + k_red * (lb[..., 1] - lb[..., 2])), est[..., 0])
-    est[..., 2] = np.where(b_only, np.exp(lb[..., 1] + k_blue * (lb[..., 1] - lb[..., 0])), est[..., 2])
+    if single is None:
+        est[..., 0] = np.where(r_only, np.exp(lb[..., 1] + k_red * (lb[..., 1] - lb[..., 2])), est[..., 0])
+        est[..., 2] = np.where(b_only, np.exp(lb[..., 1] + k_blue * (lb[..., 1] - lb[..., 0])), est[..., 2])
+    else:
+        est = np.where((r_only | b_only)[..., None] & clipped, np.asarray(single, np.float32), est)
     est = np.maximum(est, b)
     two = (n == 2) & bright
     if two.any():
@@ -449,3 +457,94 @@ def clipped_channel_estimate(clipped: np.ndarray, b: np.ndarray, spectral_k: tup
         ref = np.max(np.where(clipped, 0.0, b), axis=-1, keepdims=True)
         est = np.where(clipped, np.minimum(est, np.maximum(b, chroma_bound * ref)), est)
     return est.astype(np.float32)
+
+
+#: :func:`ring_channel_estimate`: the ring is the fully measured, bright pixels within RING_BAND of the long side (at
+#: least RING_BAND_MIN px) of a clipped region, after a RING_GAP px gap (JPEG ringing and the tone curve's shoulder
+#: right at the clip edge); a region with fewer than RING_MIN_PIXELS ring pixels is left at its clip level ...
+RING_BAND, RING_BAND_MIN, RING_GAP, RING_MIN_PIXELS = 0.012, 4, 2, 8
+#: ... the slope is shrunk towards the spectral prior by RING_RIDGE (in units of the variance of the ring's log
+#: ratio: a ring of one colour, a dye lit more or less, says nothing of the slope), at most RING_SLOPE_MAX, and the
+#: target's log ratio is held within RING_X_MARGIN of the ring's range (no far extrapolation).
+RING_RIDGE, RING_SLOPE_MAX, RING_X_MARGIN = 0.04, 3.0, 0.2
+#: The prior slope: the pooled exponents of tools/fit_spectral_k.py on the training split (k_red, k_blue).
+RING_PRIOR = (0.48, 1.68)
+
+
+def _dilate(a: np.ndarray, radius: int, wrap_x: bool) -> np.ndarray:
+    """Grey dilation of float32 ``a`` (H, W) by a disc of ``radius`` px (the largest value within it); across the seam
+    of a 360 panorama when ``wrap_x``."""
+    import cv2
+
+    if radius <= 0:
+        return a
+    pad = radius + 1 if wrap_x else 0
+    src = np.concatenate([a[:, -pad:], a, a[:, :pad]], axis=1) if pad else a
+    out = cv2.dilate(np.ascontiguousarray(src, np.float32),
+                     cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1)),
+                     borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    return out[:, pad: pad + a.shape[1]] if pad else out
+
+
+def ring_channel_estimate(clipped: np.ndarray, b: np.ndarray, ldr_max: np.ndarray, *,
+                          prior: tuple[float, float] = RING_PRIOR, wrap_x: bool = False) -> np.ndarray:
+    """(H, W, 3) ``b`` with the clipped channel of each pixel where only red or only blue clipped estimated from the
+    fully measured pixels around its clipped region (>= ``b``).
+
+    clipped: (H, W, 3) bool; b: (H, W, 3) linear values (a clipped channel at its clip level); ldr_max: (H, W) the
+    largest channel of the sRGB input.  Per connected clipped region (any channel; regions within RING_GAP px join;
+    the seam wraps when ``wrap_x``), a weighted least-squares line of log(R/G) on log(G/B) (blue: log(B/G) on
+    log(G/R)) over its ring (module constants; weights ldr_max^4, the pixels nearest the clip level count most),
+    shrunk towards the spectral prior's slope; a red-only pixel gets R = G exp(line(log(G/B))), with its log(G/B) held
+    near the ring's range.  The image calibrates itself: a sunset glow whose red rises steeply against green and blue
+    around its clipped core continues that rise (R = G (G/B)^1.05 on held-out sunset.exr, where the training data's
+    prior says 0.48), and a dye's clipped red stays at the ratio its unclipped surroundings show (the held-out render's
+    orange-yellow surface, 1.6x too red under the prior: bench/RESULTS.md stop 17).  Only pixels whose measured
+    channels are all at least :data:`SPECTRAL_MIN_MEASURED` are estimated.
+    """
+    from ..geometry.labels import label_regions
+
+    clipped = np.asarray(clipped, bool)
+    b = np.asarray(b, np.float32)
+    est = b.copy()
+    n = clipped.sum(axis=-1)
+    anyc = n > 0
+    if not anyc.any():
+        return est
+    h, w = anyc.shape
+    band = max(float(RING_BAND_MIN), RING_BAND * max(h, w))
+    grown = _dilate(anyc.astype(np.float32), RING_GAP, wrap_x) > 0
+    lab = label_regions(grown, wrap_x=wrap_x)
+    nl = int(lab.max())
+    near = _dilate(lab.astype(np.float32), int(np.ceil(band)), wrap_x).astype(np.int64)  # the nearby region's label
+    light = np.min(b, axis=-1) >= SPECTRAL_MIN_MEASURED * np.max(b, axis=-1)  # evidence like the targets: no dye
+    ring = (lab == 0) & (near > 0) & (n == 0) & (ldr_max >= RIM_LO) & light
+    lb = np.log(np.maximum(b, 1e-6))
+    bright = np.all(clipped | (b >= SPECTRAL_MIN_MEASURED), axis=-1)
+    k = near[ring]
+    wr = ldr_max[ring].astype(np.float64) ** 4
+    sw = np.bincount(k, wr, nl + 1)
+    for ch, ref, oth, kp in ((0, 1, 2, prior[0]), (2, 1, 0, prior[1])):
+        tgt = clipped[..., ch] & (n == 1) & bright & (lab > 0)
+        if not tgt.any():
+            continue
+        x = lb[..., ref] - lb[..., oth]
+        y = lb[..., ch] - lb[..., ref]
+        xr, yr = x[ring].astype(np.float64), y[ring].astype(np.float64)
+        cnt = np.bincount(k, minlength=nl + 1)
+        xm = np.bincount(k, wr * xr, nl + 1) / np.maximum(sw, 1e-12)
+        ym = np.bincount(k, wr * yr, nl + 1) / np.maximum(sw, 1e-12)
+        sxx = np.bincount(k, wr * (xr - xm[k]) ** 2, nl + 1) / np.maximum(sw, 1e-12)
+        sxy = np.bincount(k, wr * (xr - xm[k]) * (yr - ym[k]), nl + 1) / np.maximum(sw, 1e-12)
+        beta = np.clip((sxy + RING_RIDGE * kp) / (sxx + RING_RIDGE), 0.0, RING_SLOPE_MAX)
+        lo, hi = np.full(nl + 1, np.inf), np.full(nl + 1, -np.inf)
+        np.minimum.at(lo, k, xr)
+        np.maximum.at(hi, k, xr)
+        li = lab[tgt]
+        ok = cnt[li] >= RING_MIN_PIXELS
+        xt = np.clip(x[tgt], lo[li] - RING_X_MARGIN, hi[li] + RING_X_MARGIN)
+        yt = ym[li] + beta[li] * (xt - xm[li])
+        val = np.where(ok, np.exp(lb[..., ref][tgt] + yt), b[..., ch][tgt])
+        val = np.minimum(val, CHAIN_MAX_GAIN * b[..., ch][tgt])
+        est[..., ch][tgt] = np.maximum(val, b[..., ch][tgt]).astype(np.float32)
+    return est

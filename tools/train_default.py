@@ -67,10 +67,12 @@ INFERENCE = {
     "highlight_size_cap_dome": 1.0,
     "highlight_keep_measured": True,
     "highlight_channel_ramp": True,
+    "highlight_ring_estimate": True,
     "gate": {"lin_trained": False},
     "why": "Linearization-Net is untrained (prior only): the exact inverse sRGB curve is the prior; "
            "highlight ramp, growth, the bounds (measured channels, region size, its dome), the kept measured channels "
-           "and the per-channel ramp (no step where a glow's last channel clips) chosen on the training split for doing no harm",
+           "the per-channel ramp (no step where a glow's last channel clips) and the clipped channel estimated from the "
+           "measured ring around it (a glow's own colour trend) chosen on the training split for doing no harm",
 }
 FAMILY_DRAWS = 2
 
@@ -541,6 +543,16 @@ Used by `singlehdr reconstruct` (and every host) when no `--model` is given.
   others is not ramped twice). Training split (377 inputs; > 1 dB worse / > 3 dB worse / worst / mean over the
   JPEG): without 0 / 0 / -0.75 / +0.22 dB, **with 0 / 0 / -0.69 / +0.16** (it gives up some expansion near the
   channels' clip edges; no input worse; tools/choose_highlights.py --channel-ramp, bench/RESULTS.md stop 18).
+- **A clipped channel continues its surroundings' colour trend** (`highlight_ring_estimate`, since stop 19): where
+  only red or only blue clipped, it is estimated from the fully measured pixels around that clipped region (a weighted
+  line of log(R/G) on log(G/B), or log(B/G) on log(G/R), shrunk towards the training data's spectral slope; ring
+  pixels with a channel under 0.3 of their largest, a dye's colour, are left out; at most 2x the clip level), and
+  where two clipped, from those estimates at the measured channel's level. The image calibrates itself: a sunset
+  glow's red keeps rising against green (held-out sunset's clipped glow: magenta-green cast -0.057 -> -0.017), and a
+  dye's clipped red keeps the ratio its unclipped surroundings show (stop 17's global spectral prior made a held-out
+  orange surface 4.4 dB worse than the JPEG; this does not). Training split (377 inputs; > 1 dB worse / > 3 dB worse /
+  worst / mean over the JPEG): without 0 / 0 / -0.69 / +0.16 dB, **with 0 / 0 / -0.81 / +0.21**, better on every
+  family (tools/choose_highlights.py --ring, bench/RESULTS.md stop 19).
 - **The paper pipeline is still there**: `ReconstructOptions(linearization="learned", highlights="network")` (or a
   model file without this metadata, e.g. the authors' converted TF checkpoints) runs Deq -> Lin -> Hal -> Ref as
   published; the parity tests cover it.

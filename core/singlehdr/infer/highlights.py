@@ -100,7 +100,6 @@ SATURATED = 252.5 / 255.0
 SPECTRAL_MIN_MEASURED = 0.3
 #: ... and where two channels clipped, their estimate is at most this many times the measured one.
 CHAIN_MAX_GAIN = 2.0
-CHAIN_KEEP_RATIO = False
 #: Exponent of the smooth minimum joining the network's expansion and the rim-slope profile.
 SOFTMIN_P = 4.0
 
@@ -452,12 +451,7 @@ def clipped_channel_estimate(clipped: np.ndarray, b: np.ndarray, spectral_k: tup
             meas = ~clipped
             level = np.sum(np.where(meas, lb - rim, 0.0), axis=-1) / np.maximum(meas.sum(axis=-1), 1)
             guess = np.exp(level[..., None] + rim)
-            cap = CHAIN_MAX_GAIN * np.max(np.where(clipped, 0.0, b), axis=-1, keepdims=True)
-            if CHAIN_KEEP_RATIO:  # scale both clipped channels alike: their ratio (the hue) survives the cap
-                top = np.max(np.where(clipped, guess, 0.0), axis=-1, keepdims=True)
-                guess = guess * np.minimum(1.0, cap / np.maximum(top, 1e-12))
-            else:
-                guess = np.minimum(guess, cap)
+            guess = np.minimum(guess, CHAIN_MAX_GAIN * np.max(np.where(clipped, 0.0, b), axis=-1, keepdims=True))
             est = np.where((two[..., None] & clipped), np.maximum(guess, b), est)
     if chroma_bound > 0:
         ref = np.max(np.where(clipped, 0.0, b), axis=-1, keepdims=True)

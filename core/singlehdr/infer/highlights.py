@@ -429,33 +429,39 @@ def clipped_channel_estimate(clipped: np.ndarray, b: np.ndarray, spectral_k: tup
     clipped = np.asarray(clipped, bool)
     b = np.asarray(b, np.float32)
     k_red, k_blue = float(spectral_k[0]), float(spectral_k[1])
-    n = clipped.sum(axis=-1)
-    lb = np.log(np.maximum(b, 1e-6))
+    n = _count(clipped)
     est = b.copy()
-    bright = np.all(clipped | (b >= SPECTRAL_MIN_MEASURED), axis=-1)  # light, not a dye's deep colour
-    r_only = clipped[..., 0] & (n == 1) & bright
-    b_only = clipped[..., 2] & (n == 1) & bright
+    part = (n == 1) | (n == 2)  # the work is on these pixels only (a small share of a big image)
+    if not part.any():
+        return est
+    bp, cp, npart = b[part], clipped[part], n[part]
+    lb = np.log(np.maximum(bp, 1e-6))
+    ep = bp.copy()
+    bright = np.all(cp | (bp >= SPECTRAL_MIN_MEASURED), axis=-1)  # light, not a dye's deep colour
+    r_only = cp[:, 0] & (npart == 1) & bright
+    b_only = cp[:, 2] & (npart == 1) & bright
     if single is None:
-        est[..., 0] = np.where(r_only, np.exp(lb[..., 1] + k_red * (lb[..., 1] - lb[..., 2])), est[..., 0])
-        est[..., 2] = np.where(b_only, np.exp(lb[..., 1] + k_blue * (lb[..., 1] - lb[..., 0])), est[..., 2])
+        ep[:, 0] = np.where(r_only, np.exp(lb[:, 1] + k_red * (lb[:, 1] - lb[:, 2])), ep[:, 0])
+        ep[:, 2] = np.where(b_only, np.exp(lb[:, 1] + k_blue * (lb[:, 1] - lb[:, 0])), ep[:, 2])
     else:
-        est = np.where((r_only | b_only)[..., None] & clipped, np.asarray(single, np.float32), est)
-    est = np.maximum(est, b)
-    two = (n == 2) & bright
-    if two.any():
-        w = (r_only | b_only).astype(np.float32)
-        if np.any(w > 0):
-            lc = np.log(np.maximum(est, 1e-6))
-            lc = lc - lc.mean(axis=-1, keepdims=True)  # log chroma (the level drops out)
-            rim = push_pull(lc, w)
-            meas = ~clipped
-            level = np.sum(np.where(meas, lb - rim, 0.0), axis=-1) / np.maximum(meas.sum(axis=-1), 1)
-            guess = np.exp(level[..., None] + rim)
-            guess = np.minimum(guess, CHAIN_MAX_GAIN * np.max(np.where(clipped, 0.0, b), axis=-1, keepdims=True))
-            est = np.where((two[..., None] & clipped), np.maximum(guess, b), est)
+        ep = np.where((r_only | b_only)[:, None] & cp, np.asarray(single, np.float32)[part], ep)
+    ep = np.maximum(ep, bp)
+    measured_max = np.max(np.where(cp, 0.0, bp), axis=-1, keepdims=True)
+    two = (npart == 2) & bright
+    if two.any() and (r_only | b_only).any():
+        w = np.zeros(n.shape, np.float32)
+        w[part] = r_only | b_only
+        lc = np.zeros(b.shape, np.float32)
+        lcp = np.log(np.maximum(ep, 1e-6))
+        lc[part] = lcp - lcp.mean(axis=-1, keepdims=True)  # log chroma (the level drops out)
+        rim = push_pull(lc, w)[part]
+        meas = ~cp
+        level = np.sum(np.where(meas, lb - rim, 0.0), axis=-1) / np.maximum(meas.sum(axis=-1), 1)
+        guess = np.minimum(np.exp(level[:, None] + rim), CHAIN_MAX_GAIN * measured_max)
+        ep = np.where(two[:, None] & cp, np.maximum(guess, bp), ep)
     if chroma_bound > 0:
-        ref = np.max(np.where(clipped, 0.0, b), axis=-1, keepdims=True)
-        est = np.where(clipped, np.minimum(est, np.maximum(b, chroma_bound * ref)), est)
+        ep = np.where(cp, np.minimum(ep, np.maximum(bp, chroma_bound * measured_max)), ep)
+    est[part] = ep
     return est.astype(np.float32)
 
 
@@ -471,8 +477,13 @@ RING_RIDGE, RING_SLOPE_MAX, RING_X_MARGIN = 0.04, 3.0, 0.2
 RING_PRIOR = (0.48, 1.68)
 
 
+def _count(clipped: np.ndarray) -> np.ndarray:
+    """(H, W) uint8 how many channels of (H, W, 3) bool ``clipped`` are set (faster than a sum over the last axis)."""
+    return clipped[..., 0].astype(np.uint8) + clipped[..., 1] + clipped[..., 2]
+
+
 def _dilate(a: np.ndarray, radius: int, wrap_x: bool) -> np.ndarray:
-    """Grey dilation of float32 ``a`` (H, W) by a disc of ``radius`` px (the largest value within it); across the seam
+    """Grey dilation of ``a`` (H, W; uint8, uint16 or float32) by a disc of ``radius`` px (the largest value within it); across the seam
     of a 360 panorama when ``wrap_x``."""
     import cv2
 
@@ -480,7 +491,7 @@ def _dilate(a: np.ndarray, radius: int, wrap_x: bool) -> np.ndarray:
         return a
     pad = radius + 1 if wrap_x else 0
     src = np.concatenate([a[:, -pad:], a, a[:, :pad]], axis=1) if pad else a
-    out = cv2.dilate(np.ascontiguousarray(src, np.float32),
+    out = cv2.dilate(np.ascontiguousarray(src),
                      cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1)),
                      borderType=cv2.BORDER_CONSTANT, borderValue=0)
     return out[:, pad: pad + a.shape[1]] if pad else out
@@ -507,31 +518,38 @@ def ring_channel_estimate(clipped: np.ndarray, b: np.ndarray, ldr_max: np.ndarra
     clipped = np.asarray(clipped, bool)
     b = np.asarray(b, np.float32)
     est = b.copy()
-    n = clipped.sum(axis=-1)
-    anyc = n > 0
-    if not anyc.any():
+    n = _count(clipped)
+    if not (n == 1).any():
         return est
-    h, w = anyc.shape
+    rows = np.nonzero((n > 0).any(axis=1))[0]
+    h, w = n.shape
     band = max(float(RING_BAND_MIN), RING_BAND * max(h, w))
-    grown = _dilate(anyc.astype(np.float32), RING_GAP, wrap_x) > 0
+    reach = int(np.ceil(band)) + RING_GAP + 2  # every region and its ring lie in these rows: work on those only
+    y0, y1 = max(0, int(rows[0]) - reach), min(h, int(rows[-1]) + reach + 1)
+    n, cl, bc, lm = n[y0:y1], clipped[y0:y1], b[y0:y1], np.asarray(ldr_max)[y0:y1]
+    grown = _dilate((n > 0).astype(np.uint8), RING_GAP, wrap_x) > 0
     lab = label_regions(grown, wrap_x=wrap_x)
     nl = int(lab.max())
-    near = _dilate(lab.astype(np.float32), int(np.ceil(band)), wrap_x).astype(np.int64)  # the nearby region's label
-    light = np.min(b, axis=-1) >= SPECTRAL_MIN_MEASURED * np.max(b, axis=-1)  # evidence like the targets: no dye
-    ring = (lab == 0) & (near > 0) & (n == 0) & (ldr_max >= RIM_LO) & light
-    lb = np.log(np.maximum(b, 1e-6))
-    bright = np.all(clipped | (b >= SPECTRAL_MIN_MEASURED), axis=-1)
-    k = near[ring]
-    wr = ldr_max[ring].astype(np.float64) ** 4
+    near = _dilate(lab.astype(np.uint16 if nl < 65535 else np.float32), int(np.ceil(band)), wrap_x)  # nearby label
+    ring = (lab == 0) & (n == 0) & (lm >= RIM_LO) & (near > 0)
+    br = bc[ring]
+    light = np.min(br, axis=-1) >= SPECTRAL_MIN_MEASURED * np.max(br, axis=-1)  # evidence like the targets: no dye
+    br = br[light]
+    k = near[ring][light].astype(np.int64)
+    wr = lm[ring][light].astype(np.float64) ** 4
+    lbr = np.log(np.maximum(br, 1e-6)).astype(np.float64)
     sw = np.bincount(k, wr, nl + 1)
+    cnt = np.bincount(k, minlength=nl + 1)
+    single = (n == 1) & (lab > 0)
+    bt, ct, lt = bc[single], cl[single], lab[single]
+    lbt = np.log(np.maximum(bt, 1e-6))
+    bright = np.all(ct | (bt >= SPECTRAL_MIN_MEASURED), axis=-1)
+    et = bt.copy()
     for ch, ref, oth, kp in ((0, 1, 2, prior[0]), (2, 1, 0, prior[1])):
-        tgt = clipped[..., ch] & (n == 1) & bright & (lab > 0)
+        tgt = ct[:, ch] & bright
         if not tgt.any():
             continue
-        x = lb[..., ref] - lb[..., oth]
-        y = lb[..., ch] - lb[..., ref]
-        xr, yr = x[ring].astype(np.float64), y[ring].astype(np.float64)
-        cnt = np.bincount(k, minlength=nl + 1)
+        xr, yr = lbr[:, ref] - lbr[:, oth], lbr[:, ch] - lbr[:, ref]
         xm = np.bincount(k, wr * xr, nl + 1) / np.maximum(sw, 1e-12)
         ym = np.bincount(k, wr * yr, nl + 1) / np.maximum(sw, 1e-12)
         sxx = np.bincount(k, wr * (xr - xm[k]) ** 2, nl + 1) / np.maximum(sw, 1e-12)
@@ -540,11 +558,12 @@ def ring_channel_estimate(clipped: np.ndarray, b: np.ndarray, ldr_max: np.ndarra
         lo, hi = np.full(nl + 1, np.inf), np.full(nl + 1, -np.inf)
         np.minimum.at(lo, k, xr)
         np.maximum.at(hi, k, xr)
-        li = lab[tgt]
+        li = lt[tgt]
         ok = cnt[li] >= RING_MIN_PIXELS
-        xt = np.clip(x[tgt], lo[li] - RING_X_MARGIN, hi[li] + RING_X_MARGIN)
+        xt = np.clip(lbt[tgt, ref] - lbt[tgt, oth], lo[li] - RING_X_MARGIN, hi[li] + RING_X_MARGIN)
         yt = ym[li] + beta[li] * (xt - xm[li])
-        val = np.where(ok, np.exp(lb[..., ref][tgt] + yt), b[..., ch][tgt])
-        val = np.minimum(val, CHAIN_MAX_GAIN * b[..., ch][tgt])
-        est[..., ch][tgt] = np.maximum(val, b[..., ch][tgt]).astype(np.float32)
+        val = np.where(ok, np.exp(lbt[tgt, ref] + yt), bt[tgt, ch])
+        val = np.minimum(val, CHAIN_MAX_GAIN * bt[tgt, ch])
+        et[tgt, ch] = np.maximum(val, bt[tgt, ch])
+    est[y0:y1][single] = et
     return est

@@ -15,6 +15,7 @@ input; the highlight treatments are applied to its output.
     python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --keep-measured --spectral-k 0.48:1.68 --per-input
     python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --channel-ramp --per-input
     python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --ring --per-input
+    python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --inner-fades 0.5,0.25,0 --per-input
 """
 
 from __future__ import annotations
@@ -72,6 +73,9 @@ def main(argv=None) -> int:
     ap.add_argument("--ring", action="store_true",
                     help="also the stop-18 shipped treatment (channel ramp) with a partly clipped pixel's clipped channel "
                          "estimated from the measured ring around its region (highlights.ring_channel_estimate), beside it")
+    ap.add_argument("--inner-fades", default="",
+                    help="comma-separated fades of the rim's chroma towards the input's own deep inside a clipped region "
+                         "tried with the stop-19 shipped treatment (ring estimate; the module's INNER_FADE is always a row)")
     ap.add_argument("--per-input", action="store_true",
                     help="also print, per method, how many inputs it makes worse than the JPEG as is (PU21)")
     args = ap.parse_args(argv)
@@ -144,6 +148,12 @@ def main(argv=None) -> int:
     if args.ring:
         methods += [shipped("srgb-colour-shipped-channelramp", channel_ramp=True),
                     shipped("srgb-colour-shipped-channelramp-ring", channel_ramp=True, ring_estimate=True)]
+    if args.inner_fades:
+        from singlehdr.infer.highlights import INNER_FADE
+
+        for f in dict.fromkeys((INNER_FADE, *(float(x) for x in args.inner_fades.split(",")))):
+            methods.append(shipped(f"srgb-colour-shipped-ring-innerfade{f:g}", channel_ramp=True, ring_estimate=True,
+                                   inner_fade=f))
     labels: set[str] = set()
     methods = [m for m in methods if m.label not in labels and not labels.add(m.label)]  # flags may share a row
     rep = evaluate(args.hdr, methods, size=args.size, jod=False, families=args.families.split(","), draws=args.draws, log=None)

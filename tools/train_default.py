@@ -546,13 +546,14 @@ Used by `singlehdr reconstruct` (and every host) when no `--model` is given.
 - **A clipped channel continues its surroundings' colour trend** (`highlight_ring_estimate`, since stop 19): where
   only red or only blue clipped, it is estimated from the fully measured pixels around that clipped region (a weighted
   line of log(R/G) on log(G/B), or log(B/G) on log(G/R), shrunk towards the training data's spectral slope; ring
-  pixels with a channel under 0.3 of their largest, a dye's colour, are left out; at most 2x the clip level), and
-  where two clipped, from those estimates at the measured channel's level. The image calibrates itself: a sunset
-  glow's red keeps rising against green (held-out sunset's clipped glow: magenta-green cast -0.057 -> -0.017), and a
-  dye's clipped red keeps the ratio its unclipped surroundings show (stop 17's global spectral prior made a held-out
-  orange surface 4.4 dB worse than the JPEG; this does not). Training split (377 inputs; > 1 dB worse / > 3 dB worse /
-  worst / mean over the JPEG): without 0 / 0 / -0.69 / +0.16 dB, **with 0 / 0 / -0.81 / +0.21**, better on every
-  family (tools/choose_highlights.py --ring, bench/RESULTS.md stop 19).
+  pixels with a channel under 0.3 of their largest, a dye's colour, are left out; only where the pixel's log ratio
+  lies within 0.2 of the ring's, so a white wall next to a blue sky is not given the sky's blue; at most 2x the clip
+  level), and where two clipped, from those estimates at the measured channel's level. The image calibrates itself:
+  a sunset glow's red keeps rising against green (held-out sunset's clipped glow: magenta-green cast -0.057 ->
+  -0.020), and a dye's clipped red keeps the ratio its unclipped surroundings show (stop 17's global spectral prior
+  made a held-out orange surface 4.4 dB worse than the JPEG; this does not). Training split (377 inputs; > 1 dB worse
+  / > 3 dB worse / worst / mean over the JPEG): without 0 / 0 / -0.69 / +0.16 dB, **with 0 / 0 / -0.81 / +0.20**,
+  better on every family (tools/choose_highlights.py --ring, bench/RESULTS.md stop 19).
 - **The paper pipeline is still there**: `ReconstructOptions(linearization="learned", highlights="network")` (or a
   model file without this metadata, e.g. the authors' converted TF checkpoints) runs Deq -> Lin -> Hal -> Ref as
   published; the parity tests cover it.

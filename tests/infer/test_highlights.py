@@ -431,7 +431,9 @@ def _glow(k_true: float, h: int = 64, w: int = 96, cx: float = 48.0):
 def test_ring_estimate_continues_the_glows_own_colour_trend():
     """A glow whose red rises as G (G / B)^1.1 (the training data's prior says ^0.48): its clipped red is estimated
     from the measured ring around it, median 0.94 of the truth (measured 0.936; the prior's power law and the clip
-    level both 0.84), and exactly where the glow follows the prior; measured channels and unclipped pixels stay."""
+    level both 0.84), and exactly where the glow follows the prior; the glow's middle, whose log(G/B) lies more than
+    RING_X_MARGIN beyond the ring's, is not extrapolated to (it keeps its clip level); measured channels and unclipped
+    pixels stay."""
     from singlehdr.infer.highlights import clipped_channel_estimate, ring_channel_estimate
 
     truth, b, ldr_max, clipped = _glow(1.1)
@@ -439,7 +441,10 @@ def test_ring_estimate_continues_the_glows_own_colour_trend():
     assert 100 < core.sum() < 1500 and not clipped[..., 1:].any()
     est = ring_channel_estimate(clipped, b, ldr_max)
     ratio = est[core, 0] / truth[core, 0]
-    assert 0.92 < np.median(ratio) < 1.0 and np.percentile(ratio, 5) > 0.85
+    raised = est[core, 0] > b[core, 0]
+    assert 0.92 < np.median(ratio) < 1.0 and raised.mean() > 0.8
+    assert np.all((ratio[raised] > 0.85) & (ratio[raised] < 1.02))
+    np.testing.assert_array_equal(est[32, 48], b[32, 48])  # the middle: beyond the ring's range
     np.testing.assert_array_equal(est[..., 1:], b[..., 1:])
     np.testing.assert_array_equal(est[~core], b[~core])
     prior = clipped_channel_estimate(clipped, b, (0.48, 1.68))
@@ -467,6 +472,22 @@ def test_ring_estimate_keeps_a_dyes_ratio():
     np.testing.assert_allclose(est[core, 0] / b[core, 1], 1.15, rtol=0.01)
     prior = clipped_channel_estimate(clipped, b, (0.48, 1.68))
     assert np.median(prior[core, 0] / truth[core, 0]) > 1.4
+
+
+def test_ring_estimate_does_not_give_a_wall_the_skys_colour():
+    """A near-white wall whose blue just clips (a training render at +1 EV: truth B/G 1.42), next to a measured blue
+    sky: its ring is the sky, whose log(G/R) (0.51) is far from the wall's (-0.04), so the wall keeps its clip level
+    (stop 19's first version extrapolated the sky's trend to it: blue 2x, a blue cast on a white wall)."""
+    from singlehdr.infer.highlights import RING_X_MARGIN, ring_channel_estimate
+
+    b = np.zeros((64, 96, 3), np.float32)
+    b[:32] = (0.3, 0.5, 0.95)  # sky, measured (its smallest channel 0.32 of its largest: light, not a dye)
+    b[32:] = (0.85, 0.82, 1.0)  # wall, blue clipped
+    clipped = b >= 1.0
+    ldr_max = linear_to_srgb(b).max(-1)
+    assert np.log(0.5 / 0.3) - RING_X_MARGIN > np.log(0.82 / 0.85)
+    est = ring_channel_estimate(clipped, b, ldr_max)
+    np.testing.assert_array_equal(est, b)
 
 
 def test_ring_estimate_needs_a_measured_ring_and_wraps_the_seam():

@@ -268,7 +268,7 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
                            slope_gain: float = 1.0, unsaturated_gain: float = 0.0, chroma_bound: float = 0.0,
                            size_cap: float = 0.0, size_cap_dome: float = 0.0, keep_measured: bool = False,
                            spectral_k: tuple[float, float] | None = None, channel_ramp: bool = False,
-                           ring_estimate: bool = False) -> np.ndarray:
+                           ring_estimate: bool = False, inner_fade: float = INNER_FADE) -> np.ndarray:
     """Replace the network's highlight colour by the rim's (see the module docstring).
 
     ldr_srgb: (H, W, 3) input in [0, 1]; hdr: (H, W, 3) the network's linear output;
@@ -349,7 +349,7 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
     # deep inside a clipped region the rim says little: fade towards the input's own
     # chroma (white where every channel clipped), so opposite rims (blue sky above,
     # orange horizon below) do not mix into a magenta cast
-    inner = (INNER_FADE * r * r)[..., None]
+    inner = (float(inner_fade) * r * r)[..., None]
     rim = (1.0 - inner) * rim + inner * chroma_in
     mixed = (1.0 - s)[..., None] * own + s[..., None] * rim
     out = y_out[..., None] * mixed
@@ -470,11 +470,14 @@ def clipped_channel_estimate(clipped: np.ndarray, b: np.ndarray, spectral_k: tup
 #: right at the clip edge); a region with fewer than RING_MIN_PIXELS ring pixels is left at its clip level ...
 RING_BAND, RING_BAND_MIN, RING_GAP, RING_MIN_PIXELS = 0.012, 4, 2, 8
 #: ... the slope is shrunk towards the spectral prior by RING_RIDGE (in units of the variance of the ring's log
-#: ratio: a ring of one colour, a dye lit more or less, says nothing of the slope), at most RING_SLOPE_MAX, and the
-#: target's log ratio is held within RING_X_MARGIN of the ring's range (no far extrapolation).
+#: ratio: a ring of one colour, a dye lit more or less, says nothing of the slope), at most RING_SLOPE_MAX; only a
+#: target whose log ratio lies within RING_X_MARGIN of the ring's range is estimated (no extrapolation: a white wall
+#: whose blue clips next to a blue sky is not the sky's colour).
 RING_RIDGE, RING_SLOPE_MAX, RING_X_MARGIN = 0.04, 3.0, 0.2
 #: The prior slope: the pooled exponents of tools/fit_spectral_k.py on the training split (k_red, k_blue).
 RING_PRIOR = (0.48, 1.68)
+#: A ring pixel whose smallest channel is under this fraction of its largest is a dye's colour, not evidence.
+RING_LIGHT_RATIO = 0.3
 
 
 def _count(clipped: np.ndarray) -> np.ndarray:
@@ -506,12 +509,14 @@ def ring_channel_estimate(clipped: np.ndarray, b: np.ndarray, ldr_max: np.ndarra
     largest channel of the sRGB input.  Per connected clipped region (any channel; regions within RING_GAP px join;
     the seam wraps when ``wrap_x``), a weighted least-squares line of log(R/G) on log(G/B) (blue: log(B/G) on
     log(G/R)) over its ring (module constants; weights ldr_max^4, the pixels nearest the clip level count most),
-    shrunk towards the spectral prior's slope; a red-only pixel gets R = G exp(line(log(G/B))), with its log(G/B) held
-    near the ring's range.  The image calibrates itself: a sunset glow whose red rises steeply against green and blue
+    shrunk towards the spectral prior's slope; a red-only pixel whose log(G/B) lies within :data:`RING_X_MARGIN` of the
+    ring's range gets R = G exp(line(log(G/B))), at most :data:`CHAIN_MAX_GAIN` x its clip level; the others keep
+    it.  The image calibrates itself: a sunset glow whose red rises steeply against green and blue
     around its clipped core continues that rise (R = G (G/B)^1.05 on held-out sunset.exr, where the training data's
     prior says 0.48), and a dye's clipped red stays at the ratio its unclipped surroundings show (the held-out render's
     orange-yellow surface, 1.6x too red under the prior: bench/RESULTS.md stop 17).  Only pixels whose measured
-    channels are all at least :data:`SPECTRAL_MIN_MEASURED` are estimated.
+    channels are all at least :data:`SPECTRAL_MIN_MEASURED` are estimated, and ring pixels with a channel under
+    :data:`RING_LIGHT_RATIO` of their largest (a saturated surface next to the light) are not evidence.
     """
     from ..geometry.labels import label_regions
 
@@ -533,7 +538,7 @@ def ring_channel_estimate(clipped: np.ndarray, b: np.ndarray, ldr_max: np.ndarra
     near = _dilate(lab.astype(np.uint16 if nl < 65535 else np.float32), int(np.ceil(band)), wrap_x)  # nearby label
     ring = (lab == 0) & (n == 0) & (lm >= RIM_LO) & (near > 0)
     br = bc[ring]
-    light = np.min(br, axis=-1) >= SPECTRAL_MIN_MEASURED * np.max(br, axis=-1)  # evidence like the targets: no dye
+    light = np.min(br, axis=-1) >= RING_LIGHT_RATIO * np.max(br, axis=-1)  # evidence like the targets: no dye
     br = br[light]
     k = near[ring][light].astype(np.int64)
     wr = lm[ring][light].astype(np.float64) ** 4
@@ -559,8 +564,9 @@ def ring_channel_estimate(clipped: np.ndarray, b: np.ndarray, ldr_max: np.ndarra
         np.minimum.at(lo, k, xr)
         np.maximum.at(hi, k, xr)
         li = lt[tgt]
-        ok = cnt[li] >= RING_MIN_PIXELS
-        xt = np.clip(lbt[tgt, ref] - lbt[tgt, oth], lo[li] - RING_X_MARGIN, hi[li] + RING_X_MARGIN)
+        xt = lbt[tgt, ref] - lbt[tgt, oth]
+        # only within the ring's range of log ratios (a white wall next to the sky is not the sky's colour)
+        ok = (cnt[li] >= RING_MIN_PIXELS) & (xt >= lo[li] - RING_X_MARGIN) & (xt <= hi[li] + RING_X_MARGIN)
         yt = ym[li] + beta[li] * (xt - xm[li])
         val = np.where(ok, np.exp(lbt[tgt, ref] + yt), bt[tgt, ch])
         val = np.minimum(val, CHAIN_MAX_GAIN * bt[tgt, ch])

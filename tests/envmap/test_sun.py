@@ -704,8 +704,8 @@ def test_the_readme_samples_hazy_glow_takes_the_skys_colour_and_gets_no_sun(load
     clip: the reconstruction keeps it (the default model's highlight_keep_measured, stop 16), which took the b/r
     error against the truth (warming towards the sun) from 0.52 (stop 15's pale lavender dome; the map's trend
     brought it to 0.46) to 0.33, and since stop 19 the reconstruction's clipped red continues the glow's own colour
-    trend (highlights.ring_channel_estimate): b/r 0.29, g/r 0.185 (stop 18: 0.32, 0.22); the map keeps those measured
-    channels, holds clipped ones at least at white and brings the g/r error to 0.167 (the trend is fitted in the angle
+    trend (highlights.ring_channel_estimate): b/r 0.30, g/r 0.186 (stop 18: 0.32, 0.22); the map keeps those measured
+    channels, holds clipped ones at least at white and brings the g/r error to 0.168 (the trend is fitted in the angle
     to the sun and the elevation, chosen on the training skies, bench/glare_colour.py; its b/r, 0.32, is now a little
     above the reconstruction's); the map's energy stays within 2 % of the reconstruction's."""
     from PIL import Image
@@ -729,7 +729,7 @@ def test_the_readme_samples_hazy_glow_takes_the_skys_colour_and_gets_no_sun(load
         lr = lambda x: np.log(np.maximum(x[..., k], 1e-6) / np.maximum(x[..., 0], 1e-6))  # noqa: E731
         return float(np.mean(np.abs(lr(a) - lr(truth))[glare]))
 
-    # stop 19 (the ring estimate of the clipped red, highlight_ring_estimate): b/r 0.29 / 0.32, g/r 0.185 / 0.167
+    # stop 19 (the ring estimate of the clipped red, highlight_ring_estimate): b/r 0.295 / 0.324, g/r 0.186 / 0.168
     # (stop 18: 0.32 / 0.33, 0.22 / 0.17; stop 15: 0.52 / 0.46)
     assert chroma_err(off, 2) < 0.31 and chroma_err(res.hdr_linear, 2) < 0.35
     assert chroma_err(off, 1) < 0.2 and chroma_err(res.hdr_linear, 1) < chroma_err(off, 1)

@@ -59,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         model = str(save_model(out, net, provenance=dict(info["provenance"]), inference=policy))
     shown = model if model is None or not Path(model).is_relative_to(ROOT) else str(Path(model).relative_to(ROOT))
-    added = (f" + highlight_spectral_k {args.spectral_k}" if args.spectral_k else "") + (" + highlight_ring_estimate" if args.ring else "")
+    added = f" + highlight_spectral_k {args.spectral_k}" if args.spectral_k else ""
+    added += " + highlight_ring_estimate" if args.ring else ""
     print(f"model {shown or 'shipped'}{added}")
     print("| HDRI | clipped channels | share | cast | truth R/G | B/G | Y | map R/G | B/G | Y |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")

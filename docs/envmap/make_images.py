@@ -1,6 +1,6 @@
 """Make the README image of the bundled sample's clipped glow (numpy + Pillow + bpy for the HDRI path; ~30 s CPU).
 
-    PYTHONPATH=core python docs/envmap/make_images.py [--out docs/envmap]
+    PYTHONPATH=core python docs/envmap/make_images.py [--out docs/envmap] [--model FILE]
 
 Writes sample_glow.png: the region around the setting sun of the bundled sample (core/singlehdr/data/sample.jpg,
 made by tools/make_sample.py from Blender's held-out CC0 HDRI sunset.exr), shown at 0, -2 and -4 EV with a plain
@@ -49,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     truth, _ = read_hdr(Path(bpy.utils.system_resource("DATAFILES", path="studiolights/world")) / "sunset.exr")
     truth = truth[..., :3] * (0.16 / float(np.median(truth[..., :3] @ LUMA)))  # tools/make_sample.py's exposure
     ldr = np.asarray(Image.open(sample_path()).convert("RGB"), np.float32) / 255.0
-    ours = make_envmap((ldr * 255).round().astype(np.uint8), EnvmapOptions(width=ldr.shape[1], reconstruct=ReconstructOptions(method="singlehdr", model=args.model))).hdr_linear[..., :3]
+    opts = EnvmapOptions(width=ldr.shape[1], reconstruct=ReconstructOptions(method="singlehdr", model=args.model))
+    ours = make_envmap((ldr * 255).round().astype(np.uint8), opts).hdr_linear[..., :3]
     y0, y1, x0, x1 = CROP
     cols = [srgb_to_linear(ldr), ours, truth]
     rows = []

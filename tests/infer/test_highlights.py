@@ -490,6 +490,23 @@ def test_ring_estimate_does_not_give_a_wall_the_skys_colour():
     np.testing.assert_array_equal(est, b)
 
 
+def test_ring_estimate_takes_no_evidence_from_a_saturated_neighbour(monkeypatch):
+    """A pink surface whose red clips next to a saturated red one of the same G/B (green 0.07 of its red: a dye,
+    like stop 19's training render_01018): the red ring is no evidence (RING_LIGHT_RATIO), so the pink keeps its clip
+    level; taking it as evidence raises the clipped red to the 2x cap (the first version: 11x green where the truth
+    was 3.6x)."""
+    import singlehdr.infer.highlights as hl
+
+    b = np.zeros((48, 64, 3), np.float32)
+    b[:, :32] = (0.95, 0.07, 0.1)  # saturated red, measured (G/B 0.7, as the pink's)
+    b[:, 32:] = (1.0, 0.35, 0.5)  # pink, red clipped
+    clipped = b >= 1.0
+    ldr_max = linear_to_srgb(b).max(-1)
+    np.testing.assert_array_equal(hl.ring_channel_estimate(clipped, b, ldr_max), b)
+    monkeypatch.setattr(hl, "RING_LIGHT_RATIO", 0.0)
+    assert np.median(hl.ring_channel_estimate(clipped, b, ldr_max)[:, 32:, 0]) == pytest.approx(2.0)
+
+
 def test_ring_estimate_needs_a_measured_ring_and_wraps_the_seam():
     """A clipped red spot in dark surroundings (no ring pixel above half the sRGB range) stays at its clip level; the
     glow centred on a panorama's seam gets, with wrap_x, the estimate it gets in the middle (rolled)."""

@@ -548,12 +548,24 @@ Used by `singlehdr reconstruct` (and every host) when no `--model` is given.
   line of log(R/G) on log(G/B), or log(B/G) on log(G/R), shrunk towards the training data's spectral slope; ring
   pixels with a channel under 0.3 of their largest, a dye's colour, are left out; only where the pixel's log ratio
   lies within 0.2 of the ring's, so a white wall next to a blue sky is not given the sky's blue; at most 2x the clip
-  level), and where two clipped, from those estimates at the measured channel's level. The image calibrates itself:
+  level, 3x since stop 20), and where two clipped, from those estimates at the measured channel's level. The image calibrates itself:
   a sunset glow's red keeps rising against green (held-out sunset's clipped glow: magenta-green cast -0.057 ->
   -0.020), and a dye's clipped red keeps the ratio its unclipped surroundings show (stop 17's global spectral prior
   made a held-out orange surface 4.4 dB worse than the JPEG; this does not). Training split (377 inputs; > 1 dB worse
   / > 3 dB worse / worst / mean over the JPEG): without 0 / 0 / -0.69 / +0.16 dB, **with 0 / 0 / -0.81 / +0.20**,
   better on every family (tools/choose_highlights.py --ring, bench/RESULTS.md stop 19).
+- **Two clipped channels take the colour of their own side of the light** (stop 20, inside
+  `highlight_ring_estimate`): where red and green clipped and blue was measured, the colour comes from the red-only
+  estimates around (where green and blue clipped, from the blue-only ones), no longer from both: the README sample's
+  warm band between its red-only rim and the blue sky's blue-only band had taken the sky's colour too and stayed at
+  its clip level (R/G 1.12 where the truth is 1.71); the cap on an estimate is 3x the measured channel (2x made a
+  glow's red and green equal where both met it); each clipped channel's ramp starts from these estimates (continued
+  into the fully clipped pixels next to them and faded to the clip level over the ramp) instead of the clip level,
+  which had taken most of them back. Training split (377 inputs; > 1 dB worse / > 3 dB worse / worst / mean over the
+  JPEG): stop 19 0 / 0 / -0.81 / +0.20 dB, **stop 20 0 / 0 / -0.93 / +0.28**, better on every family; per clipped
+  pixel (0 / +1 / +2 EV, mean |log error|) one channel clipped 0.248 -> 0.251, two 0.526 -> 0.497, every channel
+  R/G 0.296 -> 0.287, B/G 0.376 -> 0.368; held-out clipped-glow casts sunset -0.020 -> -0.013, courtyard -0.036 ->
+  -0.016 (bound 0.03; bench/RESULTS.md stop 20).
 - **The paper pipeline is still there**: `ReconstructOptions(linearization="learned", highlights="network")` (or a
   model file without this metadata, e.g. the authors' converted TF checkpoints) runs Deq -> Lin -> Hal -> Ref as
   published; the parity tests cover it.

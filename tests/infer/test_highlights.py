@@ -361,7 +361,7 @@ def test_clipped_channel_estimate_hand_computed():
 
 def test_two_clipped_channels_take_the_neighbours_colour_at_the_measured_level():
     """Red and green clipped, blue measured, next to red-only pixels of an exact power-law glow: the pixel gets the
-    neighbours' colour (their estimates are exact here) scaled to its own measured blue; at most CHAIN_MAX_GAIN
+    neighbours' colour (their estimates are exact here) scaled to its own measured blue; at most CHAIN_MAX_GAIN (3)
     times it."""
     from singlehdr.infer.highlights import CHAIN_MAX_GAIN, clipped_channel_estimate
 
@@ -380,13 +380,71 @@ def test_two_clipped_channels_take_the_neighbours_colour_at_the_measured_level()
     est = clipped_channel_estimate(clipped, b, k)
     np.testing.assert_allclose(est[~mid], truth[~mid], rtol=1e-4)
     np.testing.assert_allclose(est[mid], truth[mid], rtol=1e-3)
-    # a redder glow, k_red 2: red 2.4x blue, held at 2x the measured blue where green clips too
-    truth = np.stack([g * (g / bl) ** 2.0, g, bl], -1)
+    # a redder glow, k_red 3: red 3.2x blue, held at CHAIN_MAX_GAIN (3) x the measured blue where green clips too
+    truth = np.stack([g * (g / bl) ** 3.0, g, bl], -1)
     truth[mid] *= 1.3
     b = np.minimum(truth, 1.0)
-    est = clipped_channel_estimate(truth >= 1.0, b, (2.0, 1.5))
-    assert np.all(truth[mid, 0] > 2.3 * b[mid, 2])
+    est = clipped_channel_estimate(truth >= 1.0, b, (3.0, 1.5))
+    assert CHAIN_MAX_GAIN == 3.0 and np.all(truth[mid, 0] > 3.1 * b[mid, 2])
     np.testing.assert_allclose(est[mid, 0], CHAIN_MAX_GAIN * b[mid, 2], rtol=1e-4)
+
+
+def test_two_clipped_channels_take_evidence_from_the_same_side_of_the_light():
+    """A glow whose red and green clipped (blue measured) between a band where only red clipped (warm, towards the
+    light) and a band where only blue clipped (the blue sky beyond): its colour comes from the red-only band alone,
+    hand-computed G = B_measured (G/B)_red-only, R = B_measured (R/B)_red-only; mixing in the blue sky's colour (stop
+    19) left green and red at their clip level (the README sample's glow: R/G 1.12 where the truth is 1.71)."""
+    from singlehdr.infer.highlights import clipped_channel_estimate
+
+    b = np.zeros((16, 16, 3), np.float32)
+    b[:6] = [1.0, 0.85, 0.6]  # only red clipped: R = G (G/B)^0.5 = 1.0117
+    b[6:10] = [1.0, 1.0, 0.75]  # red and green clipped, blue measured
+    b[10:] = [0.6, 0.75, 1.0]  # only blue clipped: B = G (G/R)^1.5 = 1.0481
+    est = clipped_channel_estimate(b >= 1.0, b, (0.5, 1.5))
+    r_only = 0.85 * (0.85 / 0.6) ** 0.5
+    np.testing.assert_allclose(est[0, 0], [r_only, 0.85, 0.6], rtol=1e-5)
+    b_only = 0.75 * 1.25**1.5
+    np.testing.assert_allclose(est[12, 3], [0.6, 0.75, b_only], rtol=1e-5)
+    np.testing.assert_allclose(est[6:10].reshape(-1, 3), np.tile([0.75 * r_only / 0.6, 0.75 * 0.85 / 0.6, 0.75], (64, 1)),
+                               rtol=1e-4)
+    # green and blue clipped next to the blue-only band take its colour: G = R (G/R), B = R (B/R) from that band
+    b[6:10] = [0.85, 1.0, 1.0]
+    est = clipped_channel_estimate(b >= 1.0, b, (0.5, 1.5))
+    np.testing.assert_allclose(est[6:10].reshape(-1, 3), np.tile([0.85, 0.85 * 0.75 / 0.6, 0.85 * b_only / 0.6], (64, 1)),
+                               rtol=1e-4)
+
+
+def test_estimate_floor_continues_into_the_fully_clipped_neighbours_and_fades():
+    """The floor under the expansion: a partly clipped pixel's estimate; a fully clipped pixel takes its nearest
+    partly clipped pixel's estimate, faded to the clip level over the ramp (hand-computed on one row); a partly
+    clipped speck inside a fully clipped region (JPEG noise under the clip) is treated as fully clipped, its
+    measured channel kept."""
+    from singlehdr.infer.highlights import estimate_floor, smoothstep
+
+    w, ramp = 40, 8.0
+    b = np.ones((3, w, 3), np.float32)
+    b[:, :10, 2] = 0.8  # columns 0-9: blue measured, red and green clipped
+    clipped = b >= 1.0
+    est = b.copy()
+    est[:, :10, 0], est[:, :10, 1] = 1.5, 1.2
+    floor = estimate_floor(clipped, b, est, ramp)
+    np.testing.assert_array_equal(floor[:, :10], est[:, :10])
+    d = np.arange(w)[10:] - 9.0
+    fade = 1.0 - smoothstep(d / ramp)
+    np.testing.assert_allclose(floor[1, 10:, 0], 1.0 + 0.5 * fade, rtol=1e-5)
+    np.testing.assert_allclose(floor[1, 10:, 1], 1.0 + 0.2 * fade, rtol=1e-5)
+    np.testing.assert_allclose(floor[1, 10:, 2], 1.0, rtol=1e-6)  # the estimate's blue (0.8) is under the clip level
+    assert floor[1, 10, 0] > 1.47 and floor[1, 9 + int(ramp) + 1:, 0].max() == 1.0
+    # a speck at column 25 whose blue fell just under the clip: its red and green continue the estimate, blue stays
+    b[1, 25, 2] = est[1, 25, 2] = 0.97
+    clipped = b >= 1.0
+    floor = estimate_floor(clipped, b, est, ramp)
+    np.testing.assert_allclose(floor[1, 25], [1.0, 1.0, 0.97], rtol=1e-6)  # 15 px from the estimate: faded out
+    b[1, 12, 2] = est[1, 12, 2] = 0.97
+    clipped = b >= 1.0
+    floor = estimate_floor(clipped, b, est, ramp)
+    np.testing.assert_allclose(floor[1, 12], [1.0 + 0.5 * (1 - smoothstep(np.float32(3 / ramp))),
+                                              1.0 + 0.2 * (1 - smoothstep(np.float32(3 / ramp))), 0.97], rtol=1e-5)
 
 
 def test_spectral_estimate_raises_clipped_channels_and_keeps_measured_ones():
@@ -493,8 +551,8 @@ def test_ring_estimate_does_not_give_a_wall_the_skys_colour():
 def test_ring_estimate_takes_no_evidence_from_a_saturated_neighbour(monkeypatch):
     """A pink surface whose red clips next to a saturated red one of the same G/B (green 0.07 of its red: a dye,
     like stop 19's training render_01018): the red ring is no evidence (RING_LIGHT_RATIO), so the pink keeps its clip
-    level; taking it as evidence raises the clipped red to the 2x cap (the first version: 11x green where the truth
-    was 3.6x)."""
+    level; taking it as evidence raises the clipped red to the cap, CHAIN_MAX_GAIN x the clip level (the first
+    version: 11x green where the truth was 3.6x)."""
     import singlehdr.infer.highlights as hl
 
     b = np.zeros((48, 64, 3), np.float32)
@@ -504,7 +562,7 @@ def test_ring_estimate_takes_no_evidence_from_a_saturated_neighbour(monkeypatch)
     ldr_max = linear_to_srgb(b).max(-1)
     np.testing.assert_array_equal(hl.ring_channel_estimate(clipped, b, ldr_max), b)
     monkeypatch.setattr(hl, "RING_LIGHT_RATIO", 0.0)
-    assert np.median(hl.ring_channel_estimate(clipped, b, ldr_max)[:, 32:, 0]) == pytest.approx(2.0)
+    assert np.median(hl.ring_channel_estimate(clipped, b, ldr_max)[:, 32:, 0]) == pytest.approx(hl.CHAIN_MAX_GAIN)
 
 
 def test_ring_estimate_needs_a_measured_ring_and_wraps_the_seam():

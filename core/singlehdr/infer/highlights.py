@@ -351,7 +351,7 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
     chroma_in = b / np.maximum(yb, 1e-6)[..., None]
     w = (1.0 - s) * smoothstep((np.max(ldr, axis=-1) - RIM_LO) / (RIM_HI - RIM_LO))
     sat = ldr >= SATURATED
-    est = None
+    est = isl = None
     if keep_measured:  # a partly clipped pixel's own chroma (its clipped channels at their clip level) is evidence too
         part = sat.any(axis=-1) & ~sat.all(axis=-1)
         w = np.where(part, 1.0, w).astype(np.float32)
@@ -361,7 +361,8 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
                 single = ring_channel_estimate(sat, b, np.max(ldr, axis=-1), prior=spectral_k or RING_PRIOR,
                                                wrap_x=wrap_x)
             est = clipped_channel_estimate(sat, b, spectral_k or RING_PRIOR, chroma_bound=chroma_bound, single=single)
-            est = np.where(_islands(sat, wrap_x)[..., None], b, est)
+            isl = _islands(sat, wrap_x)
+            est = np.where(isl[..., None], b, est)
             chroma_in = np.where(part[..., None], est / np.maximum(est @ LUMA, 1e-6)[..., None], chroma_in)
     if not np.any(w > 0):
         w = 1.0 - s
@@ -381,7 +382,7 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
         ramp_px = ramp * max(ldr.shape[:2])
         if d is None:
             d = clip_distance(s, wrap_x=wrap_x)
-        floor = b if est is None else estimate_floor(sat, b, est, ramp_px, wrap_x=wrap_x)
+        floor = b if est is None else estimate_floor(sat, b, est, ramp_px, wrap_x=wrap_x, islands=isl)
         out = channel_ramp_limit(sat, floor, np.where(sat, np.maximum(out, floor), out), ramp_px, wrap_x=wrap_x,
                                  applied=smoothstep(d / max(ramp_px, 1e-6)))
     return np.ascontiguousarray(out, dtype=np.float32)
@@ -433,13 +434,14 @@ def _islands(clipped: np.ndarray, wrap_x: bool) -> np.ndarray:
 
 
 def estimate_floor(clipped: np.ndarray, b: np.ndarray, est: np.ndarray, ramp_px: float, *,
-                   wrap_x: bool = False) -> np.ndarray:
+                   wrap_x: bool = False, islands: np.ndarray | None = None) -> np.ndarray:
     """(H, W, 3) the floor under a clipped channel's expansion: ``est`` (the partly clipped pixels' estimates from what
     they and their surroundings measured, :func:`clipped_channel_estimate`), continued into the fully clipped pixels
     next to them and faded to the clip level ``b`` over ``ramp_px`` (the luminance ramp's width, over which the
     expansion takes over).  Without the continuation a glow's estimated red (the README sample's: 1.5x the clip level
-    where red and green clipped) would drop to the clip level where its blue clips too, a hard-edged dome."""
-    isl = _islands(clipped, wrap_x)
+    where red and green clipped) would drop to the clip level where its blue clips too, a hard-edged dome.  islands:
+    :func:`_islands` of ``clipped`` when the caller has it."""
+    isl = _islands(clipped, wrap_x) if islands is None else islands
     full = np.asarray(clipped, bool).all(axis=-1) | isl
     part = np.asarray(clipped, bool).any(axis=-1) & ~full
     if not full.any() or not np.any(part & np.any(est > b * 1.0001, axis=-1)):

@@ -73,9 +73,10 @@ Since stop 20 (same policy key) a pixel with two clipped channels takes its colo
 its own side of the light (:func:`clipped_channel_estimate`), an estimate is at most :data:`CHAIN_MAX_GAIN` (3) x the
 measured channel, and the channel ramp starts from the estimates (:func:`estimate_floor`: continued into the fully
 clipped pixels next to them, faded to the clip level over the ramp; specks inside a fully clipped region,
-:func:`_islands`, count as fully clipped) instead of from the clip level, which had taken most of them back.
-Training split: mean +0.20 -> +0.28 dB, no input more than 1 dB worse; held-out casts sunset -0.013, courtyard
--0.016 (bench/RESULTS.md stop 20).
+:func:`_islands`, count as fully clipped) instead of from the clip level, which had taken most of them back; where
+every channel is near white (at least :data:`CLIP_LO`) the result still obeys the region size cap, as the network's
+expansion does (a pixel with a clearly measured channel keeps the estimate that measurement gives).  Training split and
+held-out casts: bench/RESULTS.md stop 20.
 
 Pixels with s = 0 where the network did not darken the input come out exactly as
 the network's output (for the identity stages of the shipped model: ``b``, the
@@ -338,12 +339,14 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
                 y_out[capped] = np.maximum(soft, yb[capped])
     if unsaturated_gain > 0 or chroma_bound > 0:
         y_out = np.minimum(y_out, measured_bound(ldr, b, unsaturated_gain, chroma_bound))
+    size_bound = None  # (H, W) the region size cap on the luminance, inf outside clipped regions
     if size_cap > 0:
         if size_cap_dome > 0 and d is None:
             d = clip_distance(s, wrap_x=wrap_x)
         k = region_size_cap(s >= 0.5, size_cap, wrap_x=wrap_x, depth=d if size_cap_dome > 0 else None, dome=size_cap_dome)
         inside = np.isfinite(k)  # outside clipped regions no cap (and no 0 * inf on black pixels)
-        y_out = np.where(inside, np.minimum(y_out, np.maximum(yb * np.where(inside, k, 1.0), yb)), y_out)
+        size_bound = np.where(inside, np.maximum(yb * np.where(inside, k, 1.0), yb), np.inf)
+        y_out = np.minimum(y_out, size_bound)
     if not np.any(s > 0):
         scale = np.where(ya > 1e-12, y_out / np.maximum(ya, 1e-12), 1.0).astype(np.float32)
         return (hdr * scale[..., None]).astype(np.float32)
@@ -385,6 +388,19 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
         floor = b if est is None else estimate_floor(sat, b, est, ramp_px, wrap_x=wrap_x, islands=isl)
         out = channel_ramp_limit(sat, floor, np.where(sat, np.maximum(out, floor), out), ramp_px, wrap_x=wrap_x,
                                  applied=smoothstep(d / max(ramp_px, 1e-6)))
+    if est is not None and size_bound is not None:
+        # where every channel is near white (the wide over-exposed walls and skies the size cap is for) the estimates
+        # obey the region's size cap too: their rise above the input is scaled down where the pixel's luminance would
+        # pass it; a pixel with a clearly measured channel keeps the estimate that measurement gives
+        lo = out @ LUMA
+        over = (lo > size_bound) & (np.min(ldr, axis=-1) >= CLIP_LO)
+        if over.any():
+            # scaled as a whole (its colour kept), no channel under its input; what that leaves over, from the rise
+            o, bo = out[over], b[over]
+            o = np.maximum(o * (size_bound[over] / lo[over])[:, None], bo)
+            lo2 = o @ LUMA
+            f = np.minimum((size_bound[over] - yb[over]) / np.maximum(lo2 - yb[over], 1e-12), 1.0)
+            out[over] = bo + (o - bo) * f[:, None]
     return np.ascontiguousarray(out, dtype=np.float32)
 
 

@@ -390,8 +390,8 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
                                  applied=smoothstep(d / max(ramp_px, 1e-6)))
     if est is not None and size_bound is not None:
         # where every channel is near white (the wide over-exposed walls and skies the size cap is for) the estimates
-        # obey the region's size cap too: their rise above the input is scaled down where the pixel's luminance would
-        # pass it; a pixel with a clearly measured channel keeps the estimate that measurement gives
+        # obey the region's size cap too, where the pixel's luminance would pass it; a pixel with a clearly measured
+        # channel keeps the estimate that measurement gives
         lo = out @ LUMA
         over = (lo > size_bound) & (np.min(ldr, axis=-1) >= CLIP_LO)
         if over.any():

@@ -649,6 +649,7 @@ def test_a_wide_glares_measured_channels_stay_and_its_clipped_ones_stay_above_wh
     was worse than the reconstruction on 17 of 28 glares, keeping the measured channels better on 27: stop 16.)"""
     h, w = 128, 256
     sun, el, y, truth = _warming_glow(h, w)
+    truth *= np.array([1.4, 1.0, 1.0], np.float32)  # a redder glow: green and blue well under the clip in some of it
     blob = (truth.max(axis=-1) >= S.MEASURED_BELOW) & (el >= 0)
     rec = truth.copy()
     clipped = (truth >= S.MEASURED_BELOW) & blob[..., None]  # the 8-bit code 252.5 and above
@@ -657,7 +658,12 @@ def test_a_wide_glares_measured_channels_stay_and_its_clipped_ones_stay_above_wh
     assert measured[..., 2].sum() > 50 and (clipped[..., 0] & measured[..., 2]).sum() > 50
     alpha = np.ones((h, w), np.float32)
     out = S.fill_glare(rec, blob, alpha, sun, white=1.0)
-    np.testing.assert_array_equal(out[measured], rec[measured])
+    # well under the clip they stay; a few codes under it (the sRGB code 0.9 and above) they are a lower bound
+    # (JPEG's shared chroma pulls a saturated light's channels there: stop 21)
+    low = measured & (rec < S.GLARE_NEAR_CLIP)
+    assert low[..., 2].sum() > 50
+    np.testing.assert_array_equal(out[low], rec[low])
+    assert (out[measured] >= rec[measured]).all()
     assert (out[clipped] >= 1.0).all()
     every = S.fill_glare(rec, blob, alpha, sun)  # the trend alone, every channel recoloured
     part, full = clipped[..., 0] & measured[..., 2], clipped.all(axis=-1)
@@ -665,11 +671,61 @@ def test_a_wide_glares_measured_channels_stay_and_its_clipped_ones_stay_above_wh
     assert err(out, full) < 0.5 * err(rec, full), (err(out, full), err(rec, full))
     assert err(out, part) <= err(rec, part), (err(out, part), err(rec, part))
     # where green was measured and red clipped, red is green times the trend's ratio: the truth's, here
-    gm = clipped[..., 0] & measured[..., 1]
+    gm = clipped[..., 0] & low[..., 1]
     assert gm.sum() > 50
     red_err = lambda a: np.median(np.abs(np.log(a[..., 0] / truth[..., 0]))[gm])  # noqa: E731
     assert red_err(out) < 0.05 < red_err(rec), (red_err(out), red_err(rec))
     assert np.abs(every[measured] - rec[measured]).max() > 0.05  # what keeping them prevents
+
+
+def test_a_low_suns_glare_cut_by_the_horizon_still_brightens_and_warms_towards_the_sun():
+    """A low sun's glow (5 deg up) whose clipped glare is cut off 3 deg above the horizon by a haze band at half the
+    glow's brightness: the rim pixels under the sun are that band, not a fading glow.  Until stop 21 they anchored the
+    fill next to the sun (the nearest rim), which stayed near the reconstruction's flat level there; since stop 21
+    only the rim above the sun does (envmap/sun.py GLARE_RIM_ABOVE_SUN_DEG): within 8 deg of the sun the fill is at
+    least 1.5x the reconstruction's dome (measured 1.69x; stop 20: 1.22x), its colour still the trend's."""
+    h, w = 128, 256
+    sun, el, y, truth = _warming_glow(h, w)
+    band = (el >= 0) & (el < 3.0)
+    truth[band] *= 0.5
+    blob = (luminance(truth) > 1.5) & (el >= 3.0)
+    assert (blob & (np.roll(band, -1, axis=0))).sum() > 5  # the glare sits on the haze band
+    rec = truth.copy()
+    rec[blob] = 1.6  # the reconstruction's dome: flat, white
+    out = S.fill_glare(rec, blob, np.ones((h, w), np.float32), sun)
+    d = equirect_directions(h, w)
+    near = blob & (np.degrees(np.arccos(np.clip(d @ sun, -1, 1))) < 8.0)
+    assert near.sum() > 10
+    gain = float(np.median(luminance(out[near]) / luminance(rec[near])))
+    rg = np.abs(np.log(out[..., 0] / out[..., 1]) - np.log(truth[..., 0] / truth[..., 1]))[near].mean()
+    assert gain > 1.5 and rg < 0.1, (gain, rg)
+
+
+def test_a_glares_near_white_channels_and_enclosed_specks_take_the_fill():
+    """JPEG's shared chroma pulls a saturated light's channels a few codes under the clip: the README sample's sun
+    reads 240, 249, 48 inside a glow clipped at 255, and next to it 250, 255, 91 where the truth's red is 5x its green.
+    Kept as measured they were green dots and a speckle in the orange glow; since stop 21 a channel at the sRGB code
+    0.9 or above (GLARE_NEAR_CLIP) in a glare pixel with a clipped channel, or in a pixel the glare encloses, is a
+    lower bound: it takes the fill (at least its value); a channel well under it (blue, 0.5) stays."""
+    h, w = 128, 256
+    sun, el, y, truth = _warming_glow(h, w)
+    blob = (truth.max(axis=-1) >= S.MEASURED_BELOW) & (el >= 0)
+    rec = truth.copy()
+    rec[blob] = np.maximum(rec[blob], 1.0) * 1.3  # clipped channels expanded flat
+    d = equirect_directions(h, w)
+    ang = np.degrees(np.arccos(np.clip(d @ sun, -1, 1)))
+    i, j = np.unravel_index(int(np.argmin(np.where(blob, ang, np.inf))), ang.shape)
+    i, j = i - 1, j  # one pixel above the sun: deep inside the glare
+    assert blob[i - 2: i + 3, j - 2: j + 3].all()
+    blob[i, j] = False  # an enclosed speck: every channel just under the clip
+    rec[i, j] = [0.93, 0.93, 0.93]
+    k = (i, j + 2)  # red pulled under the clip, green clipped, blue measured well below it
+    rec[k] = [0.95, 1.3, 0.5]
+    out = S.fill_glare(rec, blob, np.ones((h, w), np.float32), sun, white=1.0)
+    around = out[i - 2: i + 3, j - 2: j + 3].reshape(-1, 3)
+    assert luminance(out[i, j]) >= 0.9 * float(np.median(luminance(around)))
+    assert abs(np.log(out[i, j, 0] / out[i, j, 1]) - np.median(np.log(around[:, 0] / around[:, 1]))) < 0.1
+    assert out[k][0] > out[k][1] >= 1.0 and out[k][2] == pytest.approx(0.5)  # red above green, as the trend says
 
 
 def test_the_readme_samples_hazy_glow_takes_the_skys_colour_and_gets_no_sun(load_world):
@@ -684,10 +740,13 @@ def test_the_readme_samples_hazy_glow_takes_the_skys_colour_and_gets_no_sun(load
     green, clipped where blue was measured, take the colour of the red-only rim on the same side of the sun (not the
     blue sky's beyond the dome; near-white pixels within the region size cap): b/r 0.226, g/r 0.116.  The map keeps
     those measured channels and holds clipped ones at least at white (the trend is fitted in the angle to the sun and
-    the elevation, chosen on the training skies, bench/glare_colour.py): b/r 0.310, g/r 0.163 (stop 19: 0.324, 0.168), with no
-    colour edge where the last channel clips (99th percentile of |log R/G| between a fully and a partly clipped
-    neighbour under 0.08; keeping the reconstruction's clipped red and green there, tried at stop 20, put an edge of
-    0.24 there); the map's energy stays within 2 % of the reconstruction's."""
+    the elevation, chosen on the training skies, bench/glare_colour.py): b/r 0.310, g/r 0.163 (stop 19: 0.324, 0.168);
+    since stop 21 the trend is read over a band twice as wide (the colour changes with the angle to the sun, which the
+    old band hardly spanned) and the fill is anchored on the rim above the sun, not on the horizon's haze band under
+    it: b/r 0.164, g/r 0.059, and the glow brightens towards the sun (log luminance error 0.079, the reconstruction's
+    0.126).  No colour edge where the last channel clips (99th percentile of |log R/G| between a fully and a partly
+    clipped neighbour under 0.08; keeping the reconstruction's clipped red and green there, tried at stop 20, put an
+    edge of 0.24 there); the map's energy stays within 3 % of the reconstruction's, between it and the truth's."""
     from PIL import Image
 
     from singlehdr.data import sample_path
@@ -709,11 +768,16 @@ def test_the_readme_samples_hazy_glow_takes_the_skys_colour_and_gets_no_sun(load
         lr = lambda x: np.log(np.maximum(x[..., k], 1e-6) / np.maximum(x[..., 0], 1e-6))  # noqa: E731
         return float(np.mean(np.abs(lr(a) - lr(truth))[glare]))
 
-    # stop 20 (two clipped channels take their colour from the same side of the light, the channel ramp starts from
-    # the estimates, near-white pixels within the size cap): b/r 0.226 / 0.310, g/r 0.116 / 0.163 (reconstruction /
-    # map; stop 19: 0.295 / 0.324, 0.186 / 0.168; stop 18: 0.32 / 0.33, 0.22 / 0.17; stop 15: 0.52 / 0.46)
-    assert chroma_err(off, 2) < 0.26 and chroma_err(res.hdr_linear, 2) < 0.33
-    assert chroma_err(off, 1) < 0.15 and chroma_err(res.hdr_linear, 1) < 0.18
+    # stop 21 (the map's trend read over a band twice as wide, anchored on the rim above the sun): b/r 0.226 / 0.164,
+    # g/r 0.116 / 0.059 (reconstruction / map; stop 20: map 0.310, 0.163; stop 19: 0.295 / 0.324, 0.186 / 0.168;
+    # stop 18: 0.32 / 0.33, 0.22 / 0.17; stop 15: 0.52 / 0.46)
+    assert chroma_err(off, 2) < 0.26 and chroma_err(res.hdr_linear, 2) < 0.2
+    assert chroma_err(off, 1) < 0.15 and chroma_err(res.hdr_linear, 1) < 0.08
+
+    def luma_err(a):  # the glow brightens towards the sun: log luminance against the truth (stop 21: 0.126 / 0.079)
+        return float(np.mean(np.abs(np.log(np.maximum(luminance(a), 1e-6)) - np.log(luminance(truth)))[glare]))
+
+    assert luma_err(res.hdr_linear) < 0.1 < luma_err(off)
     full = (ldr >= 253).all(axis=-1)
     part = (ldr >= 253).any(axis=-1) & ~full
     lrg = np.log(np.maximum(res.hdr_linear[..., 0], 1e-6) / np.maximum(res.hdr_linear[..., 1], 1e-6))
@@ -724,4 +788,6 @@ def test_the_readme_samples_hazy_glow_takes_the_skys_colour_and_gets_no_sun(load
     blue = sat[..., 0] & sat[..., 1] & ~sat[..., 2] & glare  # measured blue inside the glow: kept
     assert blue.sum() > 1000
     np.testing.assert_allclose(res.hdr_linear[blue, 2], off[blue, 2], rtol=1e-4)
-    assert _energy(res.hdr_linear) == pytest.approx(_energy(off), rel=0.02)
+    # its energy stays close to the reconstruction's, a little nearer the truth's (stop 21: 0.956 / 0.941 of it)
+    assert _energy(off) < _energy(res.hdr_linear) < _energy(truth)
+    assert _energy(res.hdr_linear) == pytest.approx(_energy(off), rel=0.03)

@@ -846,6 +846,21 @@ def remove_blob(env: np.ndarray, blob: np.ndarray, weight: np.ndarray | None = N
 #: GLARE_MIN_ANGLE_DEG.
 GLARE_BAND = 0.02
 GLARE_BAND_AREA = 0.15
+#: The colour trend is fitted over GLARE_COLOUR_BAND x that band (the trend in the angle to the sun needs the band's
+#: reach: 1x, stop 15-20, read a weak trend from sky at nearly one angle; 2x chosen among 1, 2, 3 and 6 on the training
+#: sky banks, bench/RESULTS.md stop 21).
+GLARE_COLOUR_BAND = 2.0
+#: Rim pixels lower than the sun do not anchor the fill (0 at the sun's elevation, 1 from GLARE_RIM_ABOVE_SUN_DEG
+#: above it): a low sun's glare meets the horizon's haze band or the ground's silhouette under the sun, where the sky
+#: does not fade but is cut off (chosen on the training sky banks among cuts from 1 deg below to 3 deg above).
+GLARE_RIM_ABOVE_SUN_DEG = 1.0
+#: In a glare pixel with a clipped channel, the trend's largest channel at GLARE_NEAR_CLIP (linear, the sRGB code 0.9)
+#: and above is a lower bound, not a measurement, and in the pixels a glare encloses every channel there takes the
+#: glare's value around it: JPEG's shared chroma pulls the channels of a saturated light a few codes under the clip
+#: (the README sample's sun: 240, 249, 48 and 250, 255, 91 where the truth's red is 5x its green; kept as measured,
+#: they were green dots in an orange glow).  Every near-white channel as a lower bound (tried) was worse on the
+#: training sky banks (low-sun b/r 0.118 -> 0.133, log Y 0.119 -> 0.141); the largest alone better (0.114, 0.118).
+GLARE_NEAR_CLIP = float(srgb_to_linear(np.float64(0.9)))
 GLARE_MAX_CHROMA_SHIFT = float(np.log(2.0))
 GLARE_MIN_ANGLE_DEG = 1.0
 #: The glare's luminance trend (:func:`fill_glare`) is read over a band GLARE_LUMINANCE_BAND times the colour band's
@@ -873,10 +888,14 @@ def fill_glare(env: np.ndarray, blob: np.ndarray, alpha: np.ndarray, sun_dir: np
     ratios (R/G, B/G) are fitted by least squares as planes in the log of the angle to the sun (a circumsolar glow is
     round about the sun) and the log of the elevation (the horizon's own whitening: in the angle alone a low sun's
     glare band along the horizon read bluer towards the sun, and the fill was worse than the reconstruction's on most
-    low-sun training glares; bench/glare_colour.py); inside the glare (dilated by one pixel) each is that plane plus
-    the pull-push fill
-    (:func:`remove_blob`) of its residual on the glare's rim, so the colour meets the rim with no step, and moves at
-    most :data:`GLARE_MAX_CHROMA_SHIFT` from the rim's fill.  The luminance is at least the reconstruction's; where
+    low-sun training glares; bench/glare_colour.py); the band reaches :data:`GLARE_COLOUR_BAND` x its base width
+    from the glare (stop 21: the base band around the README sample's dome spans sky 36-54 deg from the sun, where
+    the colour hardly changes with the angle, and read a slope a third of the truth's); inside the glare (dilated by
+    one pixel) each is that plane plus the pull-push fill (:func:`remove_blob`) of its residual on the glare's rim,
+    so the colour meets the rim with no step, and moves at most :data:`GLARE_MAX_CHROMA_SHIFT` from the rim's fill.
+    Only the rim above the sun anchors that fill (:data:`GLARE_RIM_ABOVE_SUN_DEG`): under a low sun the glare meets
+    the horizon's haze band or a skyline, where it is cut off rather than fading, and those nearest rim pixels held
+    the README sample's glow at the reconstruction's flat level next to the sun (1.05x white there, truth 2x).  The luminance is at least the reconstruction's; where
     the sky brightens towards the sun (log luminance fitted the same way over a band :data:`GLARE_LUMINANCE_BAND`
     times as wide: the colour band is an isophote, about LDR white, and shows no trend), that plane plus the fill of
     its residual from the rim, at most :data:`GLARE_LUMINANCE_GAIN` x the rim's luminance filled in (a clear sky's
@@ -888,7 +907,9 @@ def fill_glare(env: np.ndarray, blob: np.ndarray, alpha: np.ndarray, sun_dir: np
     measured inside the glow while red and green clip), a clipped one is at least the clip level; where green was
     measured, a clipped red or blue is green times the trend's ratio to it (the trend is a ratio to green, and green
     carries 72 % of the luminance); where green clipped too, the clipped channels take the trend's colour at the
-    reconstruction's luminance.  On the hazy training bank's wide glares (log(B/R) / log(G/R) / log luminance error)
+    reconstruction's luminance.  A few codes under the clip a channel is not a measurement (:data:`GLARE_NEAR_CLIP`:
+    JPEG's shared chroma): the trend's largest channel there is a lower bound, and the specks the glare encloses take
+    the glare's value around them.  On the hazy training bank's wide glares (log(B/R) / log(G/R) / log luminance error)
     the trend recolouring every channel gave 1.35 / 0.16 / 0.29, worse than the reconstruction's 0.75 / 0.48 / 0.29 in
     B/R on 17 of 28; keeping the measured channels 0.48 / 0.24 / 0.23; with green's level 0.42 / 0.17 / 0.20 (better
     on 26, worse on none); levelling by whichever measured channel implies the most light (blue, 7 % of the
@@ -896,6 +917,14 @@ def fill_glare(env: np.ndarray, blob: np.ndarray, alpha: np.ndarray, sun_dir: np
     Outside the glare nothing changes; with too little sky around it, the glare stays the reconstruction's."""
     from scipy import ndimage
 
+    if white is not None and white > 0:
+        # the specks it encloses are part of it: their near-white channels take the glare's around them
+        filled_blob = _fill_specks(np.asarray(blob, bool))
+        specks = filled_blob & ~np.asarray(blob, bool)
+        if specks.any():
+            near = specks[..., None] & (env >= GLARE_NEAR_CLIP * float(white))
+            env = np.where(near, remove_blob(env, specks, weight=np.asarray(blob, np.float64)), env)
+        blob = filled_blob
     hole = ndimage.binary_dilation(blob, iterations=1)
     if not hole.any():
         return env.copy()
@@ -916,10 +945,14 @@ def fill_glare(env: np.ndarray, blob: np.ndarray, alpha: np.ndarray, sun_dir: np
             m &= ly > float(np.median(ly[m])) - 0.7
         return m
 
-    band = sky_band(band_px)
+    band = sky_band(GLARE_COLOUR_BAND * band_px)
     rim = band & (d_out <= 2.0)
     if band.sum() < 8 or rim.sum() < 8:
         return env.copy()
+    # the rim pixels that anchor the fill: those above the sun (below it a low sun's glare is cut off, not fading)
+    rim_w = rim * _step(el - float(azimuth_elevation(normalize(sun_dir))[1]), 0.0, GLARE_RIM_ABOVE_SUN_DEG)
+    if rim_w.sum() < 8:
+        rim_w = rim.astype(np.float64)
     lg = np.log(np.maximum(np.degrees(np.arccos(np.clip(d @ normalize(sun_dir), -1, 1))), GLARE_MIN_ANGLE_DEG))
     le = np.log(np.maximum(el, 1.0))  # the horizon's own whitening, apart from the sun's
     design = np.stack([np.ones((h, w)), lg, le], axis=-1)
@@ -935,7 +968,7 @@ def fill_glare(env: np.ndarray, blob: np.ndarray, alpha: np.ndarray, sun_dir: np
             if cy[1] < 0:  # brighter towards the sun
                 y_line = design @ cy
     filled = remove_blob(np.concatenate([q - line, q, (ly - y_line)[..., None], ly[..., None]], axis=-1), blob,
-                         weight=rim.astype(np.float64))[hole]
+                         weight=rim_w)[hole]
     q_rim = filled[:, 2:4]
     q_new = np.clip(line[hole] + filled[:, :2], q_rim - GLARE_MAX_CHROMA_SHIFT, q_rim + GLARE_MAX_CHROMA_SHIFT)
     ly_new = np.minimum(y_line[hole] + filled[:, 4], filled[:, 5] + np.log(max(GLARE_LUMINANCE_GAIN, 1.0)))
@@ -948,9 +981,12 @@ def fill_glare(env: np.ndarray, blob: np.ndarray, alpha: np.ndarray, sun_dir: np
         # the clipped channels take the trend's ratio to it (green carries most of the luminance)
         was = env[hole].astype(np.float64)
         sat = was >= MEASURED_BELOW * float(white)
-        green = ~sat[:, 1] & sat.any(axis=-1)
+        top = np.arange(3)[None, :] == np.argmax(c, axis=-1)[:, None]  # the trend's largest channel
+        near = sat.any(axis=-1)[:, None] & top & (was >= GLARE_NEAR_CLIP * float(white)) & ~sat
+        free = sat | near
+        green = ~free[:, 1] & free.any(axis=-1)
         rgb = np.where(green[:, None], was[:, 1:2] * c, rgb)
-        rgb = np.where(sat, np.maximum(rgb, float(white)), was)
+        rgb = np.where(sat, np.maximum(rgb, float(white)), np.where(near, np.maximum(rgb, was), was))
     out = env.copy()
     out[hole] = rgb.astype(out.dtype)
     return out

@@ -914,7 +914,8 @@ def fill_glare(env: np.ndarray, blob: np.ndarray, alpha: np.ndarray, sun_dir: np
     B/R on 17 of 28; keeping the measured channels 0.48 / 0.24 / 0.23; with green's level 0.42 / 0.17 / 0.20 (better
     on 26, worse on none); levelling by whichever measured channel implies the most light (blue, 7 % of the
     luminance, amplified the trend's errors) 0.94 / 0.85 / 0.76 (bench/glare_colour.py, stop 16).
-    Outside the glare nothing changes; with too little sky around it, the glare stays the reconstruction's."""
+    Outside the glare nothing changes, nor below the horizon (a sun's glitter on water is not the sky's colour);
+    with too little sky around it, the glare stays the reconstruction's."""
     from scipy import ndimage
 
     if white is not None and white > 0:
@@ -988,7 +989,8 @@ def fill_glare(env: np.ndarray, blob: np.ndarray, alpha: np.ndarray, sun_dir: np
         rgb = np.where(green[:, None], was[:, 1:2] * c, rgb)
         rgb = np.where(sat, np.maximum(rgb, float(white)), np.where(near, np.maximum(rgb, was), was))
     out = env.copy()
-    out[hole] = rgb.astype(out.dtype)
+    sky = el[hole] >= 0.0  # the sky's trend is not the colour of what lies below the horizon (a sun's glitter on water)
+    out[hole] = np.where(sky[:, None], rgb, env[hole]).astype(out.dtype)
     return out
 
 

@@ -743,10 +743,11 @@ def test_the_readme_samples_hazy_glow_takes_the_skys_colour_and_gets_no_sun(load
     the elevation, chosen on the training skies, bench/glare_colour.py): b/r 0.310, g/r 0.163 (stop 19: 0.324, 0.168);
     since stop 21 the trend is read over a band twice as wide (the colour changes with the angle to the sun, which the
     old band hardly spanned) and the fill is anchored on the rim above the sun, not on the horizon's haze band under
-    it: b/r 0.163, g/r 0.057, and the glow brightens towards the sun (log luminance error 0.078, the reconstruction's
-    0.126).  No colour edge where the last channel clips (99th percentile of |log R/G| between a fully and a partly
-    clipped neighbour under 0.08; keeping the reconstruction's clipped red and green there, tried at stop 20, put an
-    edge of 0.24 there); the map's energy stays within 3 % of the reconstruction's, between it and the truth's."""
+    it: b/r 0.155, g/r 0.050, and the glow brightens towards the sun (log luminance error 0.080, the reconstruction's
+    0.126).  No colour edge where the last channel clips (99th percentile of |log R/G| and of |log B/G| between a
+    fully and a partly clipped neighbour under 0.08; keeping the reconstruction's clipped red and green there, tried
+    at stop 20, put an R/G edge of 0.24 there; stop 20's map had a B/G edge of 0.30, its warm band's measured blue
+    against the dome's trend blue, ramped since stop 21); the map's energy stays within 3 % of the reconstruction's, between it and the truth's."""
     from PIL import Image
 
     from singlehdr.data import sample_path
@@ -768,22 +769,23 @@ def test_the_readme_samples_hazy_glow_takes_the_skys_colour_and_gets_no_sun(load
         lr = lambda x: np.log(np.maximum(x[..., k], 1e-6) / np.maximum(x[..., 0], 1e-6))  # noqa: E731
         return float(np.mean(np.abs(lr(a) - lr(truth))[glare]))
 
-    # stop 21 (the map's trend read over a band twice as wide, anchored on the rim above the sun): b/r 0.226 / 0.163,
-    # g/r 0.116 / 0.057 (reconstruction / map; stop 20: map 0.310, 0.163; stop 19: 0.295 / 0.324, 0.186 / 0.168;
+    # stop 21 (the map's trend read over a band twice as wide, anchored on the rim above the sun): b/r 0.226 / 0.155,
+    # g/r 0.116 / 0.050 (reconstruction / map; stop 20: map 0.310, 0.163; stop 19: 0.295 / 0.324, 0.186 / 0.168;
     # stop 18: 0.32 / 0.33, 0.22 / 0.17; stop 15: 0.52 / 0.46)
     assert chroma_err(off, 2) < 0.26 and chroma_err(res.hdr_linear, 2) < 0.2
     assert chroma_err(off, 1) < 0.15 and chroma_err(res.hdr_linear, 1) < 0.08
 
-    def luma_err(a):  # the glow brightens towards the sun: log luminance against the truth (stop 21: 0.126 / 0.078)
+    def luma_err(a):  # the glow brightens towards the sun: log luminance against the truth (stop 21: 0.126 / 0.080)
         return float(np.mean(np.abs(np.log(np.maximum(luminance(a), 1e-6)) - np.log(luminance(truth)))[glare]))
 
     assert luma_err(res.hdr_linear) < 0.1 < luma_err(off)
     full = (ldr >= 253).all(axis=-1)
     part = (ldr >= 253).any(axis=-1) & ~full
-    lrg = np.log(np.maximum(res.hdr_linear[..., 0], 1e-6) / np.maximum(res.hdr_linear[..., 1], 1e-6))
-    edge = np.concatenate([np.abs(lrg - np.roll(lrg, sh, ax))[full & np.roll(part, sh, ax)]
-                           for ax in (0, 1) for sh in (1, -1)])
-    assert edge.size > 500 and np.percentile(edge, 99) < 0.08  # no colour edge where the last channel clips
+    for k in (0, 2):  # no colour edge where the last channel clips: log R/G (stop 20: 0.036) and log B/G (stop 21)
+        lrg = np.log(np.maximum(res.hdr_linear[..., k], 1e-6) / np.maximum(res.hdr_linear[..., 1], 1e-6))
+        edge = np.concatenate([np.abs(lrg - np.roll(lrg, sh, ax))[full & np.roll(part, sh, ax)]
+                               for ax in (0, 1) for sh in (1, -1)])
+        assert edge.size > 500 and np.percentile(edge, 99) < 0.08, (k, np.percentile(edge, 99))
     sat = ldr >= 253
     blue = sat[..., 0] & sat[..., 1] & ~sat[..., 2] & glare  # measured blue inside the glow: kept
     assert blue.sum() > 1000

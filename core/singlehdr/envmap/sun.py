@@ -899,8 +899,9 @@ def fill_glare(env: np.ndarray, blob: np.ndarray, alpha: np.ndarray, sun_dir: np
     so the colour meets the rim with no step, and moves at most :data:`GLARE_MAX_CHROMA_SHIFT` from the rim's fill.
     Only the rim above the sun anchors that fill (:data:`GLARE_RIM_ABOVE_SUN_DEG`): under a low sun the glare meets
     the horizon's haze band or a skyline, where it is cut off rather than fading, and those nearest rim pixels held
-    the README sample's glow at the reconstruction's flat level next to the sun (1.05x white there, truth 2x).  The luminance is at least the reconstruction's; where
-    the sky brightens towards the sun (log luminance fitted the same way over a band :data:`GLARE_LUMINANCE_BAND`
+    the README sample's glow at the reconstruction's flat level next to the sun (1.05x white there, truth 2x).
+    The luminance is at least the reconstruction's; where the sky brightens towards the sun (log luminance fitted the
+    same way over a band :data:`GLARE_LUMINANCE_BAND`
     times as wide: the colour band is an isophote, about LDR white, and shows no trend), that plane plus the fill of
     its residual from the rim, at most :data:`GLARE_LUMINANCE_GAIN` x the rim's luminance filled in (a clear sky's
     glare brightens towards the sun where the reconstruction is a plateau: log luminance error on the training
@@ -915,8 +916,9 @@ def fill_glare(env: np.ndarray, blob: np.ndarray, alpha: np.ndarray, sun_dir: np
     JPEG's shared chroma): the trend's largest channel there is a lower bound, and the specks the glare encloses take
     the glare's value around them.  Each clipped channel rises from its clip level over :data:`GLARE_CHANNEL_RAMP`
     from the glare's own pixels that measured it (where a low sun's warm band keeps its measured blue and the dome
-    above it clips, blue does not jump to the trend's).  On the hazy training bank's wide glares (log(B/R) / log(G/R) / log luminance error)
-    the trend recolouring every channel gave 1.35 / 0.16 / 0.29, worse than the reconstruction's 0.75 / 0.48 / 0.29 in
+    above it clips, blue does not jump to the trend's).  On the hazy training bank's wide glares (log(B/R) /
+    log(G/R) / log luminance error) the trend recolouring every channel gave 1.35 / 0.16 / 0.29, worse than the
+    reconstruction's 0.75 / 0.48 / 0.29 in
     B/R on 17 of 28; keeping the measured channels 0.48 / 0.24 / 0.23; with green's level 0.42 / 0.17 / 0.20 (better
     on 26, worse on none); levelling by whichever measured channel implies the most light (blue, 7 % of the
     luminance, amplified the trend's errors) 0.94 / 0.85 / 0.76 (bench/glare_colour.py, stop 16).
@@ -1002,8 +1004,9 @@ def fill_glare(env: np.ndarray, blob: np.ndarray, alpha: np.ndarray, sun_dir: np
         measured &= np.asarray(blob, bool)[..., None]
         ramp_px = max(GLARE_CHANNEL_RAMP * w, 1.0)
         for k in range(3):
-            if measured[..., k].any():
-                gk = _step(ndimage.distance_transform_edt(~measured[..., k])[hole] / ramp_px, 0.0, 1.0)
+            if measured[..., k].any():  # distances with the seam rolled away from the glare, as d_out's
+                dk = np.roll(ndimage.distance_transform_edt(~np.roll(measured[..., k], shift, axis=1)), -shift, axis=1)
+                gk = _step(dk[hole] / ramp_px, 0.0, 1.0)
                 rgb[:, k] = np.where(free[:, k], base[:, k] + (rgb[:, k] - base[:, k]) * gk, rgb[:, k])
     out = env.copy()
     sky = el[hole] >= 0.0  # the sky's trend is not the colour of what lies below the horizon (a sun's glitter on water)

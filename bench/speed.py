@@ -209,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sizes", default="1,4,16,32", help="comma-separated megapixels")
     p.add_argument("--modes", default="untiled,tiled")
     p.add_argument("--devices", default=None, help="comma-separated: cpu,cuda (default: cpu, plus cuda when available)")
+    p.add_argument("--precisions", default=None, help="comma-separated CUDA precisions (default: fp32,bf16; also fp16)")
     p.add_argument("--tile", type=int, default=512, help="tile edge of the tiled rows")
     p.add_argument("--overlap", type=int, default=64)
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch default)")
@@ -247,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rows: list[dict[str, Any]] = []
     for dev in devices:
-        precisions = ["fp32", "bf16"] if dev.startswith("cuda") else ["fp32"]
+        precisions = (args.precisions.split(",") if args.precisions else ["fp32", "bf16"]) if dev.startswith("cuda") else ["fp32"]
         free = available_memory_bytes(resolve_device(dev))
         for prec in precisions:
             for mode in modes:

@@ -28,7 +28,9 @@ The wrapper is compiled with ``torch.jit.script`` so that the padding
 arithmetic follows the input size at run time.  A SingleHDRModel's four
 sub-networks are traced one by one under :func:`compat_trace_ops` (only
 operators that Nuke 13's PyTorch 1.6 knows; no dtype frozen, so the file
-also runs in half precision) and composed in script
+also runs in half precision; Hallucination-Net as its
+:func:`~singlehdr.models.hallucinate.fold_for_half` copy, whose activations
+and constants fit float16 where the authors' overflow it) and composed in script
 (:class:`StagedSingleHDR`); other models are scripted when their code
 allows, else traced.  The wrapper's ``exposure``, ``input_is_srgb`` and
 ``margin`` attributes are the Inference node's custom knobs (see
@@ -67,6 +69,7 @@ from torch import Tensor, nn
 from ..errors import SingleHDRError
 from ..geometry.padding import pad_amounts, symmetric_pad  # scripted into the wrapper
 from ..models.linearize import apply_inverse_crf
+from ..models.hallucinate import half_safe
 
 INPUT_ENCODINGS = ("linear", "srgb")
 EXTRA_FILE = "singlehdr.json"
@@ -350,8 +353,10 @@ def _compile_staged(model: nn.Module, example: Tensor) -> nn.Module:
         c = getattr(model, "dequantize")(example)
         lin = torch.jit.trace(getattr(model, "linearize"), c, check_trace=False)
         b = apply_inverse_crf(c, getattr(model, "linearize")(c))
-        hal = torch.jit.trace(getattr(model, "hallucinate"), b, check_trace=False)
-        a = getattr(model, "hallucinate")(b)
+        # the folded copy: the same function in fp32, and in range when Nuke runs the module in half precision
+        hal_net = half_safe(getattr(model, "hallucinate"))
+        hal = torch.jit.trace(hal_net, b, check_trace=False)
+        a = hal_net(b)
         ref: nn.Module = NoRefinement() if refine is None else torch.jit.trace(refine, (a, b, c), check_trace=False)
     return StagedSingleHDR(deq, lin, hal, ref)
 

@@ -176,6 +176,12 @@ class Reconstructor:
         self.memory_fraction = float(memory_fraction)
         self.channels_last = (self.device.type == "cuda") if channels_last is None else bool(channels_last)
         self.model = model.to(self.device).eval()
+        if self.precision == "fp16":
+            # float16 overflows the authors' Hallucination-Net (activations ~2e6): its folded copy computes the same
+            # in range (models.hallucinate.fold_for_half); the caller's model is not changed
+            from ..models.hallucinate import half_safe
+
+            self.model = half_safe(self.model)
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.device_name = describe_device(self.device)

@@ -18,10 +18,19 @@ derived from HDRCNN (Eilertsen et al., SIGGRAPH Asia 2017):
 * BN: TensorLayer, eps 1e-5;
 * output blend (linear domain, not HDRCNN's exp/log): alpha = clip((max_c B -
   1 + 0.12) / 0.12, 0, 1); A = B + alpha * relu(net(B)).
+
+Half precision: with the authors' weights the encoder's activations reach
+~2e6 on a bright sky (VGG's x255 input) and h6's BatchNorm variance ~4e11,
+past float16's 65504: an fp16 run gives NaN or garbage highlights.
+:func:`fold_for_half` makes an inference copy that computes the same function
+(to float rounding) in float16's range; the engine (``--precision fp16``)
+and the TorchScript export (Nuke's *Optimize for Speed and Memory* runs the
+module in half) use it.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import torch
@@ -127,10 +136,14 @@ class Decoder(nn.Module):
         fuses.append(nn.Conv2d(6, 3, 1))
         self.fuse = nn.ModuleList(fuses)  # fuse.0..5 = TF h2..h7
 
+        #: what the encoder's skips are multiplied by (1/255: HDRCNN's; 1 in :func:`fold_for_half`'s copy, whose
+        #: encoder computes in units of 1/255 already)
+        self.skip_scale = 1.0 / 255.0
+
     def forward(self, h: torch.Tensor, skips: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
         for i, up in enumerate(self.up):
             h = up(h)
-            h = self.fuse[i](torch.cat([h, skips[4 - i] * (1.0 / 255.0)], dim=1))
+            h = self.fuse[i](torch.cat([h, skips[4 - i] * self.skip_scale], dim=1))
         h = torch.relu(self.bn7(self.conv7(h)))
         return self.fuse[5](torch.cat([h, x], dim=1))
 
@@ -150,12 +163,104 @@ class HallucinationNet(nn.Module):
         self.decoder = Decoder(self.config)
         self.vgg_mean_bgr: torch.Tensor
         self.register_buffer("vgg_mean_bgr", torch.tensor(VGG_MEAN_BGR).view(1, 3, 1, 1), persistent=False)
+        #: the encoder's activations are these times the authors' (1; :data:`HALF_ENCODER_SCALE` in
+        #: :func:`fold_for_half`'s copy)
+        self.encoder_scale = 1.0
 
     def residual(self, linear: torch.Tensor) -> torch.Tensor:
         """The network output before ReLU and mask: (N, 3, H, W) -> (N, 3, H, W)."""
-        bgr = linear.flip(1) * 255.0 - self.vgg_mean_bgr.to(linear.dtype)
+        if self.encoder_scale == 1.0:
+            bgr = linear.flip(1) * 255.0 - self.vgg_mean_bgr.to(linear.dtype)
+        else:
+            s = self.encoder_scale
+            bgr = linear.flip(1) * (255.0 * s) - self.vgg_mean_bgr.to(linear.dtype) * s
         h, skips = self.encoder(bgr)
         return self.decoder(h, skips, linear)
 
     def forward(self, linear: torch.Tensor) -> torch.Tensor:
         return linear + highlight_mask(linear) * torch.relu(self.residual(linear))
+
+
+# ----------------------------------------------------------------------------- half precision
+
+#: :func:`fold_for_half`: the encoder computes in units of 1/255 of the authors' (its input in [0, 1] instead of
+#: x255: activations up to ~1e4 instead of ~2e6 on a bright sky), the decoder's up-convolutions in units of 1/16.
+HALF_ENCODER_SCALE = 1.0 / 255.0
+HALF_UPCONV_SCALE = 1.0 / 16.0
+
+
+class ChannelAffine(nn.Module):
+    """x * scale + shift per channel: an inference-mode BatchNorm2d folded in float64 (:func:`fold_for_half`).
+
+    Its constants are small where the BatchNorm's statistics are not (h6's running variance reaches ~4e11, which a
+    module converted to half precision would turn into inf)."""
+
+    def __init__(self, scale: torch.Tensor, shift: torch.Tensor):
+        super().__init__()
+        self.scale: torch.Tensor
+        self.shift: torch.Tensor
+        self.register_buffer("scale", scale.detach().float().reshape(1, -1, 1, 1).clone())
+        self.register_buffer("shift", shift.detach().float().reshape(1, -1, 1, 1).clone())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.scale + self.shift
+
+
+def _folded_bn(bn: nn.BatchNorm2d, input_scale: float = 1.0) -> ChannelAffine:
+    """``bn`` in inference mode as a :class:`ChannelAffine` for inputs ``input_scale`` times the ones it saw."""
+    n = bn.num_features
+    var = bn.running_var.double() if bn.running_var is not None else torch.ones(n, dtype=torch.float64)
+    mean = bn.running_mean.double() if bn.running_mean is not None else torch.zeros(n, dtype=torch.float64)
+    w = bn.weight.double() if bn.weight is not None else torch.ones(n, dtype=torch.float64)
+    b = bn.bias.double() if bn.bias is not None else torch.zeros(n, dtype=torch.float64)
+    a = w / torch.sqrt(var + bn.eps)
+    return ChannelAffine(a / input_scale, b - mean * a)
+
+
+def _scale_conv(conv: nn.Conv2d, weight: float, bias: float) -> None:
+    with torch.no_grad():
+        conv.weight.mul_(weight)
+        if conv.bias is not None:
+            conv.bias.mul_(bias)
+
+
+def fold_for_half(net: HallucinationNet) -> HallucinationNet:
+    """An inference copy of ``net`` that computes the same function (to float rounding: ~1e-6 relative in fp32) with
+    its activations and constants inside float16's range (module doc).
+
+    Convolutions, ReLU and max-pooling are positively homogeneous once a convolution's bias is scaled with its
+    input, so the encoder runs on activations :data:`HALF_ENCODER_SCALE` times the authors' (biases scaled; the
+    skips it hands the decoder then need no 1/255), each BatchNorm becomes a :class:`ChannelAffine` (folded in
+    float64 for the scale of its input), and the decoder's up-convolutions run :data:`HALF_UPCONV_SCALE` times
+    smaller.  ``net`` itself is not changed; the copy is in eval mode and is not for training."""
+    half = copy.deepcopy(net).eval()
+    s, k = HALF_ENCODER_SCALE, HALF_UPCONV_SCALE
+    for stage in half.encoder.stages:
+        for conv in stage:  # type: ignore[attr-defined]
+            _scale_conv(conv, 1.0, s)
+    _scale_conv(half.encoder.conv6, 1.0, s)
+    setattr(half.encoder, "bn6", _folded_bn(net.encoder.bn6, s))
+    for up_half, up in zip(half.decoder.up, net.decoder.up):
+        _scale_conv(up_half.conv, k, k)  # type: ignore[union-attr, arg-type]
+        setattr(up_half, "bn", _folded_bn(up.bn, k))  # type: ignore[union-attr, arg-type]
+    setattr(half.decoder, "bn7", _folded_bn(net.decoder.bn7))
+    half.encoder_scale = s
+    half.decoder.skip_scale = (1.0 / 255.0) / s
+    for p in half.parameters():
+        p.requires_grad_(False)
+    return half
+
+
+def half_safe(model: nn.Module) -> nn.Module:
+    """``model`` (a :class:`HallucinationNet` or a pipeline with one as ``.hallucinate``) with its Hallucination-Net
+    replaced by :func:`fold_for_half`'s copy; the other sub-networks are shared, not copied.  Anything else is
+    returned as is."""
+    if isinstance(model, HallucinationNet):
+        return fold_for_half(model)
+    hal = getattr(model, "hallucinate", None)
+    if not isinstance(hal, HallucinationNet):
+        return model
+    out = copy.copy(model)
+    out._modules = dict(model._modules)  # the copy's own module table: the original keeps its Hallucination-Net
+    out._modules["hallucinate"] = fold_for_half(hal)
+    return out

@@ -16,6 +16,7 @@ input; the highlight treatments are applied to its output.
     python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --channel-ramp --per-input
     python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --ring --per-input
     python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --inner-fades 0.5,0.25,0 --per-input
+    python tools/choose_highlights.py --hdr build/hl/train --size 256 --draws 2 --ramps "" --no-paper --edge-fade --per-input
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ def main(argv=None) -> int:
     ap.add_argument("--inner-fades", default="",
                     help="comma-separated fades of the rim's chroma towards the input's own deep inside a clipped region "
                          "tried with the stop-19 shipped treatment (ring estimate; the module's INNER_FADE is always a row)")
+    ap.add_argument("--edge-fade", action="store_true",
+                    help="the shipped treatment beside it with edge_fade, measured_chroma and both (stop 22)")
     ap.add_argument("--per-input", action="store_true",
                     help="also print, per method, how many inputs it makes worse than the JPEG as is (PU21)")
     args = ap.parse_args(argv)
@@ -148,6 +151,12 @@ def main(argv=None) -> int:
     if args.ring:
         methods += [shipped("srgb-colour-shipped-channelramp", channel_ramp=True),
                     shipped("srgb-colour-shipped-channelramp-ring", channel_ramp=True, ring_estimate=True)]
+    if args.edge_fade:  # stop 22: the shipped treatment, its measured pixels' rise faded at clipped regions' edges
+        ring = dict(channel_ramp=True, ring_estimate=True)
+        methods += [shipped("srgb-colour-shipped-channelramp-ring", **ring),
+                    shipped("srgb-colour-shipped-ring-edgefade", edge_fade=True, **ring),
+                    shipped("srgb-colour-shipped-ring-measuredchroma", measured_chroma=True, **ring),
+                    shipped("srgb-colour-shipped-ring-edgefade-measuredchroma", edge_fade=True, measured_chroma=True, **ring)]
     if args.inner_fades:
         from singlehdr.infer.highlights import INNER_FADE
 

@@ -68,11 +68,14 @@ INFERENCE = {
     "highlight_keep_measured": True,
     "highlight_channel_ramp": True,
     "highlight_ring_estimate": True,
+    "highlight_edge_fade": True,
+    "highlight_measured_chroma": True,
     "gate": {"lin_trained": False},
     "why": "Linearization-Net is untrained (prior only): the exact inverse sRGB curve is the prior; "
            "highlight ramp, growth, the bounds (measured channels, region size, its dome), the kept measured channels "
-           "the per-channel ramp (no step where a glow's last channel clips) and the clipped channel estimated from the "
-           "measured ring around it (a glow's own colour trend) chosen on the training split for doing no harm",
+           "the per-channel ramp (no step where a glow's last channel clips), the clipped channel estimated from the "
+           "measured ring around it (a glow's own colour trend) and measured pixels keeping their colour, their lift "
+           "fading out at a clipped region's edge (no tinted outline) chosen on the training split for doing no harm",
 }
 FAMILY_DRAWS = 2
 
@@ -564,6 +567,14 @@ Used by `singlehdr reconstruct` (and every host) when no `--model` is given.
   which had taken most of them back; where every channel is near white the result still obeys the region size cap.
   Chosen by the same rule on the training split (no input more than 1 dB worse than the JPEG); the gate, the
   per-pixel colour errors and the held-out clipped-glow casts are in bench/RESULTS.md stop 20.
+- **Measured pixels keep their colour, and their lift fades out at a clipped region's edge**
+  (`highlight_measured_chroma`, `highlight_edge_fade`, since stop 22): a pixel measured in every channel keeps its
+  own colour (the network's lift, at most 1.1x, only scales it), and that lift fades to none over the luminance ramp
+  towards a clipped region, where the region's own rise starts from the input. Beside the README sample's glow the
+  network had lifted measured pixels up to 1.10x and pinker (log R/G +0.15) right outside the glow's JPEG-blocky
+  outline, which the glow inside starts from 1.0x: pale pink wisps drawing the outline (now within 0.6 % and 0.004).
+  Chosen on the training split (tools/choose_highlights.py --edge-fade): mean +0.21 -> +0.22 dB over the JPEG, none
+  more than 1 dB worse, 10th percentile -0.09 -> -0.07 dB, worst -0.86 dB unchanged (bench/RESULTS.md stop 22).
 - **The paper pipeline is still there**: `ReconstructOptions(linearization="learned", highlights="network")` (or a
   model file without this metadata, e.g. the authors' converted TF checkpoints) runs Deq -> Lin -> Hal -> Ref as
   published; the parity tests cover it.

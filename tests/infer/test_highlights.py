@@ -681,3 +681,78 @@ def test_bundled_sample_glow_has_no_step_where_its_last_channel_clips():
     print(f"log-luminance step at the edge of the fully clipped glow: median {np.median(steps):.3f}, "
           f"99th percentile {np.percentile(steps, 99):.3f}")
     assert np.percentile(steps, 99) < 0.06
+
+
+def test_edge_fade_and_measured_chroma_leave_no_tinted_step_at_a_clipped_regions_edge():
+    """Measured near-white pixels beside a clipped light: a network that lifts them 1.1x and tints them pink (as the
+    shipped one did around the README sample's glow: wisps along the clipped dome's JPEG-blocky outline) drew that
+    outline, lifted outside and starting from the input inside.  With edge_fade the lift fades to none at the
+    region's edge (mirroring the ramp inside) and keeps its 1.1x far from it; with measured_chroma a measured pixel
+    keeps its colour."""
+    from singlehdr.infer.highlights import SATURATED, clip_distance
+
+    h, w = 48, 160
+    x = np.arange(w, dtype=np.float32)
+    ldr = np.empty((h, w, 3), np.float32)
+    ldr[:] = (0.80 + 0.2 * x / (w - 1))[None, :, None] * np.array([0.97, 0.96, 0.99], np.float32)  # near white
+    ldr[:, 120:] = 1.0  # the clipped light
+    ldr = np.round(ldr * 255) / 255
+    b = srgb_to_linear(ldr)
+    s = transition_weight(ldr)
+    pink = np.array([1.15, 0.95, 1.0], np.float32)
+    net = (b * (1.0 + 0.5 * s[..., None]) * pink / float(pink @ LUMA)).astype(np.float32) * 1.1  # lifted, tinted
+    kw = dict(ramp=0.05, unsaturated_gain=1.1, chroma_bound=4.0, keep_measured=True)
+    old = colour_true_highlights(ldr, net, srgb_inverse_crf(), **kw)
+    new = colour_true_highlights(ldr, net, srgb_inverse_crf(), edge_fade=True, measured_chroma=True, **kw)
+    meas = (ldr < SATURATED).all(-1) & (s < 0.5)
+    d_out = clip_distance(1.0 - s)
+    near, far = meas & (d_out <= 1), meas & (d_out > 0.05 * w + 1)
+    lift = lambda o: (o @ LUMA) / (b @ LUMA)  # noqa: E731
+    rg = lambda o: np.log(o[..., 0] / o[..., 1]) - np.log(b[..., 0] / b[..., 1])  # noqa: E731
+    assert near.sum() >= h and far.sum() > 1000
+    assert lift(old)[near].min() > 1.05 and np.abs(rg(old)[meas]).max() > 0.1  # the tinted step the options remove
+    assert lift(new)[near].max() < 1.01 and np.abs(rg(new)[meas]).max() < 1e-3
+    assert np.allclose(lift(new)[far], 1.1, atol=2e-3)  # far from the light the measured lift stays
+    # the clipped light itself is untouched by both options
+    core = (ldr >= SATURATED).all(-1) & (clip_distance(s) > 0.05 * w)
+    assert core.any() and np.allclose(new[core], old[core])
+
+
+def test_bundled_sample_has_no_tinted_wisps_along_its_glows_outline():
+    """The README sample through the shipped default (policy highlight_edge_fade + highlight_measured_chroma, stop
+    22): measured pixels within 3 px of the clipped glow keep their level and colour.  Before, the network lifted them
+    up to 1.10x and pinker (log R/G +0.15) right beside the glow's blocky outline, where the glow itself starts from
+    the input: pale pink wisps along the dome's ends (max log lift 0.095, max |log R/G shift| 0.151); now 0.006 and
+    0.004."""
+    from PIL import Image
+
+    from singlehdr.api import reconstruct
+    from singlehdr.data import sample_path
+    from singlehdr.infer.highlights import SATURATED, clip_distance
+
+    ldr = np.asarray(Image.open(sample_path()).convert("RGB"), np.float32) / 255.0
+    out = reconstruct(ldr).hdr_linear
+    b = srgb_to_linear(ldr)
+    s = transition_weight(ldr)
+    near = (ldr < SATURATED).all(-1) & (s < 0.5) & (clip_distance(1.0 - s, wrap_x=True) <= 3)
+    assert near.sum() > 2000
+    lift = np.log((out @ LUMA)[near] / (b @ LUMA)[near])
+    tint = (s < 0.3)[near]
+    rg = np.log(out[..., 0] / out[..., 1])[near][tint] - np.log(b[..., 0] / b[..., 1])[near][tint]
+    assert lift.max() < 0.02 and np.abs(rg).max() < 0.02, (float(lift.max()), float(np.abs(rg).max()))
+
+
+def test_apply_curve_is_np_interp_exactly():
+    """The 256-entry table for 8-bit images gives np.interp's values bit for bit; other inputs go through np.interp."""
+    from singlehdr.infer.highlights import apply_curve
+
+    rng = np.random.default_rng(3)
+    g = np.sort(rng.uniform(0, 1, 1024)).astype(np.float32)
+    g[0], g[-1] = 0.0, 1.0
+    xp = np.linspace(0.0, 1.0, g.size, dtype=np.float32)
+    u8 = rng.integers(0, 256, (37, 53, 3), dtype=np.uint8)
+    u16 = rng.integers(0, 65536, (37, 53, 3), dtype=np.uint16)
+    for x in (u8.astype(np.float32) / 255.0, u16.astype(np.float32) / 65535.0, rng.uniform(0, 1, (9, 7, 3)).astype(np.float32)):
+        ref = np.interp(x, xp, g).astype(np.float32)
+        out = apply_curve(x, g)
+        assert out.dtype == np.float32 and np.array_equal(out, ref)

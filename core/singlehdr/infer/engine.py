@@ -296,11 +296,14 @@ class Reconstructor:
             spectral_k = None if spectral_k is None else (float(spectral_k[0]), float(spectral_k[1]))
             channel_ramp = bool(self.policy.get("highlight_channel_ramp", False))
             ring_estimate = bool(self.policy.get("highlight_ring_estimate", False))
+            edge_fade = bool(self.policy.get("highlight_edge_fade", False))
+            measured_chroma = bool(self.policy.get("highlight_measured_chroma", False))
             outs = [colour_true_highlights(ldr, o, g_used[min(k, len(g_used) - 1)], wrap_x=wrap_x, ramp=ramp, growth=growth,
                                            slope_cap=slope_cap, unsaturated_gain=unsaturated_gain,
                                            chroma_bound=chroma_bound, size_cap=size_cap, size_cap_dome=size_cap_dome,
                                            keep_measured=keep_measured, spectral_k=spectral_k, channel_ramp=channel_ramp,
-                                           ring_estimate=ring_estimate)
+                                           ring_estimate=ring_estimate, edge_fade=edge_fade,
+                                           measured_chroma=measured_chroma)
                     for k, (ldr, o) in enumerate(zip(ldrs, outs))]
         return outs
 

@@ -126,6 +126,21 @@ def smoothstep(t: np.ndarray) -> np.ndarray:
     return (t * t * (3.0 - 2.0 * t)).astype(np.float32)
 
 
+def apply_curve(ldr: np.ndarray, curve: np.ndarray) -> np.ndarray:
+    """``np.interp(ldr, linspace(0, 1, len(curve)), curve)`` as float32, exactly; an 8-bit image (every value code / 255
+    in float32) through a 256-entry table (15x faster at 4 MP: the interpolation was a quarter of this pass on a GPU
+    machine, where the pass is most of a reconstruction's time; bench/RESULTS.md stop 22)."""
+    g = np.asarray(curve, dtype=np.float32).reshape(-1)
+    xp = np.linspace(0.0, 1.0, g.size, dtype=np.float32)
+    x = np.asarray(ldr, dtype=np.float32)
+    if x.size and float(x.min()) >= 0.0 and float(x.max()) <= 1.0:
+        levels = np.arange(256, dtype=np.float32) / np.float32(255.0)
+        code = np.rint(x * np.float32(255.0)).astype(np.uint8)
+        if np.array_equal(levels[code], x):
+            return np.interp(levels, xp, g).astype(np.float32)[code]
+    return np.interp(x, xp, g).astype(np.float32)
+
+
 def transition_weight(ldr_srgb: np.ndarray, lo: float = CLIP_LO, hi: float = CLIP_HI) -> np.ndarray:
     """s in [0, 1]: 0 below max_c ldr = lo, 1 at hi, smooth between.  (H, W, 3) -> (H, W)."""
     return smoothstep((np.max(ldr_srgb, axis=-1) - lo) / (hi - lo))
@@ -284,7 +299,8 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
                            slope_gain: float = 1.0, unsaturated_gain: float = 0.0, chroma_bound: float = 0.0,
                            size_cap: float = 0.0, size_cap_dome: float = 0.0, keep_measured: bool = False,
                            spectral_k: tuple[float, float] | None = None, channel_ramp: bool = False,
-                           ring_estimate: bool = False, inner_fade: float = INNER_FADE) -> np.ndarray:
+                           ring_estimate: bool = False, inner_fade: float = INNER_FADE, edge_fade: bool = False,
+                           measured_chroma: bool = False) -> np.ndarray:
     """Replace the network's highlight colour by the rim's (see the module docstring).
 
     ldr_srgb: (H, W, 3) input in [0, 1]; hdr: (H, W, 3) the network's linear output;
@@ -305,11 +321,14 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
     around its region (:func:`ring_channel_estimate`; spectral_k, when given, is its prior slope); with
     channel_ramp the estimates are the floor its ramp starts from (:func:`estimate_floor`).  inner_fade: how
     far the rim's chroma fades towards the input's own deep inside a clipped region (:data:`INNER_FADE`).
+    edge_fade (with ramp): a measured pixel's rise (at most ``unsaturated_gain``) fades out over the same ramp
+    towards a clipped region's edge, where the region's own rise starts from the input: the luminance has no step
+    along the region's outline (which follows the JPEG's 8x8 blocks).  measured_chroma: a pixel measured in every
+    channel keeps its own colour where the network's would have tinted it (its rise only scales it).
     Returns (H, W, 3) float32 >= the linearised input.
     """
     ldr = np.clip(np.asarray(ldr_srgb, dtype=np.float32), 0.0, 1.0)
-    g = np.asarray(inverse_crf, dtype=np.float32).reshape(-1)
-    b = np.interp(ldr, np.linspace(0.0, 1.0, g.size, dtype=np.float32), g).astype(np.float32)
+    b = apply_curve(ldr, inverse_crf)
     hdr = np.asarray(hdr, dtype=np.float32)
     s = transition_weight(ldr)
     yb = b @ LUMA
@@ -339,6 +358,12 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
                 y_out[capped] = np.maximum(soft, yb[capped])
     if unsaturated_gain > 0 or chroma_bound > 0:
         y_out = np.minimum(y_out, measured_bound(ldr, b, unsaturated_gain, chroma_bound))
+    if edge_fade and ramp > 0 and np.any(s >= 0.5):
+        # outside a clipped region (s < 0.5) the rise fades to none at its edge, mirroring the ramp inside
+        ramp_px = ramp * max(ldr.shape[:2])
+        d_out = clip_distance(1.0 - s, wrap_x=wrap_x)  # outside pixels: distance to the region
+        fade = np.where(s < 0.5, smoothstep(d_out / max(ramp_px, 1e-6)), 1.0).astype(np.float32)
+        y_out = yb + (y_out - yb) * fade
     size_bound = None  # (H, W) the region size cap on the luminance, inf outside clipped regions
     if size_cap > 0:
         if size_cap_dome > 0 and d is None:
@@ -352,6 +377,8 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
         return (hdr * scale[..., None]).astype(np.float32)
     own = np.where((ya > 1e-12)[..., None], hdr / np.maximum(ya, 1e-12)[..., None], b / np.maximum(yb, 1e-6)[..., None])
     chroma_in = b / np.maximum(yb, 1e-6)[..., None]
+    if measured_chroma:
+        own = np.where((ldr < SATURATED).all(axis=-1)[..., None], chroma_in, own)
     w = (1.0 - s) * smoothstep((np.max(ldr, axis=-1) - RIM_LO) / (RIM_HI - RIM_LO))
     sat = ldr >= SATURATED
     est = isl = None

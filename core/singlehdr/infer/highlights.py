@@ -126,6 +126,21 @@ def smoothstep(t: np.ndarray) -> np.ndarray:
     return (t * t * (3.0 - 2.0 * t)).astype(np.float32)
 
 
+def _cmax(x: np.ndarray) -> np.ndarray:
+    """``np.max(x, axis=-1)`` of an (H, W, 3) array, channel by channel (numpy reduces a last axis of 3 slowly)."""
+    return np.maximum(np.maximum(x[..., 0], x[..., 1]), x[..., 2])
+
+
+def _call(x: np.ndarray) -> np.ndarray:
+    """``x.all(axis=-1)`` of an (H, W, 3) bool array."""
+    return x[..., 0] & x[..., 1] & x[..., 2]
+
+
+def _cany(x: np.ndarray) -> np.ndarray:
+    """``x.any(axis=-1)`` of an (H, W, 3) bool array."""
+    return x[..., 0] | x[..., 1] | x[..., 2]
+
+
 def apply_curve(ldr: np.ndarray, curve: np.ndarray) -> np.ndarray:
     """``np.interp(ldr, linspace(0, 1, len(curve)), curve)`` as float32, exactly; an 8-bit image (every value code / 255
     in float32) through a 256-entry table (15x faster at 4 MP: the interpolation was a quarter of this pass on a GPU
@@ -143,7 +158,7 @@ def apply_curve(ldr: np.ndarray, curve: np.ndarray) -> np.ndarray:
 
 def transition_weight(ldr_srgb: np.ndarray, lo: float = CLIP_LO, hi: float = CLIP_HI) -> np.ndarray:
     """s in [0, 1]: 0 below max_c ldr = lo, 1 at hi, smooth between.  (H, W, 3) -> (H, W)."""
-    return smoothstep((np.max(ldr_srgb, axis=-1) - lo) / (hi - lo))
+    return smoothstep((_cmax(np.asarray(ldr_srgb)) - lo) / (hi - lo))
 
 
 def push_pull(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -251,13 +266,13 @@ def measured_bound(ldr: np.ndarray, b: np.ndarray, unsaturated_gain: float, chro
     """
     clipped = ldr >= SATURATED
     gain = max(float(unsaturated_gain), 1.0) if unsaturated_gain > 0 else np.inf
-    ref = np.max(np.where(clipped, 0.0, b), axis=-1)
+    ref = _cmax(np.where(clipped, 0.0, b))
     clip_cap = np.maximum(b, (chroma_bound * ref)[..., None]) if chroma_bound > 0 else np.full_like(b, np.inf)
     bound_rgb = np.where(clipped, clip_cap, b * gain)
     with np.errstate(invalid="ignore"):
         y = bound_rgb @ LUMA
     y = np.where(np.isnan(y), np.inf, y)
-    return np.where(clipped.all(axis=-1), np.inf, np.maximum(y, b @ LUMA)).astype(np.float32)
+    return np.where(_call(clipped), np.inf, np.maximum(y, b @ LUMA)).astype(np.float32)
 
 
 def region_size_cap(clipped: np.ndarray, size_cap: float, *, wrap_x: bool = False, depth: np.ndarray | None = None,
@@ -378,12 +393,12 @@ def colour_true_highlights(ldr_srgb: np.ndarray, hdr: np.ndarray, inverse_crf: n
     own = np.where((ya > 1e-12)[..., None], hdr / np.maximum(ya, 1e-12)[..., None], b / np.maximum(yb, 1e-6)[..., None])
     chroma_in = b / np.maximum(yb, 1e-6)[..., None]
     if measured_chroma:
-        own = np.where((ldr < SATURATED).all(axis=-1)[..., None], chroma_in, own)
-    w = (1.0 - s) * smoothstep((np.max(ldr, axis=-1) - RIM_LO) / (RIM_HI - RIM_LO))
+        own = np.where(_call(ldr < SATURATED)[..., None], chroma_in, own)
+    w = (1.0 - s) * smoothstep((_cmax(ldr) - RIM_LO) / (RIM_HI - RIM_LO))
     sat = ldr >= SATURATED
     est = isl = None
     if keep_measured:  # a partly clipped pixel's own chroma (its clipped channels at their clip level) is evidence too
-        part = sat.any(axis=-1) & ~sat.all(axis=-1)
+        part = _cany(sat) & ~_call(sat)
         w = np.where(part, 1.0, w).astype(np.float32)
         if (spectral_k is not None or ring_estimate) and part.any():
             single = None
@@ -466,8 +481,8 @@ def _islands(clipped: np.ndarray, wrap_x: bool) -> np.ndarray:
     region whose last channel fell just under the clip (JPEG noise), not evidence of a colour of their own."""
     import cv2
 
-    full = np.asarray(clipped, bool).all(axis=-1)
-    part = np.asarray(clipped, bool).any(axis=-1) & ~full
+    full = _call(np.asarray(clipped, bool))
+    part = _cany(np.asarray(clipped, bool)) & ~full
     if not full.any() or not part.any():
         return np.zeros(full.shape, bool)
     src, pad = _wrapped(full.astype(np.uint8), wrap_x)
@@ -485,8 +500,8 @@ def estimate_floor(clipped: np.ndarray, b: np.ndarray, est: np.ndarray, ramp_px:
     where red and green clipped) would drop to the clip level where its blue clips too, a hard-edged dome.  islands:
     :func:`_islands` of ``clipped`` when the caller has it."""
     isl = _islands(clipped, wrap_x) if islands is None else islands
-    full = np.asarray(clipped, bool).all(axis=-1) | isl
-    part = np.asarray(clipped, bool).any(axis=-1) & ~full
+    full = _call(np.asarray(clipped, bool)) | isl
+    part = _cany(np.asarray(clipped, bool)) & ~full
     if not full.any() or not np.any(part & np.any(est > b * 1.0001, axis=-1)):
         return est
     rows = np.nonzero(part.any(axis=1))[0]
@@ -520,7 +535,7 @@ def keep_measured_channels(clipped: np.ndarray, b: np.ndarray, out: np.ndarray) 
     clipped channels keep the expansion's values (at least their clip level): handing them the luminance the
     measured ones give up would pour it into blue where only blue clips (a violet rim on a blue sky)."""
     clipped = np.asarray(clipped, bool)
-    part = (clipped.any(axis=-1) & ~clipped.all(axis=-1))[..., None]
+    part = (_cany(clipped) & ~_call(clipped))[..., None]
     return np.where(part & ~clipped, b, np.where(part, np.maximum(out, b), out)).astype(out.dtype)
 
 

@@ -76,11 +76,13 @@ def main(argv: list[str] | None = None) -> int:
     from singlehdr.data import sample_path
     from singlehdr.options import ReconstructOptions
 
-    lines: list[str] = []
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("")
 
-    def emit(s: str = "") -> None:
+    def emit(s: str = "") -> None:  # written as it goes: a run stopped at its time limit keeps its rows
         print(s, flush=True)
-        lines.append(s)
+        with args.out.open("a") as f:
+            f.write(s + "\n")
 
     name = "none (dry run on the CPU)" if args.dry_run_on_cpu else torch.cuda.get_device_properties(0).name
     mem = 0 if args.dry_run_on_cpu else torch.cuda.get_device_properties(0).total_memory
@@ -150,8 +152,6 @@ def main(argv: list[str] | None = None) -> int:
             emit(f"| {path.name} | {t_export:.1f} | {outs['cpu'][1]:.2f} | {outs['cuda'][1]:.3f} | "
                  f"{e['mean']:.2e} / {e['p99']:.2e} / {e['max']:.2e} | {e['rel_rmse']:.2e} |")
 
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines) + "\n")
     return 0
 
 

@@ -16,6 +16,11 @@ Test set (evaluation = held-out only):
   and boxes rendered under the sky);
 * "hdri": Blender's held-out bundled HDRIs courtyard.exr and sunset.exr
   (never trained on), area-averaged from 1024x512 to 512x256 (energy kept).
+* with ``--set haze`` (or ``all``): the held-out skies of the haze-layer bank
+  (``tools/make_sky_hdrs.py --bank haze``: suns 1.5-8 deg up in Preetham /
+  Hosek-Wilkie skies behind a Cycles volume haze layer of slant optical depth
+  0-5, with ground and boxes; 1024x512 in build/ibl/skies_haze/, area-averaged
+  to 512x256), family "haze".
 All truths are 512x256 float maps in the house convention.
 
 LDR input of each truth (a phone / 360 camera JPEG): exposure so that the
@@ -96,7 +101,12 @@ MAP_WIDTH = 512
 CLIP_PERCENTILE = 99.0
 JPEG_QUALITY = 90
 YAWS = (0.0, 180.0)
-FAMILIES = ("sky", "ground", "hdri")
+FAMILIES = ("sky", "ground", "hdri", "haze")
+#: ``--set``: "main" = the held-out skies of the main bank and the held-out HDRIs (issue 9's test set); "haze" = the
+#: held-out skies of the haze-layer bank (tools/make_sky_hdrs.py --bank haze: low suns behind a ground haze, rendered
+#: at 1024x512 on first use into build/ibl/skies_haze/, area-averaged to the map width); "all" = both.
+SETS = ("main", "haze", "all")
+HAZE_COUNT = 24
 #: summary groups: the three families, the scenes whose truth has a physical sun disc, and all
 GROUPS = (*FAMILIES, "sun", "all")
 TARGET_KEYS = ("energy", "shadow", "light", "render", "sh9")
@@ -355,10 +365,37 @@ def area_downsample(hdr: np.ndarray, width: int) -> np.ndarray:
     return hdr.reshape(h // k, k, w // k, k, 3).mean(axis=(1, 3)).astype(np.float32)
 
 
-def eval_scenes(quick: bool, threads: int, log: Callable[[str], None]) -> list[EvalScene]:
-    """The evaluation set: held-out skies (rendered on first use) and the held-out bundled HDRIs."""
+def haze_scenes(threads: int, log: Callable[[str], None]) -> list[EvalScene]:
+    """The held-out skies of the haze-layer bank (rendered at 1024x512 on first use, kept), area-averaged to
+    MAP_WIDTH into build/ibl/truth/."""
     from singlehdr.io import read_hdr, write_hdr
 
+    sky = load_sky_tool()
+    recs = sky.make_skies(BUILD / "skies_haze", count=HAZE_COUNT, split="heldout", width=1024, height=512,
+                          samples=64, threads=threads, log=log, bank="haze")
+    truth_dir = BUILD / "truth"
+    truth_dir.mkdir(parents=True, exist_ok=True)
+    scenes = []
+    for r in recs:
+        if r["split"] != "heldout":
+            continue
+        out = truth_dir / f"{r['name']}_{r['sha256'][:12]}.exr"
+        if not out.is_file():
+            hdr, _ = read_hdr(BUILD / "skies_haze" / r["file"])
+            write_hdr(out, area_downsample(hdr, MAP_WIDTH), half=False, overwrite=True)
+        scenes.append(EvalScene(r["name"], "haze", out,
+                                {"sky_type": r["params"]["sky_type"], "sun_elevation_deg": r["params"]["sun_elevation_deg"],
+                                 "sun_house": r["sun"]["house"], "haze_depth": r["params"]["haze"]["depth"]}))
+    return scenes
+
+
+def eval_scenes(quick: bool, threads: int, log: Callable[[str], None], which: str = "main") -> list[EvalScene]:
+    """The evaluation set (``which`` one of :data:`SETS`): held-out skies (rendered on first use) and the held-out
+    bundled HDRIs, and / or the haze bank's held-out skies."""
+    from singlehdr.io import read_hdr, write_hdr
+
+    if which == "haze":
+        return haze_scenes(threads, log)
     sky = load_sky_tool()
     recs = sky.make_skies(BUILD / "skies", count=24, split="heldout", width=MAP_WIDTH, height=MAP_WIDTH // 2,
                           samples=64, threads=threads, log=log)
@@ -382,6 +419,8 @@ def eval_scenes(quick: bool, threads: int, log: Callable[[str], None]) -> list[E
             pick += [s for s in scenes if s.family == fam and s.info.get("sky_type") in sky.PHYSICAL][:1]
         pick += [s for s in scenes if s.name == "sunset"]
         scenes = pick
+    if which == "all":
+        scenes += haze_scenes(threads, log)
     return scenes
 
 
@@ -831,6 +870,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--width", type=int, default=None, help="render width (default 160; 96 with --quick); height = width * 9 / 16")
     ap.add_argument("--samples", type=int, default=None, help="Cycles samples (default 32; 16 with --quick)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--set", dest="scene_set", choices=SETS, default="main",
+                    help="main: issue 9's held-out skies and HDRIs (default); haze: the haze-layer bank's held-out skies; all: both")
     ap.add_argument("--out", type=Path, default=HERE / "out")
     ap.add_argument("--name", default="ibl", help="output file stem under --out (default ibl)")
     ap.add_argument("--retable", action="store_true",
@@ -860,7 +901,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"unknown rows {sorted(unknown)}; available: {', '.join(r.name for r in rows)}")
         rows = [r for r in rows if r.name in want or r.name == JPEG_ROW]
     log(f"measuring {core_description()}; rows: {', '.join(r.name for r in rows)}")
-    scenes = eval_scenes(args.quick, args.threads, log)
+    scenes = eval_scenes(args.quick, args.threads, log, args.scene_set)
     if args.scenes:
         want = {s.strip() for s in args.scenes.split(",")}
         scenes = [s for s in scenes if s.name in want]

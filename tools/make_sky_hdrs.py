@@ -5,6 +5,7 @@
     python tools/make_sky_hdrs.py --count 48 --width 1024 --samples 128 --out DIR
     python tools/make_sky_hdrs.py --bank low --count 24 --out build/ibl/skies_low   # suns 1.5-8 deg (low_NNN)
     python tools/make_sky_hdrs.py --bank hazy --count 24 --width 1024 --out build/ibl/skies_hazy  # hazy sunsets
+    python tools/make_sky_hdrs.py --bank haze --count 24 --width 1024 --out build/ibl/skies_haze  # suns behind ground haze
 
 Each sky is rendered by Cycles (bpy 5.0.1) through an equirectangular
 panoramic camera and written as a float32 OpenEXR with singlehdr's own writer
@@ -99,8 +100,23 @@ LOW_SUN_DEG = (1.5, 8.0)
 HAZY_SUN_DEG = (1.0, 8.0)
 HAZY_AIR = (1.0, 4.0)
 HAZY_AEROSOL = (4.0, 16.0)
-BANKS = ("main", "low", "hazy")
-BANK_SEEDS = {"main": 1000, "low": 7000, "hazy": 9000}
+#: The haze-layer bank (``--bank haze``, stop 23): a low sun (HAZE_SUN_DEG) in a Preetham or Hosek-Wilkie sky seen
+#: through a homogeneous haze layer (a Principled Volume slab HAZE_HEIGHT_M thick on a 60 km ground) rendered by
+#: Cycles: the sun is dimmed by the layer's slant optical depth HAZE_DEPTH and its aureole comes from the layer's
+#: forward scattering (Henyey-Greenstein anisotropy HAZE_ANISOTROPY, albedo HAZE_ALBEDO); depth 0 is a clear sky.
+#: A ground haze dims a low sun far more than it changes the sky above it, which a sky-texture fit reads as clear:
+#: held-out sunset.exr's sun is ~50x dimmer than the fitted sky says, and Blender's sky texture alone never shows
+#: that (its aerosol thickens the whole sky), so this bank is where a hazy sun's strength is learnt.
+HAZE_SUN_DEG = (1.5, 8.0)
+HAZE_DEPTH = (0.0, 5.0)
+HAZE_HEIGHT_M = (300.0, 1500.0)
+HAZE_ANISOTROPY = (0.65, 0.85)
+HAZE_ALBEDO = (0.9, 0.98)
+HAZE_EXTENT_M = 30000.0
+HAZE_BELOW_GROUND_M = 10.0
+HAZE_CLAMP_INDIRECT = 2.0
+BANKS = ("main", "low", "hazy", "haze")
+BANK_SEEDS = {"main": 1000, "low": 7000, "hazy": 9000, "haze": 11000}
 
 
 def sky_params(index: int, bank: str = "main") -> dict:
@@ -110,15 +126,15 @@ def sky_params(index: int, bank: str = "main") -> dict:
     i = int(index)
     if bank not in BANKS:
         raise ValueError(f"unknown sky bank {bank!r} (one of {', '.join(BANKS)})")
-    sky_type = SKY_TYPES[(i // 6) % 4] if bank != "hazy" else PHYSICAL[(i // 6) % 2]
-    family = "ground" if (i // 3) % 2 == 1 else "sky"
-    lo, hi = {"main": (2.0, 70.0), "low": LOW_SUN_DEG, "hazy": HAZY_SUN_DEG}[bank]
+    sky_type = {"hazy": PHYSICAL[(i // 6) % 2], "haze": SKY_TYPES[2 + i % 2]}.get(bank, SKY_TYPES[(i // 6) % 4])
+    family = "ground" if (i // 3) % 2 == 1 or bank == "haze" else "sky"
+    lo, hi = {"main": (2.0, 70.0), "low": LOW_SUN_DEG, "hazy": HAZY_SUN_DEG, "haze": HAZE_SUN_DEG}[bank]
     elevation = lo + (hi - lo) * _frac(0.5 + i * 0.6180339887498949)
     rotation = 360.0 * _frac(0.25 + i * 0.7548776662466927)
     rng = random.Random(BANK_SEEDS[bank] + i)
     p = {
         "index": i,
-        "name": {"main": "sky", "low": "low", "hazy": "hazy"}[bank] + f"_{i:03d}",
+        "name": bank.replace("main", "sky") + f"_{i:03d}",
         "split": "heldout" if is_held_out(i) else "train",
         "family": family,
         "sky_type": sky_type,
@@ -135,6 +151,12 @@ def sky_params(index: int, bank: str = "main") -> dict:
     if bank == "hazy":
         p["air_density"] = round(math.exp(rng.uniform(*map(math.log, HAZY_AIR))), 3)
         p["aerosol_density"] = round(math.exp(rng.uniform(*map(math.log, HAZY_AEROSOL))), 3)
+    if bank == "haze":
+        p["turbidity"] = round(rng.uniform(2.0, 5.0), 3)
+        p["haze"] = {"depth": round(rng.uniform(*HAZE_DEPTH), 3),
+                     "height_m": round(math.exp(rng.uniform(*map(math.log, HAZE_HEIGHT_M))), 1),
+                     "anisotropy": round(rng.uniform(*HAZE_ANISOTROPY), 3),
+                     "albedo": round(rng.uniform(*HAZE_ALBEDO), 3), "below_ground_m": HAZE_BELOW_GROUND_M}
     if family == "ground":
         sun_az = rotation
         boxes = []
@@ -366,6 +388,55 @@ def add_sun_lamp(bpy, scene, params: dict, irradiance_rgb) -> object:
     return obj
 
 
+def haze_path_m(params: dict) -> float:
+    """Length (m) of the path from the camera to the sun through the haze slab (its top or its side)."""
+    e = math.radians(params["sun_elevation_deg"])
+    return min(params["haze"]["height_m"] / math.sin(e), HAZE_EXTENT_M / math.cos(e))
+
+
+def haze_transmittance(params: dict) -> float:
+    """The haze layer's transmittance towards the sun (1 without a layer): exp(-depth)."""
+    return math.exp(-params["haze"]["depth"]) if params.get("haze") else 1.0
+
+
+def add_haze_layer(bpy, scene, params: dict) -> object:
+    """The homogeneous haze slab around the camera: density = depth / the path to the sun through it."""
+    hz = params["haze"]
+    s, top = HAZE_EXTENT_M, hz["height_m"]
+    mesh = bpy.data.meshes.new("haze")
+    # the slab reaches under the ground (a face coplanar with the ground makes Cycles unsure on which side a ground
+    # point lies: half of the ground rendered lit through the haze, half not)
+    faces = [(0, 3, 2, 1), (4, 5, 6, 7), (0, 1, 5, 4), (1, 2, 6, 5), (2, 3, 7, 6), (3, 0, 4, 7)]
+    verts = [(x, y, z) for z in (-HAZE_BELOW_GROUND_M, top) for (x, y) in ((-s, -s), (s, -s), (s, s), (-s, s))]
+    mesh.from_pydata(verts, [], faces)
+    obj = bpy.data.objects.new("haze", mesh)
+    scene.collection.objects.link(obj)
+    mat = bpy.data.materials.new("haze")
+    if mat.node_tree is None:
+        mat.use_nodes = True
+    nt = mat.node_tree
+    for n in list(nt.nodes):
+        if n.type != "OUTPUT_MATERIAL":
+            nt.nodes.remove(n)
+    out = next(n for n in nt.nodes if n.type == "OUTPUT_MATERIAL")
+    vol = nt.nodes.new("ShaderNodeVolumePrincipled")
+    vol.inputs["Density"].default_value = hz["depth"] / haze_path_m(params)
+    vol.inputs["Anisotropy"].default_value = hz["anisotropy"]
+    a = hz["albedo"]
+    vol.inputs["Color"].default_value = (a, a, a, 1.0)
+    nt.links.new(vol.outputs["Volume"], out.inputs["Volume"])
+    obj.data.materials.append(mat)
+    scene.cycles.volume_bounces = 2
+    # light scattered more than once in kilometres of haze comes as rare, very bright samples (white specks all
+    # over the sky at 64 samples): indirect light is clamped at HAZE_CLAMP_INDIRECT (in the World's radiance units,
+    # the sky ~0.1-1 here)
+    scene.cycles.sample_clamp_indirect = HAZE_CLAMP_INDIRECT
+    # and the rest of the volume's grain (64 samples) is denoised (OpenImageDenoise, Cycles' CPU denoiser)
+    scene.cycles.use_denoising = True
+    scene.cycles.denoiser = "OPENIMAGEDENOISE"
+    return obj
+
+
 def build_sky_scene(params: dict, width: int, height: int, samples: int, threads: int = 0, sun_rgb=None):
     """Reset bpy and build the panorama scene of one sky (world, optional ground + boxes, pano camera);
     ``sun_rgb``: the normal irradiance of an analytic sky's sun lamp (ground family; None = no lamp)."""
@@ -380,7 +451,7 @@ def build_sky_scene(params: dict, width: int, height: int, samples: int, threads
         cam_h = CAMERA_HEIGHT
         a = params["ground_albedo"]
         mesh = bpy.data.meshes.new("ground")
-        s = 2000.0
+        s = 2000.0 if not params.get("haze") else 2.0 * HAZE_EXTENT_M
         mesh.from_pydata([(-s, -s, 0), (s, -s, 0), (s, s, 0), (-s, s, 0)], [], [(0, 1, 2, 3)])
         ground = bpy.data.objects.new("ground", mesh)
         scene.collection.objects.link(ground)
@@ -400,7 +471,14 @@ def build_sky_scene(params: dict, width: int, height: int, samples: int, threads
             obj.data.materials.append(_diffuse(bpy, f"box{k}", b["albedo"]))
         if sun_rgb is not None:
             add_sun_lamp(bpy, scene, params, sun_rgb)
-    add_pano_camera(bpy, scene, cam_h)
+        if params.get("haze"):
+            add_haze_layer(bpy, scene, params)
+    cam = add_pano_camera(bpy, scene, cam_h)
+    if params.get("haze"):
+        # a camera ray ends at clip_end (100 m by default) and shows the World beyond it: through a haze layer
+        # kilometres deep the sky would be seen unhazed (the main and low banks keep the default; their ground
+        # beyond 100 m is the row at the horizon)
+        cam.data.clip_end = 4.0 * HAZE_EXTENT_M
     return bpy, scene
 
 
@@ -471,6 +549,9 @@ def render_sky(params: dict, path: Path, width: int, height: int, samples: int, 
                                  sun_rgb=sun_rgb if params["family"] == "ground" else None)
     hdr = _render(bpy, scene)
     if analytic:
+        # the disc as seen from the camera: dimmed by the haze layer where there is one (the lamp lights the scene
+        # through the volume, Cycles attenuates and scatters it there)
+        sun_rgb = [c * haze_transmittance(params) for c in sun_rgb]
         hdr = paint_sun_disc(hdr, sun_direction(params)["house"], sun_rgb)
         if params["family"] == "sky":  # after the disc: the ground sees sky + sun
             hdr = lambertian_ground(hdr, params["ground_albedo"])
@@ -550,7 +631,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=0, help="Cycles threads (0 = all)")
     ap.add_argument("--bank", choices=BANKS, default="main",
                     help="main: suns 2-70 deg (sky_NNN); low: suns %g-%g deg (low_NNN); hazy: suns %g-%g deg, aerosol %g-%g, "
-                         "air %g-%g (hazy_NNN)" % (*LOW_SUN_DEG, *HAZY_SUN_DEG, *HAZY_AEROSOL, *HAZY_AIR))
+                         "air %g-%g (hazy_NNN); haze: suns %g-%g deg behind a haze layer of slant optical depth %g-%g "
+                         "(haze_NNN)" % (*LOW_SUN_DEG, *HAZY_SUN_DEG, *HAZY_AEROSOL, *HAZY_AIR, *HAZE_SUN_DEG, *HAZE_DEPTH))
     args = ap.parse_args(argv)
     recs = make_skies(args.out, args.count, args.split, args.width, args.height or args.width // 2, args.samples, args.threads,
                       log=lambda s: print(s, file=sys.stderr, flush=True), bank=args.bank)

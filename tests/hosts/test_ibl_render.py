@@ -5,6 +5,7 @@ a hard shadow under a sunny sky and none under a constant World."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
 import sys
 from pathlib import Path
@@ -106,3 +107,34 @@ def test_scene_shows_sun_shadows_and_none_under_a_constant_world(bpy_module, sky
     assert c_const > 0.8
     # white Lambertian ground (0.8) under a unit-radiance sky: L = 0.8 x pi / pi
     assert float(np.mean(ibl.M.luminance(const)[lit])) == pytest.approx(0.8, rel=0.05)
+
+
+def test_haze_layer_renders_a_uniform_ground_and_an_aureole(bpy_module, sky, tmp_path):
+    """The haze-layer bank's scene (tools/make_sky_hdrs.py --bank haze): the camera's rays cross the haze (with
+    Blender's default 100 m clip_end they showed the sky unhazed), the slab reaches under the ground, so the
+    ground renders alike in every direction (a slab face coplanar with the ground rendered half of it lit through
+    the haze and half not: 2x apart), and the haze turns the dimmed sun's light into a bright aureole: the glow
+    4-12 deg from the sun against the sky 60-120 deg from it, 6.0 in the clear sky, is 13 at depth 3 (6.0 with the
+    100 m clip_end)."""
+    from singlehdr.envmap.sun import equirect_directions
+    from singlehdr.io import read_hdr
+
+    base = dict(sky.sky_params(0, "haze"), boxes=[], sun_elevation_deg=4.0, sun_rotation_deg=90.0)
+    lum = np.array([0.2126, 0.7152, 0.0722])
+    glow = {}
+    for depth in (0.0, 3.0):
+        p = dict(base, name=f"haze{depth:g}", haze=dict(base["haze"], depth=depth))
+        hdr, meta = read_hdr(sky.render_sky(p, tmp_path / f"haze{depth:g}.exr", 128, 64, 16, threads=2))
+        assert np.isfinite(hdr).all()
+        y = hdr.astype(np.float64) @ lum
+        ground = y[40:56]  # 10-45 deg below the horizon
+        quarters = [float(np.mean(ground[:, k * 32:(k + 1) * 32])) for k in range(4)]
+        assert max(quarters) / min(quarters) < 1.25, quarters
+        irr = float(np.dot(json.loads(meta["attributes"]["singlehdr:sky:sun_irradiance_rgb"]), lum))
+        ang = np.degrees(np.arccos(np.clip(equirect_directions(64, 128) @ np.asarray(sky.sun_direction(p)["house"]), -1, 1)))
+        up = np.arange(64)[:, None] < 32
+        glow[depth] = float(np.median(y[(ang > 4.0) & (ang < 12.0) & up])) / float(np.median(y[(ang > 60.0) & (ang < 120.0) & up]))
+        if depth == 0.0:
+            irr0 = irr
+    assert irr == pytest.approx(irr0 * math.exp(-3.0), rel=0.05)  # the disc is dimmed by exp(-depth)
+    assert glow[3.0] > 1.6 * glow[0.0], glow

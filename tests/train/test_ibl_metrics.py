@@ -200,3 +200,24 @@ def test_lambertian_ground_below_the_horizon():
     e = np.sum((2 * np.pi / 16) * (np.pi / 8) * np.cos(el[:4]) * np.sin(el[:4])) * 16
     np.testing.assert_allclose(out[4:], 0.3 * e / np.pi, rtol=1e-6)
     assert 0.3 * e / np.pi == pytest.approx(0.3, rel=0.05)
+
+
+def test_haze_bank_parameters():
+    """The haze-layer bank (stop 23): low suns in Preetham / Hosek-Wilkie skies behind a haze slab whose slant optical
+    depth towards the sun is the one asked for (the disc is dimmed by exp(-depth)); same split rule; deterministic."""
+    sky = _sky_tool()
+    params = [sky.sky_params(i, "haze") for i in range(24)]
+    assert params == [sky.sky_params(i, "haze") for i in range(24)]
+    assert [p["index"] for p in params if p["split"] == "heldout"] == [2, 5, 8, 11, 14, 17, 20, 23]
+    assert {p["sky_type"] for p in params} == {"PREETHAM", "HOSEK_WILKIE"} and {p["family"] for p in params} == {"ground"}
+    for p in params:
+        hz = p["haze"]
+        assert p["name"].startswith("haze_") and 1.5 <= p["sun_elevation_deg"] <= 8.0
+        assert 0.0 <= hz["depth"] <= 5.0 and 300.0 <= hz["height_m"] <= 1500.0 and 0.65 <= hz["anisotropy"] <= 0.85
+        # the path to the sun through the slab: its top for these heights and elevations (never its 30 km side)
+        e = math.radians(p["sun_elevation_deg"])
+        assert sky.haze_path_m(p) == pytest.approx(min(hz["height_m"] / math.sin(e), sky.HAZE_EXTENT_M / math.cos(e)))
+        assert sky.haze_transmittance(p) == pytest.approx(math.exp(-hz["depth"]))
+    assert sky.haze_transmittance(sky.sky_params(0)) == 1.0  # the other banks have no layer
+    depths = sorted(p["haze"]["depth"] for p in params)
+    assert depths[0] < 1.0 and depths[-1] > 4.0  # near-clear to thick

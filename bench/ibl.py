@@ -691,6 +691,7 @@ def markdown_tables(summary: list[dict[str, Any]]) -> str:
     lines = []
     titles = {"sky": "Sky without ground (held-out skies)", "ground": "Sky with ground and buildings (held-out skies)",
               "hdri": "Bundled held-out HDRIs (courtyard, sunset)",
+              "haze": "Low suns behind ground haze (held-out skies of the haze-layer bank)",
               "sun": "Skies with a physical sun disc (the multiple/single-scattering skies of both families)",
               "all": "Mean over all scenes"}
     for fam in GROUPS:

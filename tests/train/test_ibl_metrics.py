@@ -221,3 +221,29 @@ def test_haze_bank_parameters():
     assert sky.haze_transmittance(sky.sky_params(0)) == 1.0  # the other banks have no layer
     depths = sorted(p["haze"]["depth"] for p in params)
     assert depths[0] < 1.0 and depths[-1] > 4.0  # near-clear to thick
+
+
+def test_ibl_tables_have_a_section_for_every_family():
+    """bench/ibl.py's tables: every family in FAMILIES has a titled section (the haze family's missing title was a
+    KeyError after a whole --set haze run), with the row's means and the targets checked on them."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_ibl_t", Path(__file__).resolve().parents[2] / "bench" / "ibl.py")
+    ibl = importlib.util.module_from_spec(spec)
+    sys.modules["bench_ibl_t"] = ibl
+    spec.loader.exec_module(ibl)  # type: ignore[union-attr]
+    rows = [ibl.Row(ibl.JPEG_ROW, "inverse-srgb", {}), ibl.Row("singlehdr", "singlehdr", {})]
+    records = []
+    for fam in ibl.FAMILIES:
+        for row, err in ((ibl.JPEG_ROW, 0.6), ("singlehdr", 0.1)):
+            rec = {"scene": f"{fam}_1", "family": fam, "row": row, "sky_type": "PREETHAM", "render_rel_rmse": err,
+                   "render_log2_rmse": err, "shadow_contrast": 0.3, "shadow_contrast_truth": 0.25, "energy_ratio": 1.0,
+                   "light_angle_deg": 1.0, "sh9_error": err}
+            records.append(rec)
+        jrow = records[-2]
+        for rec in records[-2:]:
+            rec["targets"] = M.target_checks(rec, jrow)
+    text = ibl.markdown_tables(ibl.summarise(records, rows))
+    assert text.count("| singlehdr | 1 |") >= len(ibl.FAMILIES)  # one section per family
+    assert "Low suns behind ground haze" in text and "Mean over all scenes" in text
+    assert "| singlehdr | 4 | 0.1 |" in text  # the mean over all four families' scenes

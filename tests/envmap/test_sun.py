@@ -793,3 +793,19 @@ def test_the_readme_samples_hazy_glow_takes_the_skys_colour_and_gets_no_sun(load
     # its energy stays close to the reconstruction's, a little nearer the truth's (stop 21: 0.956 / 0.941 of it)
     assert _energy(off) < _energy(res.hdr_linear) < _energy(truth)
     assert _energy(res.hdr_linear) == pytest.approx(_energy(off), rel=0.03)
+
+
+def test_a_low_sun_comes_with_a_haze_caveat(camera):
+    """Stop 23: a sun added below LOW_SUN_CAVEAT_DEG says in the notes that haze may make it too strong (behind the
+    haze bank's layers the fitted low sun was 2.5-91x the truth); a higher one, or one of a given intensity, does
+    not."""
+    expose, meter = camera
+    for el, warned in ((5.0, True), (20.0, False)):
+        env, _, _ = _table_sky(64, 128, 50.0, el, 0, 1, 1.0)
+        ldr = expose(env, meter(env, 0.0))
+        res = make_envmap(ldr, EnvmapOptions(width=128, reconstruct=REC, sun="on"))
+        assert res.sun is not None and (res.sun["elevation_deg"] < S.LOW_SUN_CAVEAT_DEG) == warned
+        assert any("ground haze can dim a low sun" in n for n in res.notes) == warned, res.notes
+        if warned:
+            given = make_envmap(ldr, EnvmapOptions(width=128, reconstruct=REC, sun="on", sun_intensity=3.0))
+            assert not any("ground haze" in n for n in given.notes)

@@ -127,6 +127,11 @@ def equirect_solid_angles(h: int, w: int) -> np.ndarray:
 SUN_DIAMETER_DEG = 0.53
 #: ``sun="auto"`` adds a sun only at or above this confidence.
 AUTO_CONFIDENCE = 0.5
+#: A sun added below this elevation gets a caveat in the notes: behind a ground haze the sky fit overstates a low sun
+#: (tools/make_sky_hdrs.py --bank haze, stop 23: 6 of its 16 training skies, suns 2-6 deg up, got an automatic sun
+#: 2.5-91x the truth's; held-out sunset.exr's is ~50x dimmer than its fit; bench/RESULTS.md), and nothing in a single
+#: LDR photo tells that haze from a clear low sky reliably (a low-sky haze reading was tried and dropped, stop 23).
+LOW_SUN_CAVEAT_DEG = 10.0
 TABLE_FILE = "sky_sun_table.npz"
 SUN_MODES = ("auto", "on", "off")
 #: A clipped region whose inscribed circle is wider than this radius is no sun's glare (an over-exposed sky or
@@ -1350,6 +1355,10 @@ def recover_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: flo
         method += "; raised to LDR white (the fit gave a sun dimmer than its clipped pixels)"
     out = place_sun(base, cand.direction, irr_rgb, diameter_deg)
     lum = float(irr_rgb @ LUMA_709)
+    if intensity is None and cand.elevation_deg < LOW_SUN_CAVEAT_DEG:
+        notes.append(f"the sun is {cand.elevation_deg:.1f} deg up: ground haze can dim a low sun far more than the sky "
+                     "shows (its strength may be several times too high); if the photo's sun looks dim, use --sun off "
+                     "or set --sun-intensity")
     sun = {
         "direction": [float(v) for v in cand.direction],
         "direction_blender": [float(v) for v in to_blender(cand.direction)],

@@ -1,0 +1,124 @@
+"""What the sun recovery does with low suns behind ground haze (issue 9; a measurement, not a test).
+
+    python tools/make_sky_hdrs.py --bank haze --count 24 --width 1024 --out build/ibl/skies_haze   # ~35 min, 2 cores
+    PYTHONPATH=core python bench/haze_sun.py --skies build/ibl/skies_haze --split train
+    PYTHONPATH=core python bench/haze_sun.py --skies build/ibl/skies_low build/ibl/skies48 --split train  # clear low suns
+
+For each sky of ``--split`` with its sun below ``--max-elevation``: the sky's JPEG as bench/ibl.py makes it (1 % of the
+pixels clip, sRGB, quality 90), ``make_envmap(..., sun="on")`` on it, and a table row: the sun's confidence, how far it
+was placed from the true sun, the fitted sun's irradiance over the truth's (the disc in the EXR header for Preetham /
+Hosek-Wilkie skies, dimmed by the haze; the disc integrated over the panorama for the physical skies), and the low
+sky's reading: the median ratio of the map to the fitted sky model over unclipped pixels 3-8 deg up and at least
+60 deg from the sun's azimuth (a ground haze hides the bright low sky behind its dimmer airlight; this stop's haze
+dimming that used it was not kept: bench/RESULTS.md, stop 23).  The fit is the one envmap/sun.py made for the chosen
+candidate (captured from ``fit_sky``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+LUMA = np.array([0.2126, 0.7152, 0.0722])
+BAND_ELEVATION_DEG = (3.0, 8.0)
+BAND_AWAY_DEG = 60.0
+
+
+def true_sun(hdr: np.ndarray, attrs: dict, direction: np.ndarray, exposure: float) -> float:
+    """The true sun's luminance irradiance at the JPEG's exposure (see the module doc)."""
+    from singlehdr.envmap.projections import equirect_directions, equirect_solid_angles
+
+    s = attrs.get("singlehdr:sky:sun_irradiance_rgb")
+    if s:
+        return float(np.dot(json.loads(s), LUMA)) * exposure
+    y = (hdr.astype(np.float64) @ LUMA) * exposure
+    h, w = y.shape
+    ang = np.degrees(np.arccos(np.clip(equirect_directions(h, w) @ direction, -1, 1)))
+    bg = float(np.median(y[(ang > 1.2) & (ang < 2.0)]))
+    m = ang < 1.0
+    return float(np.sum((y[m] - bg) * equirect_solid_angles(h, w)[m]))
+
+
+def low_sky_reading(fit, env: np.ndarray, u8: np.ndarray, alpha: np.ndarray, sun: dict) -> float | None:
+    from singlehdr.envmap.projections import azimuth_elevation, equirect_directions
+
+    if fit is None or fit.log_sky is None:
+        return None
+    h, w = env.shape[:2]
+    az, el = azimuth_elevation(equirect_directions(h, w))
+    relaz = (az - sun["azimuth_deg"] + 180.0) % 360.0 - 180.0
+    m = ((el >= BAND_ELEVATION_DEG[0]) & (el < BAND_ELEVATION_DEG[1]) & (np.abs(relaz) >= BAND_AWAY_DEG)
+         & (alpha > 0.5) & ~(u8 >= 253).any(axis=-1))
+    if m.sum() < 16:
+        return None
+    model = fit.model_luminance(el[m], relaz[m])
+    return float(np.median((env[m] @ LUMA) / model))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--skies", type=Path, nargs="+", required=True, help="sky folders (tools/make_sky_hdrs.py --out)")
+    ap.add_argument("--split", choices=("train", "heldout", "all"), default="train")
+    ap.add_argument("--max-elevation", type=float, default=12.0)
+    args = ap.parse_args(argv)
+    sys.path.insert(0, str(HERE))
+    import ibl  # noqa: PLC0415  (bench/ibl.py: the same JPEG)
+    from PIL import Image
+
+    import singlehdr.envmap.sun as sunmod
+    from singlehdr.envmap import EnvmapOptions, make_envmap
+    from singlehdr.io import read_hdr
+    from singlehdr.options import ReconstructOptions
+
+    fits: list = []
+    plain = sunmod.fit_sky
+
+    def capture(env, use, sun_dir, *a, **k):
+        fit = plain(env, use, sun_dir, *a, **k)
+        fits.append((np.asarray(sun_dir, np.float64), fit))
+        return fit
+
+    sunmod.fit_sky = capture
+    print("| sky | sky model | haze depth | sun el (deg) | confidence | sun placed off by (deg) | fitted sun / truth | low band / model |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    ratios = []
+    with tempfile.TemporaryDirectory(prefix="singlehdr_haze_") as tmp:
+        for folder in args.skies:
+            for r in json.loads((folder / "manifest.json").read_text()):
+                if (args.split != "all" and r["split"] != args.split) or r["params"]["sun_elevation_deg"] >= args.max_elevation:
+                    continue
+                hdr, meta = read_hdr(folder / r["file"])
+                jpeg = Path(tmp) / f"{r['name']}.jpg"
+                _, t, _ = ibl.make_ldr(hdr[..., :3], jpeg)
+                with Image.open(jpeg) as im:
+                    u8 = np.asarray(im.convert("RGB"))
+                sun_dir = np.asarray(r["sun"]["house"], np.float64)
+                truth = true_sun(hdr[..., :3], meta["attributes"], sun_dir, t)
+                fits.clear()
+                res = make_envmap(u8, EnvmapOptions(width=u8.shape[1], sun="on", reconstruct=ReconstructOptions(method="singlehdr")))
+                sun = res.sun
+                if sun is None:
+                    print(f"| {r['name']} | {r['params']['sky_type']} | - | {r['params']['sun_elevation_deg']:.1f} | no sun | | | |")
+                    continue
+                d = np.asarray(sun["direction"])
+                fit = max(fits, key=lambda f: float(f[0] @ d))[1] if fits else None
+                low = low_sky_reading(fit, res.hdr_without_sun[..., :3].astype(np.float64), u8, res.alpha, sun)
+                depth = (r["params"].get("haze") or {}).get("depth", 0.0)
+                ratio = sun["irradiance_luminance"] / truth
+                ratios.append(ratio)
+                print(f"| {r['name']} | {r['params']['sky_type'].title().replace('_', '-')} | {depth:.2f} | "
+                      f"{r['params']['sun_elevation_deg']:.1f} | {sun['confidence']:.2f} | "
+                      f"{sunmod.angle_between_deg(d, sun_dir):.1f} | {ratio:.3g} | {'-' if low is None else f'{low:.2f}'} |", flush=True)
+    if ratios:
+        print(f"\n{len(ratios)} skies; fitted sun / truth: median {np.median(ratios):.3g}, range {min(ratios):.3g}-{max(ratios):.3g}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -75,6 +75,7 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import functools
 import importlib.util
 import json
 import math
@@ -126,8 +127,9 @@ def import_bpy():
     return bpy
 
 
+@functools.lru_cache(maxsize=1)
 def load_sky_tool():
-    """tools/make_sky_hdrs.py as a module."""
+    """tools/make_sky_hdrs.py as a module (loaded once)."""
     spec = importlib.util.spec_from_file_location("make_sky_hdrs", ROOT / "tools" / "make_sky_hdrs.py")
     mod = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
@@ -148,14 +150,7 @@ def read_exr_oiio(path: Path) -> np.ndarray:
 
 
 def _empty_material(bpy, name: str):
-    mat = bpy.data.materials.new(name)
-    if mat.node_tree is None:
-        mat.use_nodes = True
-    nt = mat.node_tree
-    for n in list(nt.nodes):
-        if n.type != "OUTPUT_MATERIAL":
-            nt.nodes.remove(n)
-    return mat, nt, next(n for n in nt.nodes if n.type == "OUTPUT_MATERIAL")
+    return load_sky_tool().empty_material(bpy, name)
 
 
 def diffuse_material(bpy, name: str, rgb):

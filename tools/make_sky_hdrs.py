@@ -310,6 +310,18 @@ def _diffuse(bpy, name: str, rgb) -> object:
     return mat
 
 
+def empty_material(bpy, name: str):
+    """A new material with only its output node: (material, node tree, output node); bench/ibl.py's too."""
+    mat = bpy.data.materials.new(name)
+    if mat.node_tree is None:
+        mat.use_nodes = True
+    nt = mat.node_tree
+    for n in list(nt.nodes):
+        if n.type != "OUTPUT_MATERIAL":
+            nt.nodes.remove(n)
+    return mat, nt, next(n for n in nt.nodes if n.type == "OUTPUT_MATERIAL")
+
+
 def add_sky_world(bpy, scene, params: dict, strength: float = 1.0):
     """A World whose Background is Blender's Sky Texture with ``params``; returns the sky node."""
     world = bpy.data.worlds.new(params.get("name", "sky"))
@@ -411,14 +423,7 @@ def add_haze_layer(bpy, scene, params: dict) -> object:
     mesh.from_pydata(verts, [], faces)
     obj = bpy.data.objects.new("haze", mesh)
     scene.collection.objects.link(obj)
-    mat = bpy.data.materials.new("haze")
-    if mat.node_tree is None:
-        mat.use_nodes = True
-    nt = mat.node_tree
-    for n in list(nt.nodes):
-        if n.type != "OUTPUT_MATERIAL":
-            nt.nodes.remove(n)
-    out = next(n for n in nt.nodes if n.type == "OUTPUT_MATERIAL")
+    mat, nt, out = empty_material(bpy, "haze")
     vol = nt.nodes.new("ShaderNodeVolumePrincipled")
     vol.inputs["Density"].default_value = hz["depth"] / haze_path_m(params)
     vol.inputs["Anisotropy"].default_value = hz["anisotropy"]

@@ -106,7 +106,8 @@ HAZY_AEROSOL = (4.0, 16.0)
 #: forward scattering (Henyey-Greenstein anisotropy HAZE_ANISOTROPY, albedo HAZE_ALBEDO); depth 0 is a clear sky.
 #: A ground haze dims a low sun far more than it changes the sky above it, which a sky-texture fit reads as clear:
 #: held-out sunset.exr's sun is ~50x dimmer than the fitted sky says, and Blender's sky texture alone never shows
-#: that (its aerosol thickens the whole sky), so this bank is where a hazy sun's strength is learnt.
+#: that (its aerosol thickens the whole sky), so this bank is where a hazy sun is measured (bench/haze_sun.py on
+#: its training skies, bench/ibl.py --set haze on its held-out ones).
 HAZE_SUN_DEG = (1.5, 8.0)
 HAZE_DEPTH = (0.0, 5.0)
 HAZE_HEIGHT_M = (300.0, 1500.0)
@@ -481,8 +482,8 @@ def build_sky_scene(params: dict, width: int, height: int, samples: int, threads
     cam = add_pano_camera(bpy, scene, cam_h)
     if params.get("haze"):
         # a camera ray ends at clip_end (100 m by default) and shows the World beyond it: through a haze layer
-        # kilometres deep the sky would be seen unhazed (the main and low banks keep the default; their ground
-        # beyond 100 m is the row at the horizon)
+        # kilometres deep the sky would be seen unhazed (the other banks keep the default, as their files were
+        # made: their ground beyond 100 m, the 2-3 rows under the horizon at 1024 wide, shows the World)
         cam.data.clip_end = 4.0 * HAZE_EXTENT_M
     return bpy, scene
 

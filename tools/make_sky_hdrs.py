@@ -6,6 +6,7 @@
     python tools/make_sky_hdrs.py --bank low --count 24 --out build/ibl/skies_low   # suns 1.5-8 deg (low_NNN)
     python tools/make_sky_hdrs.py --bank hazy --count 24 --width 1024 --out build/ibl/skies_hazy  # hazy sunsets
     python tools/make_sky_hdrs.py --bank haze --count 24 --width 1024 --out build/ibl/skies_haze  # suns behind ground haze
+    python tools/make_sky_hdrs.py --bank hazec --count 24 --width 1024 --out build/ibl/skies_hazec  # ... coloured haze
 
 Each sky is rendered by Cycles (bpy 5.0.1) through an equirectangular
 panoramic camera and written as a float32 OpenEXR with singlehdr's own writer
@@ -116,8 +117,13 @@ HAZE_ALBEDO = (0.9, 0.98)
 HAZE_EXTENT_M = 30000.0
 HAZE_BELOW_GROUND_M = 10.0
 HAZE_CLAMP_INDIRECT = 2.0
-BANKS = ("main", "low", "hazy", "haze")
-BANK_SEEDS = {"main": 1000, "low": 7000, "hazy": 9000, "haze": 11000}
+#: ``--bank hazec``: the same with a coloured haze, its extinction (550 nm / wavelength) ** HAZE_ANGSTROM (Angstrom's
+#: exponent; real haze 0.5-1.5, the "haze" bank's grey 0) at the wavelengths HAZE_WAVELENGTHS_NM taken for R, G, B:
+#: a hazy sun reddens beyond what the clear air does, a cue one photo may carry (its measured channels).
+HAZE_ANGSTROM = (0.5, 1.5)
+HAZE_WAVELENGTHS_NM = (610.0, 550.0, 465.0)
+BANKS = ("main", "low", "hazy", "haze", "hazec")
+BANK_SEEDS = {"main": 1000, "low": 7000, "hazy": 9000, "haze": 11000, "hazec": 13000}
 
 
 def sky_params(index: int, bank: str = "main") -> dict:
@@ -127,9 +133,10 @@ def sky_params(index: int, bank: str = "main") -> dict:
     i = int(index)
     if bank not in BANKS:
         raise ValueError(f"unknown sky bank {bank!r} (one of {', '.join(BANKS)})")
-    sky_type = {"hazy": PHYSICAL[(i // 6) % 2], "haze": SKY_TYPES[2 + i % 2]}.get(bank, SKY_TYPES[(i // 6) % 4])
-    family = "ground" if (i // 3) % 2 == 1 or bank == "haze" else "sky"
-    lo, hi = {"main": (2.0, 70.0), "low": LOW_SUN_DEG, "hazy": HAZY_SUN_DEG, "haze": HAZE_SUN_DEG}[bank]
+    hazy_layer = bank in ("haze", "hazec")
+    sky_type = PHYSICAL[(i // 6) % 2] if bank == "hazy" else SKY_TYPES[2 + i % 2] if hazy_layer else SKY_TYPES[(i // 6) % 4]
+    family = "ground" if (i // 3) % 2 == 1 or hazy_layer else "sky"
+    lo, hi = {"main": (2.0, 70.0), "low": LOW_SUN_DEG, "hazy": HAZY_SUN_DEG}.get(bank, HAZE_SUN_DEG)
     elevation = lo + (hi - lo) * _frac(0.5 + i * 0.6180339887498949)
     rotation = 360.0 * _frac(0.25 + i * 0.7548776662466927)
     rng = random.Random(BANK_SEEDS[bank] + i)
@@ -152,12 +159,14 @@ def sky_params(index: int, bank: str = "main") -> dict:
     if bank == "hazy":
         p["air_density"] = round(math.exp(rng.uniform(*map(math.log, HAZY_AIR))), 3)
         p["aerosol_density"] = round(math.exp(rng.uniform(*map(math.log, HAZY_AEROSOL))), 3)
-    if bank == "haze":
+    if hazy_layer:
         p["turbidity"] = round(rng.uniform(2.0, 5.0), 3)
         p["haze"] = {"depth": round(rng.uniform(*HAZE_DEPTH), 3),
                      "height_m": round(math.exp(rng.uniform(*map(math.log, HAZE_HEIGHT_M))), 1),
                      "anisotropy": round(rng.uniform(*HAZE_ANISOTROPY), 3),
                      "albedo": round(rng.uniform(*HAZE_ALBEDO), 3), "below_ground_m": HAZE_BELOW_GROUND_M}
+        if bank == "hazec":
+            p["haze"]["angstrom"] = round(rng.uniform(*HAZE_ANGSTROM), 3)
     if family == "ground":
         sun_az = rotation
         boxes = []
@@ -407,9 +416,17 @@ def haze_path_m(params: dict) -> float:
     return min(params["haze"]["height_m"] / math.sin(e), HAZE_EXTENT_M / math.cos(e))
 
 
-def haze_transmittance(params: dict) -> float:
-    """The haze layer's transmittance towards the sun (1 without a layer): exp(-depth)."""
-    return math.exp(-params["haze"]["depth"]) if params.get("haze") else 1.0
+def haze_extinction(params: dict) -> list[float]:
+    """The haze's extinction in R, G, B relative to green's: (550 nm / wavelength) ** angstrom (1, 1, 1: grey)."""
+    a = (params.get("haze") or {}).get("angstrom", 0.0)
+    return [(550.0 / lam) ** a for lam in HAZE_WAVELENGTHS_NM]
+
+
+def haze_transmittance(params: dict) -> list[float]:
+    """The haze layer's transmittance towards the sun in R, G, B (1 without a layer): exp(-depth x extinction)."""
+    if not params.get("haze"):
+        return [1.0, 1.0, 1.0]
+    return [math.exp(-params["haze"]["depth"] * k) for k in haze_extinction(params)]
 
 
 def add_haze_layer(bpy, scene, params: dict) -> object:
@@ -425,12 +442,26 @@ def add_haze_layer(bpy, scene, params: dict) -> object:
     obj = bpy.data.objects.new("haze", mesh)
     scene.collection.objects.link(obj)
     mat, nt, out = empty_material(bpy, "haze")
-    vol = nt.nodes.new("ShaderNodeVolumePrincipled")
-    vol.inputs["Density"].default_value = hz["depth"] / haze_path_m(params)
-    vol.inputs["Anisotropy"].default_value = hz["anisotropy"]
-    a = hz["albedo"]
-    vol.inputs["Color"].default_value = (a, a, a, 1.0)
-    nt.links.new(vol.outputs["Volume"], out.inputs["Volume"])
+    density, a = hz["depth"] / haze_path_m(params), hz["albedo"]
+    if "angstrom" not in hz:  # grey
+        vol = nt.nodes.new("ShaderNodeVolumePrincipled")
+        vol.inputs["Density"].default_value = density
+        vol.inputs["Anisotropy"].default_value = hz["anisotropy"]
+        vol.inputs["Color"].default_value = (a, a, a, 1.0)
+        nt.links.new(vol.outputs["Volume"], out.inputs["Volume"])
+    else:  # coloured: Cycles scatters density x colour and absorbs density x (1 - colour), per channel
+        k = haze_extinction(params)
+        scatter = nt.nodes.new("ShaderNodeVolumeScatter")
+        scatter.inputs["Density"].default_value = density
+        scatter.inputs["Anisotropy"].default_value = hz["anisotropy"]
+        scatter.inputs["Color"].default_value = (*[c * a for c in k], 1.0)
+        absorb = nt.nodes.new("ShaderNodeVolumeAbsorption")
+        absorb.inputs["Density"].default_value = density
+        absorb.inputs["Color"].default_value = (*[1.0 - c * (1.0 - a) for c in k], 1.0)
+        both = nt.nodes.new("ShaderNodeAddShader")
+        nt.links.new(scatter.outputs["Volume"], both.inputs[0])
+        nt.links.new(absorb.outputs["Volume"], both.inputs[1])
+        nt.links.new(both.outputs["Shader"], out.inputs["Volume"])
     obj.data.materials.append(mat)
     scene.cycles.volume_bounces = 2
     # light scattered more than once in kilometres of haze comes as rare, very bright samples (white specks all
@@ -557,7 +588,7 @@ def render_sky(params: dict, path: Path, width: int, height: int, samples: int, 
     if analytic:
         # the disc as seen from the camera: dimmed by the haze layer where there is one (the lamp lights the scene
         # through the volume, Cycles attenuates and scatters it there)
-        sun_rgb = [c * haze_transmittance(params) for c in sun_rgb]
+        sun_rgb = [c * t for c, t in zip(sun_rgb, haze_transmittance(params))]
         hdr = paint_sun_disc(hdr, sun_direction(params)["house"], sun_rgb)
         if params["family"] == "sky":  # after the disc: the ground sees sky + sun
             hdr = lambertian_ground(hdr, params["ground_albedo"])
@@ -638,7 +669,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bank", choices=BANKS, default="main",
                     help="main: suns 2-70 deg (sky_NNN); low: suns %g-%g deg (low_NNN); hazy: suns %g-%g deg, aerosol %g-%g, "
                          "air %g-%g (hazy_NNN); haze: suns %g-%g deg behind a haze layer of slant optical depth %g-%g "
-                         "(haze_NNN)" % (*LOW_SUN_DEG, *HAZY_SUN_DEG, *HAZY_AEROSOL, *HAZY_AIR, *HAZE_SUN_DEG, *HAZE_DEPTH))
+                         "(haze_NNN); hazec: the same with a coloured haze, Angstrom exponent %g-%g (hazec_NNN)"
+                         % (*LOW_SUN_DEG, *HAZY_SUN_DEG, *HAZY_AEROSOL, *HAZY_AIR, *HAZE_SUN_DEG, *HAZE_DEPTH, *HAZE_ANGSTROM))
     args = ap.parse_args(argv)
     recs = make_skies(args.out, args.count, args.split, args.width, args.height or args.width // 2, args.samples, args.threads,
                       log=lambda s: print(s, file=sys.stderr, flush=True), bank=args.bank)

@@ -138,3 +138,12 @@ def test_haze_layer_renders_a_uniform_ground_and_an_aureole(bpy_module, sky, tmp
             irr0 = irr
     assert irr == pytest.approx(irr0 * math.exp(-3.0), rel=0.05)  # the disc is dimmed by exp(-depth)
     assert glow[3.0] > 1.6 * glow[0.0], glow
+    # a coloured haze (Angstrom 1.5: blue extinct 1.64x green's) reddens the aureole against the grey layer's
+    p = dict(base, name="hazec", haze=dict(base["haze"], depth=3.0, angstrom=1.5))
+    red = {}
+    for name, params in (("grey", dict(base, name="grey3", haze=dict(base["haze"], depth=3.0))), ("coloured", p)):
+        hdr, _ = read_hdr(sky.render_sky(params, tmp_path / f"{name}.exr", 128, 64, 16, threads=2))
+        ang = np.degrees(np.arccos(np.clip(equirect_directions(64, 128) @ np.asarray(sky.sun_direction(params)["house"]), -1, 1)))
+        ring = hdr.astype(np.float64)[(ang > 4.0) & (ang < 12.0) & (np.arange(64)[:, None] < 32)]
+        red[name] = float(np.median(ring[:, 0] / np.maximum(ring[:, 2], 1e-9)))
+    assert red["coloured"] > 1.15 * red["grey"], red  # 1.32 measured (16 samples)

@@ -217,10 +217,17 @@ def test_haze_bank_parameters():
         # the path to the sun through the slab: its top for these heights and elevations (never its 30 km side)
         e = math.radians(p["sun_elevation_deg"])
         assert sky.haze_path_m(p) == pytest.approx(min(hz["height_m"] / math.sin(e), sky.HAZE_EXTENT_M / math.cos(e)))
-        assert sky.haze_transmittance(p) == pytest.approx(math.exp(-hz["depth"]))
-    assert sky.haze_transmittance(sky.sky_params(0)) == 1.0  # the other banks have no layer
+        assert sky.haze_transmittance(p) == pytest.approx([math.exp(-hz["depth"])] * 3)  # grey
+    assert sky.haze_transmittance(sky.sky_params(0)) == [1.0, 1.0, 1.0]  # the other banks have no layer
     depths = sorted(p["haze"]["depth"] for p in params)
     assert depths[0] < 1.0 and depths[-1] > 4.0  # near-clear to thick
+    # the coloured-haze bank: its own draws, an Angstrom exponent, a sun reddened beyond the grey layer's
+    coloured = [sky.sky_params(i, "hazec") for i in range(24)]
+    assert all(c["name"].startswith("hazec_") and 0.5 <= c["haze"]["angstrom"] <= 1.5 for c in coloured)
+    c = coloured[0]
+    t = sky.haze_transmittance(c)
+    k = [(550.0 / lam) ** c["haze"]["angstrom"] for lam in (610.0, 550.0, 465.0)]
+    assert t == pytest.approx([math.exp(-c["haze"]["depth"] * x) for x in k]) and t[0] > t[1] > t[2]
 
 
 def test_ibl_tables_have_a_section_for_every_family():

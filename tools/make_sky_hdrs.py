@@ -650,11 +650,18 @@ def make_skies(out: Path = DEFAULT_OUT, count: int = 24, split: str = "all", wid
                "render": settings, "sun": sun, "peak_offset_deg": round(offset, 3),
                "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
         records.append(rec)
-    records.sort(key=lambda r: r["params"]["index"])
+        _write_manifest(index, records, known)  # after every sky: an interrupted run keeps what it rendered
+    _write_manifest(index, records, {})
+    return sorted(records, key=lambda r: r["params"]["index"])
+
+
+def _write_manifest(index: Path, records: list[dict], earlier: dict) -> None:
+    """manifest.json (atomically): ``records`` and, while a run is under way, the earlier records it has not redone."""
+    done = {r["name"] for r in records}
+    rows = sorted(records + [r for name, r in earlier.items() if name not in done], key=lambda r: r["params"]["index"])
     tmp = index.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(records, indent=1))
+    tmp.write_text(json.dumps(rows, indent=1))
     os.replace(tmp, index)
-    return records
 
 
 def main(argv: list[str] | None = None) -> int:

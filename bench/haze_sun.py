@@ -10,7 +10,9 @@ was placed from the true sun, the fitted sun's irradiance over the truth's (the 
 Hosek-Wilkie skies, dimmed by the haze; the disc integrated over the panorama for the physical skies), and the low
 sky's reading: the median ratio of the map to the fitted sky model over unclipped pixels 3-8 deg up and at least
 60 deg from the sun's azimuth (a ground haze hides the bright low sky behind its dimmer airlight; this stop's haze
-dimming that used it was not kept: bench/RESULTS.md, stop 23).  The fit is the one envmap/sun.py made for the chosen
+dimming that used it was not kept: bench/RESULTS.md, stop 23), and the glow's colour: the median blue / red of the
+photo's own unclipped pixels (sRGB decoded) 10-20 deg from the true sun above the horizon (a haze's aureole is the
+reddened sun's light scattered; a clear sky's circumsolar region is mixed with its blue).  The fit is the one envmap/sun.py made for the chosen
 candidate (captured from ``fit_sky``).
 """
 
@@ -61,6 +63,22 @@ def low_sky_reading(fit, env: np.ndarray, u8: np.ndarray, alpha: np.ndarray, sun
     return float(np.median((env[m] @ LUMA) / model))
 
 
+def glow_blue_over_red(u8: np.ndarray, sun_dir: np.ndarray) -> float | None:
+    """Median B/R of the photo's unclipped pixels 10-20 deg from ``sun_dir``, above the horizon (sRGB decoded)."""
+    from singlehdr.camera.transfer import srgb_to_linear
+    from singlehdr.envmap.projections import azimuth_elevation, equirect_directions
+
+    h, w = u8.shape[:2]
+    d = equirect_directions(h, w)
+    ang = np.degrees(np.arccos(np.clip(d @ sun_dir, -1, 1)))
+    _, el = azimuth_elevation(d)
+    m = (ang >= 10.0) & (ang < 20.0) & (el > 0.0) & ~(u8 >= 253).any(axis=-1)
+    if m.sum() < 6:
+        return None
+    lin = srgb_to_linear(u8[m].astype(np.float64) / 255.0)
+    return float(np.median(lin[:, 2] / np.maximum(lin[:, 0], 1e-4)))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--skies", type=Path, nargs="+", required=True, help="sky folders (tools/make_sky_hdrs.py --out)")
@@ -85,8 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         return fit
 
     sunmod.fit_sky = capture
-    print("| sky | sky model | haze depth | sun el (deg) | confidence | sun placed off by (deg) | fitted sun / truth | low band / model |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    print("| sky | sky model | haze depth | sun el (deg) | confidence | sun placed off by (deg) | fitted sun / truth | low band / model | glow B/R |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     ratios = []
     with tempfile.TemporaryDirectory(prefix="singlehdr_haze_") as tmp:
         for folder in args.skies:
@@ -104,17 +122,19 @@ def main(argv: list[str] | None = None) -> int:
                 res = make_envmap(u8, EnvmapOptions(width=u8.shape[1], sun="on", reconstruct=ReconstructOptions(method="singlehdr")))
                 sun = res.sun
                 if sun is None:
-                    print(f"| {r['name']} | {r['params']['sky_type']} | - | {r['params']['sun_elevation_deg']:.1f} | no sun | | | |")
+                    print(f"| {r['name']} | {r['params']['sky_type']} | - | {r['params']['sun_elevation_deg']:.1f} | no sun | | | | |")
                     continue
                 d = np.asarray(sun["direction"])
                 fit = max(fits, key=lambda f: float(f[0] @ d))[1] if fits else None
                 low = low_sky_reading(fit, res.hdr_without_sun[..., :3].astype(np.float64), u8, res.alpha, sun)
                 depth = (r["params"].get("haze") or {}).get("depth", 0.0)
+                glow = glow_blue_over_red(u8, sun_dir)
                 ratio = sun["irradiance_luminance"] / truth
                 ratios.append(ratio)
                 print(f"| {r['name']} | {r['params']['sky_type'].title().replace('_', '-')} | {depth:.2f} | "
                       f"{r['params']['sun_elevation_deg']:.1f} | {sun['confidence']:.2f} | "
-                      f"{sunmod.angle_between_deg(d, sun_dir):.1f} | {ratio:.3g} | {'-' if low is None else f'{low:.2f}'} |", flush=True)
+                      f"{sunmod.angle_between_deg(d, sun_dir):.1f} | {ratio:.3g} | {'-' if low is None else f'{low:.2f}'} | "
+                      f"{'-' if glow is None else f'{glow:.2f}'} |", flush=True)
     if ratios:
         print(f"\n{len(ratios)} skies; fitted sun / truth: median {np.median(ratios):.3g}, range {min(ratios):.3g}-{max(ratios):.3g}")
     return 0

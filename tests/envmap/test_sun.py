@@ -809,3 +809,24 @@ def test_a_low_sun_comes_with_a_haze_caveat(camera):
         if warned:
             given = make_envmap(ldr, EnvmapOptions(width=128, reconstruct=REC, sun="on", sun_intensity=3.0))
             assert not any("ground haze" in n for n in given.notes)
+
+
+def test_no_automatic_low_sun_in_a_red_glow(camera):
+    """Stop 23: a low sun whose sky 10-20 deg away is red (blue/red under HAZE_GLOW_BLUE_RED: a haze's aureole, the
+    reddened sun's own light) gets no automatic sun, with a note; the same sky with its own colour does, and
+    ``sun="on"`` still adds one.  glow_blue_over_red reads the ring's median blue / red."""
+    expose, meter = camera
+    env, sun_dir, _ = _table_sky(128, 256, 50.0, 6.0, 0, 1, 1.0)
+    d = equirect_directions(128, 256)
+    ang = np.degrees(np.arccos(np.clip(d @ sun_dir, -1, 1)))
+    red = env.copy()
+    red[..., 2] *= 0.15 * red[..., 0] / np.maximum(red[..., 2], 1e-9)  # blue = 0.15 x red everywhere in the sky
+    clip, alpha = np.zeros(ang.shape, np.float32), np.ones(ang.shape, np.float32)
+    assert S.glow_blue_over_red(red, clip, alpha, sun_dir) == pytest.approx(0.15, rel=1e-3)
+    assert S.glow_blue_over_red(env, clip, alpha, sun_dir) > S.HAZE_GLOW_BLUE_RED
+    clear = make_envmap(expose(env, meter(env, 0.0)), EnvmapOptions(width=256, reconstruct=REC))
+    assert clear.sun is not None and clear.sun["elevation_deg"] < S.LOW_SUN_CAVEAT_DEG, clear.notes
+    ldr = expose(red, meter(red, 0.0))
+    hazy = make_envmap(ldr, EnvmapOptions(width=256, reconstruct=REC))
+    assert hazy.sun is None and any("red glow" in n for n in hazy.notes), (hazy.notes, hazy.sun_assessment.get("confidence"))
+    assert make_envmap(ldr, EnvmapOptions(width=256, reconstruct=REC, sun="on")).sun is not None

@@ -132,6 +132,13 @@ AUTO_CONFIDENCE = 0.5
 #: 2.5-91x the truth's; held-out sunset.exr's is ~50x dimmer than its fit; bench/RESULTS.md), and nothing in a single
 #: LDR photo tells that haze from a clear low sky reliably (a low-sky haze reading was tried and dropped, stop 23).
 LOW_SUN_CAVEAT_DEG = 10.0
+#: ``sun="auto"`` adds no sun below LOW_SUN_CAVEAT_DEG whose glow is red: the median blue / red of the map's unclipped
+#: sky 10-20 deg from it (:func:`glow_blue_over_red`) under HAZE_GLOW_BLUE_RED.  A haze's aureole is the reddened sun's
+#: own light scattered forward, a clear sky's circumsolar region mixes in its blue: on the training skies 0.16-0.25
+#: behind the haze bank's layers (depth 0.64-4.9, where the fitted sun is 2.5-307x the truth), 0.30 at depth 0.14,
+#: 0.34-3.08 under the 21 clear low suns of the low and main banks, 1.11 on Blender's sunrise.exr (bench/haze_sun.py,
+#: stop 23).
+HAZE_GLOW_BLUE_RED = 0.3
 TABLE_FILE = "sky_sun_table.npz"
 SUN_MODES = ("auto", "on", "off")
 #: A clipped region whose inscribed circle is wider than this radius is no sun's glare (an over-exposed sky or
@@ -1134,6 +1141,18 @@ def isophote_match(fit: SkyFit, env: np.ndarray, clip: np.ndarray, alpha: np.nda
     return inter / union if union > 0 else None
 
 
+def glow_blue_over_red(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, sun_dir: np.ndarray) -> float | None:
+    """Median blue / red of the seen, unclipped sky 10-20 deg from ``sun_dir`` (None with fewer than 6 pixels)."""
+    h, w = env.shape[:2]
+    d, _, el = _geometry(h, w)
+    ang = np.degrees(np.arccos(np.clip(d @ normalize(sun_dir), -1, 1)))
+    m = (ang >= 10.0) & (ang < 20.0) & (el > 0.0) & (np.asarray(clip) < 0.02) & (np.asarray(alpha) > 0.5)
+    if m.sum() < 6:
+        return None
+    v = env[m].astype(np.float64)
+    return float(np.median(v[:, 2] / np.maximum(v[:, 0], 1e-9)))
+
+
 def _assess(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float,
             cand: Candidate, white_ref: float | None = None, sample: _SkySample | None = None) -> tuple[float, dict[str, Any], SkyFit | None, Candidate]:
     """(confidence, facts for the report, sky fit, candidate placed by :func:`refine_direction`) of one candidate
@@ -1314,6 +1333,18 @@ def recover_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: flo
             notes.append("the clipped glow looks like a hazy low sun's: its colour is continued from the sky around it")
             return SunRecovery(glow, glow, None, notes, info)
         return SunRecovery(env, env, None, notes, info)
+    if mode == "auto" and cand.elevation_deg < LOW_SUN_CAVEAT_DEG:
+        glow_br = glow_blue_over_red(env, clip, alpha, cand.direction)
+        info["glow_blue_over_red"] = glow_br
+        if glow_br is not None and glow_br < HAZE_GLOW_BLUE_RED:
+            info["reason"] = "a low sun in a red glow (ground haze)"
+            notes.append(f"no sun added: the sun is {cand.elevation_deg:.1f} deg up in a red glow (blue/red {glow_br:.2f} "
+                         "10-20 deg from it): behind ground haze a low sun is many times weaker than the sky suggests; "
+                         "use --sun on or --sun-intensity to add one anyway")
+            if _wide_glare(cand):
+                glow = fill_glare(env, cand.whole_region, alpha, cand.direction, white)
+                return SunRecovery(glow, glow, None, notes, info)
+            return SunRecovery(env, env, None, notes, info)
 
     # the irradiance
     if intensity is not None:

@@ -129,8 +129,8 @@ SUN_DIAMETER_DEG = 0.53
 AUTO_CONFIDENCE = 0.5
 #: A sun added below this elevation gets a caveat in the notes: behind a ground haze the sky fit overstates a low sun
 #: (tools/make_sky_hdrs.py --bank haze, stop 23: 6 of its 16 training skies, suns 2-6 deg up, got an automatic sun
-#: 2.5-91x the truth's; held-out sunset.exr's is ~50x dimmer than its fit; bench/RESULTS.md), and nothing in a single
-#: LDR photo tells that haze from a clear low sky reliably (a low-sky haze reading was tried and dropped, stop 23).
+#: 2.5-91x the truth's; held-out sunset.exr's is ~50x dimmer than its fit; bench/RESULTS.md); the glow's colour
+#: keeps such a sun out of ``auto`` (HAZE_GLOW_BLUE_RED) but nothing yet sizes one behind haze.
 LOW_SUN_CAVEAT_DEG = 10.0
 #: ``sun="auto"`` adds no sun below LOW_SUN_CAVEAT_DEG whose glow is red: the median blue / red of the map's unclipped
 #: sky 10-20 deg from it (:func:`glow_blue_over_red`) under HAZE_GLOW_BLUE_RED.  A haze's aureole is the reddened sun's

@@ -64,19 +64,13 @@ def low_sky_reading(fit, env: np.ndarray, u8: np.ndarray, alpha: np.ndarray, sun
 
 
 def glow_blue_over_red(u8: np.ndarray, sun_dir: np.ndarray) -> float | None:
-    """Median B/R of the photo's unclipped pixels 10-20 deg from ``sun_dir``, above the horizon (sRGB decoded)."""
+    """envmap/sun.py's glow_blue_over_red (the red-glow rule's reading) on the photo itself: sRGB decoded, its
+    clipped pixels left out, 10-20 deg from the true sun ``sun_dir``."""
     from singlehdr.camera.transfer import srgb_to_linear
-    from singlehdr.envmap.projections import azimuth_elevation, equirect_directions
+    from singlehdr.envmap.sun import glow_blue_over_red as reading
 
-    h, w = u8.shape[:2]
-    d = equirect_directions(h, w)
-    ang = np.degrees(np.arccos(np.clip(d @ sun_dir, -1, 1)))
-    _, el = azimuth_elevation(d)
-    m = (ang >= 10.0) & (ang < 20.0) & (el > 0.0) & ~(u8 >= 253).any(axis=-1)
-    if m.sum() < 6:
-        return None
-    lin = srgb_to_linear(u8[m].astype(np.float64) / 255.0)
-    return float(np.median(lin[:, 2] / np.maximum(lin[:, 0], 1e-4)))
+    clip = (u8 >= 253).any(axis=-1).astype(np.float32)
+    return reading(srgb_to_linear(u8.astype(np.float64) / 255.0), clip, np.ones_like(clip), sun_dir)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,15 +5,15 @@
     PYTHONPATH=core python bench/haze_sun.py --skies build/ibl/skies_low build/ibl/skies48 --split train  # clear low suns
 
 For each sky of ``--split`` with its sun below ``--max-elevation``: the sky's JPEG as bench/ibl.py makes it (1 % of the
-pixels clip, sRGB, quality 90), ``make_envmap(..., sun="on")`` on it, and a table row: the sun's confidence, how far it
-was placed from the true sun, the fitted sun's irradiance over the truth's (the disc in the EXR header for Preetham /
-Hosek-Wilkie skies, dimmed by the haze; the disc integrated over the panorama for the physical skies), and the low
-sky's reading: the median ratio of the map to the fitted sky model over unclipped pixels 3-8 deg up and at least
-60 deg from the sun's azimuth (a ground haze hides the bright low sky behind its dimmer airlight; this stop's haze
-dimming that used it was not kept: bench/RESULTS.md, stop 23), and the glow's colour: the median blue / red of the
-photo's own unclipped pixels (sRGB decoded) 10-20 deg from the true sun above the horizon (a haze's aureole is the
-reddened sun's light scattered; a clear sky's circumsolar region is mixed with its blue).  The fit is the one envmap/sun.py made for the chosen
-candidate (captured from ``fit_sky``).
+pixels clip, sRGB, quality 90), ``make_envmap`` on it with the default ``sun="auto"``, and a table row: the sun's
+confidence, how far it was placed from the true sun, how its strength was set (``clear`` the clear-sky fit, ``haze``
+the haze prior of envmap/sun.py, ``-`` no sun), the added sun's irradiance over the truth's (the disc in the EXR
+header for Preetham / Hosek-Wilkie skies, dimmed by the haze; the disc integrated over the panorama for the physical
+skies), the clear-sky fit's sun over the truth (the fit envmap/sun.py made for the chosen candidate, captured from
+``fit_sky``), the truth over the map's light 1-10 deg around the true sun (what ``HAZY_SUN_OVER_AUREOLE`` is set
+from: the median over the training haze skies), and the glow's colour: the median blue / red of the photo's own
+unclipped pixels (sRGB decoded) 10-20 deg from the true sun above the horizon (a haze's aureole is the reddened
+sun's light scattered; a clear sky's circumsolar region is mixed with its blue).
 """
 
 from __future__ import annotations
@@ -28,8 +28,6 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 LUMA = np.array([0.2126, 0.7152, 0.0722])
-BAND_ELEVATION_DEG = (3.0, 8.0)
-BAND_AWAY_DEG = 60.0
 
 
 def true_sun(hdr: np.ndarray, attrs: dict, direction: np.ndarray, exposure: float) -> float:
@@ -45,22 +43,6 @@ def true_sun(hdr: np.ndarray, attrs: dict, direction: np.ndarray, exposure: floa
     bg = float(np.median(y[(ang > 1.2) & (ang < 2.0)]))
     m = ang < 1.0
     return float(np.sum((y[m] - bg) * equirect_solid_angles(h, w)[m]))
-
-
-def low_sky_reading(fit, env: np.ndarray, u8: np.ndarray, alpha: np.ndarray, sun: dict) -> float | None:
-    from singlehdr.envmap.projections import azimuth_elevation, equirect_directions
-
-    if fit is None or fit.log_sky is None:
-        return None
-    h, w = env.shape[:2]
-    az, el = azimuth_elevation(equirect_directions(h, w))
-    relaz = (az - sun["azimuth_deg"] + 180.0) % 360.0 - 180.0
-    m = ((el >= BAND_ELEVATION_DEG[0]) & (el < BAND_ELEVATION_DEG[1]) & (np.abs(relaz) >= BAND_AWAY_DEG)
-         & (alpha > 0.5) & ~(u8 >= 253).any(axis=-1))
-    if m.sum() < 16:
-        return None
-    model = fit.model_luminance(el[m], relaz[m])
-    return float(np.median((env[m] @ LUMA) / model))
 
 
 def glow_blue_over_red(u8: np.ndarray, sun_dir: np.ndarray) -> float | None:
@@ -97,9 +79,9 @@ def main(argv: list[str] | None = None) -> int:
         return fit
 
     sunmod.fit_sky = capture
-    print("| sky | sky model | haze depth | sun el (deg) | confidence | sun placed off by (deg) | fitted sun / truth | low band / model | glow B/R |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
-    ratios = []
+    print("| sky | sky model | haze depth | sun el (deg) | confidence | sun placed off by (deg) | strength from | added sun / truth | fitted sun / truth | truth / aureole 1-10 deg | glow B/R |")
+    print("|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|")
+    added, over = [], []
     with tempfile.TemporaryDirectory(prefix="singlehdr_haze_") as tmp:
         for folder in args.skies:
             for r in json.loads((folder / "manifest.json").read_text()):
@@ -113,24 +95,36 @@ def main(argv: list[str] | None = None) -> int:
                 sun_dir = np.asarray(r["sun"]["house"], np.float64)
                 truth = true_sun(hdr[..., :3], meta["attributes"], sun_dir, t)
                 fits.clear()
-                res = make_envmap(u8, EnvmapOptions(width=u8.shape[1], sun="on", reconstruct=ReconstructOptions(method="singlehdr")))
+                res = make_envmap(u8, EnvmapOptions(width=u8.shape[1], reconstruct=ReconstructOptions(method="singlehdr")))
+                aureole = sunmod.hazy_sun_irradiance(res.hdr_without_sun[..., :3], res.alpha, sun_dir)[1]["aureole_irradiance_luminance"]
+                depth = (r["params"].get("haze") or {}).get("depth", 0.0)
+                glow = glow_blue_over_red(u8, sun_dir)
                 sun = res.sun
+                head = (f"| {r['name']} | {r['params']['sky_type'].title().replace('_', '-')} | {depth:.2f} | "
+                        f"{r['params']['sun_elevation_deg']:.1f} | ")
+                tail = f"{truth / aureole:.3g} | {'-' if glow is None else f'{glow:.2f}'} |"
+                if glow is not None and glow < sunmod.HAZE_GLOW_BLUE_RED:
+                    over.append(truth / aureole)
                 if sun is None:
-                    print(f"| {r['name']} | {r['params']['sky_type']} | - | {r['params']['sun_elevation_deg']:.1f} | no sun | | | | |")
+                    fit = fits[-1][1] if fits else None
+                    fitted = f"{float(fit.sun_irradiance_rgb @ LUMA) / truth:.3g}" if fit is not None else "-"
+                    print(head + f"- | - | - | - | {fitted} | " + tail, flush=True)
                     continue
                 d = np.asarray(sun["direction"])
                 fit = max(fits, key=lambda f: float(f[0] @ d))[1] if fits else None
-                low = low_sky_reading(fit, res.hdr_without_sun[..., :3].astype(np.float64), u8, res.alpha, sun)
-                depth = (r["params"].get("haze") or {}).get("depth", 0.0)
-                glow = glow_blue_over_red(u8, sun_dir)
+                kind = "haze" if sun["method"].startswith("haze prior") or "under the haze prior" in sun["method"] else "clear"
                 ratio = sun["irradiance_luminance"] / truth
-                ratios.append(ratio)
-                print(f"| {r['name']} | {r['params']['sky_type'].title().replace('_', '-')} | {depth:.2f} | "
-                      f"{r['params']['sun_elevation_deg']:.1f} | {sun['confidence']:.2f} | "
-                      f"{sunmod.angle_between_deg(d, sun_dir):.1f} | {ratio:.3g} | {'-' if low is None else f'{low:.2f}'} | "
-                      f"{'-' if glow is None else f'{glow:.2f}'} |", flush=True)
-    if ratios:
-        print(f"\n{len(ratios)} skies; fitted sun / truth: median {np.median(ratios):.3g}, range {min(ratios):.3g}-{max(ratios):.3g}")
+                added.append(ratio)
+                fitted = f"{float(fit.sun_irradiance_rgb @ LUMA) / truth:.3g}" if fit is not None else "-"
+                print(head + f"{sun['confidence']:.2f} | {sunmod.angle_between_deg(d, sun_dir):.1f} | {kind} | {ratio:.3g} | "
+                      f"{fitted} | " + tail, flush=True)
+    if added:
+        lr = np.abs(np.log(added))
+        print(f"\n{len(added)} suns added; added / truth: median {np.median(added):.3g}, range {min(added):.3g}-{max(added):.3g}, "
+              f"mean |ln| {lr.mean():.2f}")
+    if over:
+        print(f"truth / aureole where the glow is red (B/R < {sunmod.HAZE_GLOW_BLUE_RED}): median {np.median(over):.3g} "
+              f"over {len(over)} skies, range {min(over):.3g}-{max(over):.3g}")
     return 0
 
 

@@ -240,6 +240,15 @@ def _clip_fraction(ldr: LDRImage) -> np.ndarray:
     return (np.max(ldr.pixels, axis=-1) >= 0.99).astype(np.float32)
 
 
+def _stack(hdr: np.ndarray, clipf: np.ndarray, src: "_Source") -> np.ndarray:
+    """(H, W, 7) float32 that the map's geometry resamples together: the reconstruction (3), the clipped fraction (1)
+    and the input's encoded pixels (3, 0..1: where a clipped sun's own pixels show in its glare, envmap/sun.py)."""
+    px = np.asarray(src.ldr.pixels, np.float32)[..., :3]
+    if px.shape[:2] != hdr.shape[:2]:
+        px = np.zeros(hdr.shape[:2] + (3,), np.float32)
+    return np.concatenate([np.asarray(hdr, np.float32)[..., :3], np.asarray(clipf, np.float32)[..., None], px], axis=-1)
+
+
 def _gpano_crop(ldr: LDRImage) -> tuple[float, float, float, float] | None:
     """(left, top, width, height) of a partial panorama as fractions of the full 360 x 180 frame, from GPano XMP."""
     x = ldr.xmp or {}
@@ -345,7 +354,7 @@ class _Source:
         return float(np.median(gain)) / self.exposure
 
 
-def _envmap_equirect(ldr: _Source, opts: EnvmapOptions, t: dict[str, Any]) -> tuple[HDRResult, np.ndarray, np.ndarray, np.ndarray]:
+def _envmap_equirect(ldr: _Source, opts: EnvmapOptions, t: dict[str, Any]) -> tuple[HDRResult, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     crop = _gpano_crop(ldr.ldr)
     h, w = ldr.shape
     frac_w = crop[2] if crop else 1.0
@@ -355,10 +364,10 @@ def _envmap_equirect(ldr: _Source, opts: EnvmapOptions, t: dict[str, Any]) -> tu
     t["envmap_downscale"] = k
     wraps = crop is None or frac_w >= 0.999
     rec, clipf = ldr.reconstruct(opts.reconstruct, "equirect" if wraps else "photo")
-    stack = np.concatenate([rec.hdr_linear, clipf[..., None]], axis=-1)
+    stack = _stack(rec.hdr_linear, clipf, ldr)
     if crop is None:
-        env4 = projections.resize_equirect(stack, opts.width)
-        return rec, env4[..., :3], np.ones(env4.shape[:2], np.float32), env4[..., 3]
+        env7 = projections.resize_equirect(stack, opts.width)
+        return rec, env7[..., :3], np.ones(env7.shape[:2], np.float32), env7[..., 3], env7[..., 4:7]
     left, top, cw, ch = crop
     t["envmap_gpano_crop"] = [left, top, cw, ch]
     ih, iw = stack.shape[:2]
@@ -373,14 +382,14 @@ def _envmap_equirect(ldr: _Source, opts: EnvmapOptions, t: dict[str, Any]) -> tu
 
     oh = opts.width // 2
     ss = int(np.clip(np.ceil(full_w / k / opts.width), 1, 4))
-    both = projections.resample_to_equirect(lookup, oh, opts.width, ss, 5)
-    cov = both[..., 4]
-    vals = np.where(cov[..., None] > 0, both[..., :4] / np.maximum(cov[..., None], 1e-12), 0.0)
+    both = projections.resample_to_equirect(lookup, oh, opts.width, ss, 8)
+    cov = both[..., 7]
+    vals = np.where(cov[..., None] > 0, both[..., :7] / np.maximum(cov[..., None], 1e-12), 0.0)
     env = fill_envmap(vals[..., :3], cov)
-    return rec, env, cov.astype(np.float32), vals[..., 3] * cov
+    return rec, env, cov.astype(np.float32), vals[..., 3] * cov, (vals[..., 4:7] * cov[..., None]).astype(np.float32)
 
 
-def _envmap_ball(ldr: _Source, opts: EnvmapOptions, circle: Circle | None, t: dict[str, Any]) -> tuple[HDRResult, np.ndarray, np.ndarray, np.ndarray]:
+def _envmap_ball(ldr: _Source, opts: EnvmapOptions, circle: Circle | None, t: dict[str, Any]) -> tuple[HDRResult, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     if opts.ball is not None:
         circle = Circle(*[float(v) for v in opts.ball], 1.0)
     if circle is None:
@@ -404,7 +413,7 @@ def _envmap_ball(ldr: _Source, opts: EnvmapOptions, circle: Circle | None, t: di
     crop = small
     t["envmap_downscale"] = k
     rec, clipf = crop.reconstruct(opts.reconstruct, "photo")
-    stack = np.concatenate([rec.hdr_linear / np.float32(opts.ball_reflectance), clipf[..., None]], axis=-1)
+    stack = _stack(rec.hdr_linear / np.float32(opts.ball_reflectance), clipf, crop)
     cx, cy, r = (circle.cx - x0) / k_eff, (circle.cy - y0) / k_eff, circle.r / k_eff
     env4 = projections.ball_to_equirect(stack, cx, cy, r, opts.width)
     alpha = projections.ball_alpha(opts.width, opts.rim_deg, opts.photographer_deg)
@@ -412,10 +421,10 @@ def _envmap_ball(ldr: _Source, opts: EnvmapOptions, circle: Circle | None, t: di
     rim_only = projections.ball_alpha(opts.width, opts.rim_deg, 0.0)
     filled = pull_push(env4[..., :3], rim_only)
     env = rim_only[..., None] * env4[..., :3] + (1 - rim_only[..., None]) * filled
-    return rec, env.astype(np.float32), alpha, env4[..., 3] * rim_only
+    return rec, env.astype(np.float32), alpha, env4[..., 3] * rim_only, (env4[..., 4:7] * rim_only[..., None]).astype(np.float32)
 
 
-def _envmap_photo(ldr: _Source, opts: EnvmapOptions, t: dict[str, Any], notes: list[str]) -> tuple[HDRResult, np.ndarray, np.ndarray, np.ndarray]:
+def _envmap_photo(ldr: _Source, opts: EnvmapOptions, t: dict[str, Any], notes: list[str]) -> tuple[HDRResult, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     h, w = ldr.shape
     hfov = opts.fov if opts.fov is not None else projections.hfov_from_exif(ldr.ldr.exif or {}, w, h)
     if hfov is None:
@@ -436,10 +445,10 @@ def _envmap_photo(ldr: _Source, opts: EnvmapOptions, t: dict[str, Any], notes: l
     ldr = ldr.downscale(k)
     t["envmap_downscale"] = k
     rec, clipf = ldr.reconstruct(opts.reconstruct, "photo")
-    stack = np.concatenate([rec.hdr_linear, clipf[..., None]], axis=-1)
+    stack = _stack(rec.hdr_linear, clipf, ldr)
     env4, cov = projections.perspective_to_equirect(stack, hfov, yaw, pitch, opts.width)
     env = fill_envmap(env4[..., :3], cov)
-    return rec, env, cov, env4[..., 3] * cov
+    return rec, env, cov, env4[..., 3] * cov, (env4[..., 4:7] * cov[..., None]).astype(np.float32)
 
 
 def _source(image: Any, opts: EnvmapOptions) -> _Source:
@@ -522,13 +531,13 @@ def make_envmap(image: Any, options: EnvmapOptions | None = None) -> EnvmapResul
                              "give an image at least 8 pixels on each side")
     geo: dict[str, Any] = {"envmap_kind": kind, "envmap_width": opts.width, "envmap_convention": CONVENTION}
     if kind == "equirect":
-        rec, env, alpha, clip = _envmap_equirect(src, opts, geo)
+        rec, env, alpha, clip, ldr_env = _envmap_equirect(src, opts, geo)
         white = src.white(rec)
     elif kind == "ball":
-        rec, env, alpha, clip = _envmap_ball(src, opts, circle, geo)
+        rec, env, alpha, clip, ldr_env = _envmap_ball(src, opts, circle, geo)
         white = src.white(rec) / opts.ball_reflectance
     else:
-        rec, env, alpha, clip = _envmap_photo(src, opts, geo, notes)
+        rec, env, alpha, clip, ldr_env = _envmap_photo(src, opts, geo, notes)
         white = src.white(rec)
     if src.linear:
         geo["envmap_clip_level"] = white
@@ -552,7 +561,8 @@ def make_envmap(image: Any, options: EnvmapOptions | None = None) -> EnvmapResul
         # (infer/highlights.py); the lift is the energy prior for reconstructions that do not expand
         env = lift_clipped(env, clip * (alpha > 0.5), white)
     rs = sunmod.recover_sun(env, clip, alpha, white, sun_mode, opts.sun_intensity, opts.sun_diameter_deg,
-                            fallback_direction=np.asarray(light.direction), white_ref=src.measured_white(rec))
+                            fallback_direction=np.asarray(light.direction), white_ref=src.measured_white(rec),
+                            ldr=ldr_env)
     notes.extend(rs.notes)
     env, env_wo = rs.env, rs.env_without_sun
     sh = lighting.sh9(env)

@@ -65,8 +65,18 @@ Lalonde & Matthews, "Lighting estimation in outdoor image collections", 3DV
    real sun 3.2 deg up is ~50x dimmer than the best-fitting sky model
    implies: 2.2-2.9 %).  Such a hazy low sun (:func:`hazy_glow_factor`: a
    glare that is closely the fitted sky's isophote in a sky the models
-   explain within 3.5-5 %, below 8-12 deg) is not added, but its glow gets
-   the sky's colour trend (step 4).  The steps were set on the training split only
+   explain within 3.5-5 %, below 8-12 deg) gets no clear-sky sun, but its glow
+   gets the sky's colour trend (step 4).  Where the sun's own pixels show
+   inside a wide glare (:func:`find_disc`: a spot clipped in every channel in
+   a glow that clips only red, or one redder than its glow) the sun is put
+   there (the glare's shape and the sky fit place a low or hazy sun 3-17 deg
+   off); such a sun below :data:`LOW_SUN_CAVEAT_DEG` whose sky is no clear
+   sky's (confidence under :data:`AUTO_CONFIDENCE`) or whose glow is red
+   (:data:`HAZE_GLOW_BLUE_RED`) is a sun behind haze: its strength is the haze
+   prior :data:`HAZY_SUN_OVER_AUREOLE` x its glow's light 1-10 deg around
+   (:func:`hazy_sun_irradiance`), never above the clear-sky fit's, where the
+   sky passes the checks of :func:`_hazy_sun_evidence`; with no disc seen it
+   gets none.  The steps were set on the training split only
    (tools/fit_sun_confidence.py on bench/sun_detection.py's dumps: training
    sky panoramas, a low-sun bank, sunless CIE overcast skies and Blender's six
    training HDRIs at -1 .. +1.5 EV); the gate's 1.5-2 % and the compactness
@@ -129,8 +139,9 @@ SUN_DIAMETER_DEG = 0.53
 AUTO_CONFIDENCE = 0.5
 #: A sun added below this elevation gets a caveat in the notes: behind a ground haze the sky fit overstates a low sun
 #: (tools/make_sky_hdrs.py --bank haze, stop 23: 6 of its 16 training skies, suns 2-6 deg up, got an automatic sun
-#: 2.5-91x the truth's; held-out sunset.exr's is ~50x dimmer than its fit; bench/RESULTS.md); the glow's colour
-#: keeps such a sun out of ``auto`` (HAZE_GLOW_BLUE_RED) but nothing yet sizes one behind haze.
+#: 2.5-91x the truth's; held-out sunset.exr's is ~50x dimmer than its fit; bench/RESULTS.md); a red glow
+#: (HAZE_GLOW_BLUE_RED) or a sky that is no clear sky's makes it a sun behind haze, sized by HAZY_SUN_OVER_AUREOLE
+#: where its own pixels show, else left out.
 LOW_SUN_CAVEAT_DEG = 10.0
 #: ``sun="auto"`` adds no sun below LOW_SUN_CAVEAT_DEG whose glow is red: the median blue / red of the map's unclipped
 #: sky 10-20 deg from it (:func:`glow_blue_over_red`) under HAZE_GLOW_BLUE_RED.  A haze's aureole is the reddened sun's
@@ -139,6 +150,22 @@ LOW_SUN_CAVEAT_DEG = 10.0
 #: 0.34-3.08 under the 21 clear low suns of the low and main banks, 1.11 on Blender's sunrise.exr (bench/haze_sun.py,
 #: stop 23).
 HAZE_GLOW_BLUE_RED = 0.3
+#: A sun behind haze (its own pixels found, :func:`find_disc`, in a glow that is no clear sky's or is red) gets
+#: HAZY_SUN_OVER_AUREOLE x the map's light AUREOLE_DEG from it (:func:`hazy_sun_irradiance`): behind a haze layer
+#: the disc dims by exp(-depth) while its aureole, the scattered sunlight, hardly changes (the map's light 1-10 deg
+#: around the sun moved 0.09-0.10 while the sun moved 20x), so no single photo measures the depth and this is a
+#: prior: the median truth / aureole over the 15 red-glow training skies of the haze bank, 2.46 (0.42-19.7; the
+#: aureole's shape, tried as a second predictor, cut the leave-one-out error only 0.74 -> 0.66 in log; bench/haze_sun.py,
+#: stop 24).  Under clear low suns the ratio is 5-124, so the prior is for hazy suns only.
+HAZY_SUN_OVER_AUREOLE = 2.5
+AUREOLE_DEG = (1.0, 10.0)
+#: The confidence factors (:data:`CONFIDENCE_STEPS`) a sun behind haze must pass at 0.5 (:func:`_hazy_sun_evidence`),
+#: and a sky that a sky model explains within HAZY_SUN_MAX_SPREAD (natural log) whose brightest part is its glare
+#: (:func:`isophote_match` at least HAZY_SUN_MIN_ISOPHOTE): the training haze skies 0.013-0.055 and 0.70-0.94,
+#: Blender's night.exr (a street lamp's orange glow 3.5 deg up, its bulb clipped in every channel) 0.095 and 0.53.
+HAZY_SUN_FACTORS = ("sky_fraction", "fit", "sky_not_overexposed", "aureole_below_white", "circumsolar_falloff")
+HAZY_SUN_MAX_SPREAD = 0.07
+HAZY_SUN_MIN_ISOPHOTE = 0.6
 TABLE_FILE = "sky_sun_table.npz"
 SUN_MODES = ("auto", "on", "off")
 #: A clipped region whose inscribed circle is wider than this radius is no sun's glare (an over-exposed sky or
@@ -277,6 +304,17 @@ class Candidate:
     mask: np.ndarray = field(repr=False)
     region: int = -1  # the connected clipped region it is a peak of (-1: none)
     region_mask: np.ndarray | None = field(default=None, repr=False)  # that whole region (mask: this peak's glare)
+    #: where the glare's shape and the sky fit centre its glow, when the sun's own pixels (find_disc) place the sun
+    #: elsewhere: the colour and brightness trend inside the glare (fill_glare, whose constants were chosen with the
+    #: glare placed so) stays the glow's, centred there; a low sun's aureole is dimmed under it by the longer path
+    #: through the air.  Seen on the held-out README sample (stop 24): centred on its disc, 3.3 deg up, the glow read
+    #: 0.116 in log luminance against the truth, centred on the glow 0.081 (bench/RESULTS.md)
+    glow_centre: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def glow_direction(self) -> np.ndarray:
+        """The centre of the glare's glow (:attr:`glow_centre`, else the sun's direction)."""
+        return self.glow_centre if self.glow_centre is not None else self.direction
 
     @property
     def whole_region(self) -> np.ndarray:
@@ -489,6 +527,90 @@ def refine_direction(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, cand:
     facts = {"refined": True, "moved_deg": angle_between_deg(new, cand.direction), "falloff_per_deg": float(coef[k, 1]),
              "residual_rms": float(np.sqrt(rss[k])), "band_pixels": int(band.sum())}
     return replace(cand, direction=new, azimuth_deg=az, elevation_deg=el_k), facts
+
+
+#: The sun's own pixels inside a wide glare (:func:`find_disc`): a spot at most DISC_MAX_RADIUS_DEG in radius where
+#: the photo's least bright channel stands out from its median over DISC_WINDOW_DEG around: clipped (>= 0.95 encoded)
+#: where the surroundings' is under 0.8 (a hazy sun clipped in every channel inside a glow that clips only red), or
+#: at least 0.25 and 40 % under it where the brightest channel is >= 0.9 (a sun redder than its own glow).  On the
+#: training skies (stop 24, bench/haze_sun.py) it found 15 of 16 suns behind the haze bank's layers and 12 of 15
+#: clear low suns, each within 0.3 deg, where the glare's centre was 3-11 deg off; the README sample's within 0.1.
+DISC_MAX_RADIUS_DEG = 1.5
+DISC_WINDOW_DEG = 4.0
+DISC_PEAK = (0.95, 0.8)  # spot's least channel at least, surroundings' median under
+DISC_DIP = (0.25, 0.6, 0.9)  # at least this under the surroundings' median, under this fraction of it, brightest channel
+
+
+def find_disc(ldr: np.ndarray, clip: np.ndarray, alpha: np.ndarray, region: np.ndarray) -> tuple[np.ndarray, dict[str, Any]] | None:
+    """Where the sun's own pixels show inside a wide clipped glare ``region`` (H, W bool), or None.
+
+    ldr: (H, W, 3) the input's encoded pixels (0..1) in the map's geometry.  The glare of a low or hazy sun is
+    clipped in its brightest channel far from the sun, so its shape places the sun poorly (3-17 deg off); the disc
+    itself is a spot of at most :data:`DISC_MAX_RADIUS_DEG` whose least bright channel differs sharply from the
+    glow's around it (:data:`DISC_PEAK`, :data:`DISC_DIP`).  Returns (direction: the spot's centroid weighted by
+    its contrast, facts for the report) of the most contrasted such spot (mean contrast x sqrt(pixels)) within
+    2 deg of ``region`` and above -1 deg elevation.
+    """
+    from scipy import ndimage
+
+    h, w = clip.shape
+    d, om, el = _geometry(h, w)
+    px = 180.0 / h
+    near = ndimage.binary_dilation(np.asarray(region, bool), iterations=max(1, int(round(2.0 / px))))
+    near &= (np.asarray(alpha) > 0.5) & (el > -1.0)
+    if not near.any():
+        return None
+    cols = near.any(axis=0)
+    shift = 0
+    if cols[0] and cols[-1] and not cols.all():  # the glare straddles the seam: roll it into one piece
+        shift = -int(np.argmin(cols))
+    lo_ch = np.roll(np.min(ldr, axis=-1), shift, 1)
+    hi_ch = np.roll(np.max(ldr, axis=-1), shift, 1)
+    nr = np.roll(near, shift, 1)
+    rows, cs = np.where(nr.any(1))[0], np.where(nr.any(0))[0]
+    pad = int(np.ceil(DISC_WINDOW_DEG / px))
+    r0, r1 = max(int(rows.min()) - pad, 0), min(int(rows.max()) + pad + 1, h)
+    c0, c1 = max(int(cs.min()) - pad, 0), min(int(cs.max()) + pad + 1, w)
+    sub = lo_ch[r0:r1, c0:c1].astype(np.float64)
+    win = max(5, int(round(DISC_WINDOW_DEG / px)) | 1)
+    k = max(1, win // 7)  # a wide window's median on a k x k block-averaged grid (cost bounded on big maps)
+    if k > 1:
+        hh, ww = -(-sub.shape[0] // k) * k, -(-sub.shape[1] // k) * k
+        blocks = np.pad(sub, ((0, hh - sub.shape[0]), (0, ww - sub.shape[1])), mode="edge")
+        blocks = blocks.reshape(hh // k, k, ww // k, k).mean(axis=(1, 3))
+        bg = ndimage.median_filter(blocks, size=max(3, (win // k) | 1), mode="nearest")
+        bg = np.repeat(np.repeat(bg, k, axis=0), k, axis=1)[: sub.shape[0], : sub.shape[1]]
+    else:
+        bg = ndimage.median_filter(sub, size=win, mode="nearest")
+    inside = nr[r0:r1, c0:c1]
+    # a peak is a whole clipped spot (its size judged whole: a wide clipped blob's edges also stand out from their
+    # median) with some of it over a darker glow; a dip stands out from the glow everywhere
+    peak = (sub >= DISC_PEAK[0]) & inside
+    dip = (hi_ch[r0:r1, c0:c1] >= DISC_DIP[2]) & (bg - sub > DISC_DIP[0]) & (sub < DISC_DIP[1] * bg) & inside
+    oms = np.roll(om, shift, 1)[r0:r1, c0:c1]
+    contrast = np.abs(bg - sub)
+    max_sr = np.pi * np.radians(DISC_MAX_RADIUS_DEG) ** 2
+    best = None
+    for mask, is_peak in ((peak, True), (dip, False)):
+        lab, n = ndimage.label(mask, structure=np.ones((3, 3)))
+        for k, sl in enumerate(ndimage.find_objects(lab), start=1):
+            mk = lab[sl] == k
+            if float(oms[sl][mk].sum()) > max_sr or (is_peak and not np.any(bg[sl][mk] < DISC_PEAK[1])):
+                continue
+            score = float(contrast[sl][mk].mean()) * float(np.sqrt(mk.sum()))
+            if best is None or score > best[0]:
+                spot = np.zeros(sub.shape, bool)
+                spot[sl] = mk
+                best = (score, spot, is_peak)
+    if best is None:
+        return None
+    wts = np.zeros((h, w))
+    spot = best[1]
+    wts[r0:r1, c0:c1][spot] = contrast[spot]
+    wts = np.roll(wts, -shift, 1) * om
+    direction = normalize((d * wts[..., None]).reshape(-1, 3).sum(axis=0))
+    kind = "clipped in every channel" if best[2] else "its least bright channel under the glow's"
+    return direction, {"pixels": int(spot.sum()), "score": best[0], "spot": kind}
 
 
 # ----------------------------------------------------------------------------
@@ -1091,10 +1213,10 @@ def sun_confidence_features(raw: dict[str, Any], steps: dict[str, tuple[str, flo
 def hazy_glow_factor(raw: dict[str, Any]) -> float:
     """How much a candidate's clipped glare is the glow of a low sun in a hazy real sky (0..1): closely the fitted
     sky's isophote (IoU :data:`HAZY_GLOW_ISOPHOTE`), a sky the models explain only roughly (log spread
-    :data:`HAZY_GLOW_SPREAD`: haze and clouds) and low (the ``low_sun`` step).  Its sun is not added (no training sky
-    says how bright such a sun is: the sky fit overstates the README sample's ~50x, and a ratio to the glow's energy
-    spread 50x over the hazy training skies; bench/RESULTS.md, stop 15), but its glare gets the sky's colour trend
-    (:func:`fill_glare`)."""
+    :data:`HAZY_GLOW_SPREAD`: haze and clouds) and low (the ``low_sun`` step, at the glow's centre).  Its glare gets
+    the sky's colour trend (:func:`fill_glare`); its sun gets no clear-sky fit (which overstates the README sample's
+    ~50x; a ratio to the glow's energy spread 50x over the hazy training skies, bench/RESULTS.md, stop 15), only the
+    haze prior where its own pixels show (:func:`_add_hazy_sun`, stop 24)."""
     lo_key = CONFIDENCE_STEPS["low_sun"]
     return (_smooth(raw.get("isophote_iou", float("nan")), *HAZY_GLOW_ISOPHOTE)
             * _smooth(raw.get("fit_spread", float("nan")), *HAZY_GLOW_SPREAD)
@@ -1154,7 +1276,8 @@ def glow_blue_over_red(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, sun
 
 
 def _assess(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float,
-            cand: Candidate, white_ref: float | None = None, sample: _SkySample | None = None) -> tuple[float, dict[str, Any], SkyFit | None, Candidate]:
+            cand: Candidate, white_ref: float | None = None, sample: _SkySample | None = None,
+            ldr: np.ndarray | None = None) -> tuple[float, dict[str, Any], SkyFit | None, Candidate]:
     """(confidence, facts for the report, sky fit, candidate placed by :func:`refine_direction`) of one candidate
     (module doc, step 3)."""
     h, w = env.shape[:2]
@@ -1164,6 +1287,12 @@ def _assess(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float,
     cand, info["placement"] = refine_direction(env, clip, alpha, cand)
     if _wide_glare(cand):
         cand, info["placement"]["sky_fit"] = place_by_sky_fit(env, clip, alpha, cand, sample=sample)
+    glow_centre = cand.direction  # where the glare's own shape and the sky fit put it: the glow's centre
+    disc = find_disc(ldr, clip, alpha, cand.whole_region) if ldr is not None and _wide_glare(cand) else None
+    if disc is not None:  # the sun's own pixels: nothing places it better
+        az, el_d = (float(v) for v in azimuth_elevation(disc[0]))
+        info["placement"]["disc"] = {**disc[1], "moved_deg": angle_between_deg(disc[0], cand.direction)}
+        cand = replace(cand, direction=disc[0], azimuth_deg=az, elevation_deg=el_d, glow_centre=glow_centre)
     use = sky_pixels(env, alpha, clip, cand.direction)
     fit = fit_sky(env, use, cand.direction)
 
@@ -1210,7 +1339,9 @@ def _assess(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float,
     raw["clipped_sky_fraction_elsewhere"] = clipped_elsewhere / seen_sky if seen_sky > 0 else 1.0
     feats = sun_confidence_features(raw)
     conf = float(np.prod(list(feats.values())))
-    hazy_glow = hazy_glow_factor(raw)
+    # the glow's treatment is the glow's: judged at its centre's elevation where the sun's own pixels placed the sun
+    # elsewhere (a glow centred 12 deg up over a sun 3 deg up is no low sun's glow to fill_glare)
+    hazy_glow = hazy_glow_factor({**raw, "elevation_deg": float(azimuth_elevation(cand.glow_direction)[1])})
     frac = raw["clipped_sky_fraction_elsewhere"]
     info["raw"] = raw
     c_compact, c_el, c_falloff, c_sky, c_fit, c_blue, c_main = (feats[k] for k in (
@@ -1255,6 +1386,93 @@ def _cross_check_with_shadows(irr_rgb: np.ndarray, method: str, env_without_sun:
     return irr_rgb * (lum / fit_lum), method, rep
 
 
+def _red_glow(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, cand: Candidate, info: dict[str, Any]) -> bool:
+    """A candidate below :data:`LOW_SUN_CAVEAT_DEG` in a red glow (:data:`HAZE_GLOW_BLUE_RED`); the reading goes to
+    ``info["glow_blue_over_red"]``."""
+    if cand.elevation_deg >= LOW_SUN_CAVEAT_DEG:
+        return False
+    glow_br = glow_blue_over_red(env, clip, alpha, cand.direction)
+    info["glow_blue_over_red"] = glow_br
+    return glow_br is not None and glow_br < HAZE_GLOW_BLUE_RED
+
+
+def _hazy_sun_evidence(cinfo: dict[str, Any], cand: Candidate) -> bool:
+    """A sun behind haze: its own pixels found in its glare (:func:`find_disc`), -1 to :data:`LOW_SUN_CAVEAT_DEG`
+    up, in a seen sky that a sky model explains closely, its glare the sky's brightest part (:data:`HAZY_SUN_FACTORS`,
+    :data:`HAZY_SUN_MAX_SPREAD`, :data:`HAZY_SUN_MIN_ISOPHOTE`; a hazy sky fails the blue-sky, elevation and
+    compactness factors that a clear one passes)."""
+    if "disc" not in cinfo.get("placement", {}) or not -1.0 <= cand.elevation_deg < LOW_SUN_CAVEAT_DEG:
+        return False
+    feats, raw = cinfo.get("features", {}), cinfo.get("raw", {})
+    return (all(float(feats.get(k) or 0.0) >= 0.5 for k in HAZY_SUN_FACTORS)
+            and float(raw.get("fit_spread", np.inf)) <= HAZY_SUN_MAX_SPREAD
+            and float(raw.get("isophote_iou", 0.0)) >= HAZY_SUN_MIN_ISOPHOTE)
+
+
+def hazy_sun_irradiance(env: np.ndarray, alpha: np.ndarray, direction: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+    """(irradiance RGB, facts) of a sun behind haze: :data:`HAZY_SUN_OVER_AUREOLE` x the map's light (luminance x
+    solid angle) 1-10 deg from ``direction`` above the horizon, in the colour of the map 1-3 deg from it."""
+    h, w = env.shape[:2]
+    d, om, el = _geometry(h, w)
+    ang = np.degrees(np.arccos(np.clip(d @ normalize(direction), -1, 1)))
+    seen = (np.asarray(alpha) > 0.5) & (el > 0.0)
+    ring = seen & (ang >= AUREOLE_DEG[0]) & (ang < AUREOLE_DEG[1])
+    e_aureole = float(np.sum(luminance(env[ring]).astype(np.float64) * om[ring]))
+    inner = seen & (ang >= AUREOLE_DEG[0]) & (ang < 3.0)
+    colour = np.median(env[inner].astype(np.float64), axis=0) if inner.sum() >= 3 else np.ones(3)
+    colour = np.clip(colour, 0.0, None)
+    colour = colour / max(float(colour @ LUMA_709), 1e-30)
+    irr = colour * HAZY_SUN_OVER_AUREOLE * e_aureole
+    return irr, {"aureole_irradiance_luminance": e_aureole, "sun_over_aureole": HAZY_SUN_OVER_AUREOLE}
+
+
+def _add_hazy_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float, cand: Candidate,
+                  fit: SkyFit | None, conf: float, diameter_deg: float, notes: list[str], info: dict[str, Any],
+                  glow: tuple[np.ndarray, np.ndarray] | None) -> SunRecovery:
+    """The sun behind haze (:func:`hazy_sun_irradiance`, never above the clear-sky fit's) at its disc, added to the
+    map the photo gets without it: ``glow`` (region, centre) a hazy low sun's glow whose colour :func:`fill_glare`
+    continues from the sky, None: the reconstruction's."""
+    base = fill_glare(env, glow[0], alpha, glow[1], white) if glow is not None else env.copy()
+    if glow is not None:
+        info["glow_colour"] = "continued from the sky around it (a hazy low sun's glow)"
+    irr_rgb, facts = hazy_sun_irradiance(base, alpha, cand.direction)
+    method = (f"haze prior: {HAZY_SUN_OVER_AUREOLE:g}x the glow's light {AUREOLE_DEG[0]:g}-{AUREOLE_DEG[1]:g} deg around "
+              "the sun's own pixels")
+    if fit is not None and float(fit.sun_irradiance_rgb @ LUMA_709) < float(irr_rgb @ LUMA_709):
+        irr_rgb = fit.sun_irradiance_rgb
+        method = f"clear-sky fit (under the haze prior): {fit.describe()}"
+    irr_rgb, method, cross = _cross_check_with_shadows(np.clip(irr_rgb, 0, None), method, base, clip, alpha, cand.direction)
+    sr = disc_solid_angle(diameter_deg)
+    lum = float(irr_rgb @ LUMA_709)
+    if lum < white * sr:
+        irr_rgb = irr_rgb * (white * sr / max(lum, 1e-30)) if lum > 0 else np.full(3, white * sr)
+        method += "; raised to LDR white"
+    out = place_sun(base, cand.direction, irr_rgb, diameter_deg)
+    lum = float(irr_rgb @ LUMA_709)
+    info["hazy_sun"] = facts
+    notes.append(f"the sun is {cand.elevation_deg:.1f} deg up behind haze (its own pixels show in a glow that is no clear "
+                 f"sky's): its strength is a haze prior, {HAZY_SUN_OVER_AUREOLE:g}x its glow's light within "
+                 f"{AUREOLE_DEG[1]:g} deg (within 2x of the truth on most training haze skies); set --sun-intensity "
+                 "if you know it, or --sun off")
+    sun = {
+        "direction": [float(v) for v in cand.direction],
+        "direction_blender": [float(v) for v in to_blender(cand.direction)],
+        "azimuth_deg": cand.azimuth_deg,
+        "elevation_deg": cand.elevation_deg,
+        "diameter_deg": float(diameter_deg),
+        "solid_angle_sr": sr,
+        "radiance_rgb": [float(v) for v in irr_rgb / sr],
+        "irradiance_rgb": [float(v) for v in irr_rgb],
+        "irradiance_luminance": lum,
+        "radiance_luminance": lum / sr,
+        "confidence": float(conf),
+        "method": method,
+        "clipped_region_sr": cand.solid_angle_sr,
+        "cross_check": cross,
+    }
+    return SunRecovery(out, base.astype(np.float32), sun, notes, info)
+
+
 @dataclass
 class SunRecovery:
     env: np.ndarray  # with the sun (or the input map when none)
@@ -1266,7 +1484,8 @@ class SunRecovery:
 
 def recover_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float, mode: str = "auto",
                 intensity: float | None = None, diameter_deg: float = SUN_DIAMETER_DEG,
-                fallback_direction: np.ndarray | None = None, white_ref: float | None = None) -> SunRecovery:
+                fallback_direction: np.ndarray | None = None, white_ref: float | None = None,
+                ldr: np.ndarray | None = None) -> SunRecovery:
     """Find, assess and (by ``mode``) add the sun to an (H, W, 3) linear Rec.709 equirect ``env``.
 
     clip: (H, W) fraction of source LDR pixels saturated; alpha: (H, W) 1 = seen;
@@ -1276,6 +1495,8 @@ def recover_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: flo
     puts the sun when nothing clipped is sun-like (the dominant light).
     white_ref: LDR white as the reconstruction maps it (envmap's measured
     gain; the aureole feature's reference), default ``white``.
+    ldr: (H, W, 3) the input's encoded pixels (0..1) in the map's geometry: where the sun's own pixels show inside
+    a wide glare (:func:`find_disc`); without it the glare's shape and the sky fit place the sun.
     Returns a :class:`SunRecovery`; ``sun`` follows the envmap contract.
     """
     notes: list[str] = []
@@ -1308,7 +1529,7 @@ def recover_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: flo
     assessed = []
     considered = []
     for cand in cands:
-        conf, cinfo, fit, cand = _assess(env, clip, alpha, white, cand, white_ref, sample)
+        conf, cinfo, fit, cand = _assess(env, clip, alpha, white, cand, white_ref, sample, ldr)
         considered.append({"direction": [float(v) for v in cand.direction], "confidence": conf, "raw": cinfo["raw"],
                            "region": cand.region,
                            "fit_sun_irradiance_luminance": float(fit.sun_irradiance_rgb @ LUMA_709) if fit is not None else None,
@@ -1324,25 +1545,38 @@ def recover_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: flo
     info["confidence"] = conf
     if len(cands) > 1:
         info["candidates_considered"] = len(cands)
+    # a low sun whose own pixels show in its glare but whose sky is no clear sky's (or whose glow is red): a sun
+    # behind haze, sized by the haze prior (HAZY_SUN_OVER_AUREOLE), not by the clear-sky fit
+    hazy = None
+    if intensity is None and (conf < AUTO_CONFIDENCE or _red_glow(env, clip, alpha, cand, info)):
+        hazy = max((a for a in assessed if _hazy_sun_evidence(a[1], a[3])),
+                   key=lambda a: a[1]["placement"]["disc"]["score"], default=None)
+    if hazy is not None:
+        # the glow is treated as it is with no sun (the most confident candidate's: a hazy low sun's glow takes the
+        # sky's colour trend, any other glare keeps the reconstruction's); the sun is added to that map
+        glow = (cand.whole_region, cand.glow_direction) if _wide_glare(cand) and cinfo["features"].get("hazy_glow", 0.0) >= 0.5 else None
+        conf, cinfo, fit, cand = hazy
+        info.update(cinfo)
+        info["confidence"] = conf
+        return _add_hazy_sun(env, clip, alpha, white, cand, fit, conf, diameter_deg, notes, info, glow)
     if mode == "auto" and conf < AUTO_CONFIDENCE:
         notes.append(f"no sun added: sun confidence {conf:.2f} is below {AUTO_CONFIDENCE} (the clipped light does not look like a sun "
                      "in a clear sky); use --sun on to add one anyway")
         if _wide_glare(cand) and cinfo["features"].get("hazy_glow", 0.0) >= 0.5:
-            glow = fill_glare(env, cand.whole_region, alpha, cand.direction, white)
+            glow = fill_glare(env, cand.whole_region, alpha, cand.glow_direction, white)
             info["glow_colour"] = "continued from the sky around it (a hazy low sun's glow, sun not added)"
             notes.append("the clipped glow looks like a hazy low sun's: its colour is continued from the sky around it")
             return SunRecovery(glow, glow, None, notes, info)
         return SunRecovery(env, env, None, notes, info)
     if mode == "auto" and cand.elevation_deg < LOW_SUN_CAVEAT_DEG:
-        glow_br = glow_blue_over_red(env, clip, alpha, cand.direction)
-        info["glow_blue_over_red"] = glow_br
+        glow_br = info.get("glow_blue_over_red")
         if glow_br is not None and glow_br < HAZE_GLOW_BLUE_RED:
             info["reason"] = "a low sun in a red glow (ground haze)"
             notes.append(f"no sun added: the sun is {cand.elevation_deg:.1f} deg up in a red glow (blue/red {glow_br:.2f} "
                          "10-20 deg from it): behind ground haze a low sun is many times weaker than the sky suggests; "
                          "use --sun on or --sun-intensity to add one anyway")
             if _wide_glare(cand):
-                glow = fill_glare(env, cand.whole_region, alpha, cand.direction, white)
+                glow = fill_glare(env, cand.whole_region, alpha, cand.glow_direction, white)
                 return SunRecovery(glow, glow, None, notes, info)
             return SunRecovery(env, env, None, notes, info)
 
@@ -1372,7 +1606,7 @@ def recover_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: flo
         base = env.copy()
     elif _wide_glare(cand):
         # a wide glare keeps the reconstruction's light, its colour continued from the sky around it
-        base = fill_glare(env, cand.whole_region, alpha, cand.direction, white)
+        base = fill_glare(env, cand.whole_region, alpha, cand.glow_direction, white)
     else:  # the sun's own clipped pixels: the disc replaces them
         base = remove_blob(env, cand.mask)
     cross = None

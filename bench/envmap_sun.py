@@ -112,7 +112,7 @@ def speed(threads: int) -> int:
             best = min(best, time.perf_counter() - t)
             sun = r.sun is not None
         print(f"| {method} | {best:.2f} | {'yes' if sun else 'no'} |", flush=True)
-    # the README sample (a hazy low sun's glow: no sun, the glare's colour filled) resized to the same 2048x1024
+    # the README sample (a hazy low sun: its glare's colour filled, since stop 24 a haze-prior sun) resized to 2048x1024
     import cv2
 
     from singlehdr.data import sample_path

@@ -10,8 +10,8 @@ confidence, how far it was placed from the true sun, how its strength was set (`
 the haze prior of envmap/sun.py, ``-`` no sun), the added sun's irradiance over the truth's (the disc in the EXR
 header for Preetham / Hosek-Wilkie skies, dimmed by the haze; the disc integrated over the panorama for the physical
 skies), the clear-sky fit's sun over the truth (the fit envmap/sun.py made for the chosen candidate, captured from
-``fit_sky``), the truth over the map's light 1-10 deg around the true sun (what ``HAZY_SUN_OVER_AUREOLE`` is set
-from: the median over the training haze skies), and the glow's colour: the median blue / red of the photo's own
+``fit_sky``), the truth over the reconstruction's light 1-10 deg around the true sun (the map as ``recover_sun``
+receives it; ``HAZY_SUN_OVER_AUREOLE`` is its median over the training haze skies whose sun gets the prior), and the glow's colour: the median blue / red of the photo's own
 unclipped pixels (sRGB decoded) 10-20 deg from the true sun above the horizon (a haze's aureole is the reddened
 sun's light scattered; a clear sky's circumsolar region is mixed with its blue).
 """
@@ -79,6 +79,16 @@ def main(argv: list[str] | None = None) -> int:
         return fit
 
     sunmod.fit_sky = capture
+    maps: dict = {}
+    plain_recover = sunmod.recover_sun
+
+    def recover(env, *a, **k):  # the map as envmap/sun.py receives it (the reconstruction's glow, before any fill)
+        maps["env"] = env
+        return plain_recover(env, *a, **k)
+
+    import singlehdr.envmap.make as make_module
+
+    make_module.sunmod.recover_sun = recover
     print("| sky | sky model | haze depth | sun el (deg) | confidence | sun placed off by (deg) | strength from | added sun / truth | fitted sun / truth | truth / aureole 1-10 deg | glow B/R |")
     print("|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|")
     added, over = [], []
@@ -96,15 +106,13 @@ def main(argv: list[str] | None = None) -> int:
                 truth = true_sun(hdr[..., :3], meta["attributes"], sun_dir, t)
                 fits.clear()
                 res = make_envmap(u8, EnvmapOptions(width=u8.shape[1], reconstruct=ReconstructOptions(method="singlehdr")))
-                aureole = sunmod.hazy_sun_irradiance(res.hdr_without_sun[..., :3], res.alpha, sun_dir)[1]["aureole_irradiance_luminance"]
+                aureole = sunmod.hazy_sun_irradiance(maps["env"], res.alpha, sun_dir)[1]["aureole_irradiance_luminance"]
                 depth = (r["params"].get("haze") or {}).get("depth", 0.0)
                 glow = glow_blue_over_red(u8, sun_dir)
                 sun = res.sun
                 head = (f"| {r['name']} | {r['params']['sky_type'].title().replace('_', '-')} | {depth:.2f} | "
                         f"{r['params']['sun_elevation_deg']:.1f} | ")
                 tail = f"{truth / aureole:.3g} | {'-' if glow is None else f'{glow:.2f}'} |"
-                if glow is not None and glow < sunmod.HAZE_GLOW_BLUE_RED:
-                    over.append(truth / aureole)
                 if sun is None:
                     fit = fits[-1][1] if fits else None
                     fitted = f"{float(fit.sun_irradiance_rgb @ LUMA) / truth:.3g}" if fit is not None else "-"
@@ -114,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
                 fit = max(fits, key=lambda f: float(f[0] @ d))[1] if fits else None
                 kind = "haze" if sun["method"].startswith("haze prior") or "under the haze prior" in sun["method"] else "clear"
                 ratio = sun["irradiance_luminance"] / truth
+                if kind == "haze":
+                    over.append(truth / aureole)
                 added.append(ratio)
                 fitted = f"{float(fit.sun_irradiance_rgb @ LUMA) / truth:.3g}" if fit is not None else "-"
                 print(head + f"{sun['confidence']:.2f} | {sunmod.angle_between_deg(d, sun_dir):.1f} | {kind} | {ratio:.3g} | "
@@ -123,8 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{len(added)} suns added; added / truth: median {np.median(added):.3g}, range {min(added):.3g}-{max(added):.3g}, "
               f"mean |ln| {lr.mean():.2f}")
     if over:
-        print(f"truth / aureole where the glow is red (B/R < {sunmod.HAZE_GLOW_BLUE_RED}): median {np.median(over):.3g} "
-              f"over {len(over)} skies, range {min(over):.3g}-{max(over):.3g}")
+        print(f"truth / aureole where the sun got the haze prior: median {np.median(over):.3g} over {len(over)} skies, "
+              f"range {min(over):.3g}-{max(over):.3g} (HAZY_SUN_OVER_AUREOLE = {sunmod.HAZY_SUN_OVER_AUREOLE:g})")
     return 0
 
 

@@ -7,7 +7,7 @@ made by tools/make_sample.py from Blender's held-out CC0 HDRI sunset.exr), shown
 photographic display (exposure, clip, sRGB): left the JPEG decoded as is, middle `singlehdr envmap` with the
 shipped model (default options), right the true HDR at the sample's exposure (median luminance 0.16).  At -2 and
 -4 EV the JPEG is a flat grey patch, the truth a glow brightening towards the sun; whether the map has a hard-edged
-dome or a smooth glow shows here.
+dome or a smooth glow, and (since stop 24) its hazy sun where the truth has it, shows here.
 """
 
 from __future__ import annotations

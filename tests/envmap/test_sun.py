@@ -732,8 +732,8 @@ def test_the_readme_samples_hazy_glow_takes_the_skys_colour_and_its_sun_the_haze
     """The bundled sample (tools/make_sample.py: Blender's held-out sunset.exr, median 0.16, clipped, sRGB JPEG): its
     sun, 3.3 deg up behind haze, is ~50x dimmer than the best-fitting sky model says (spread 2.2 %), so up to stop 23
     no sun was added; since stop 24 its own pixels (blue 48 in a glow whose blue reads ~150, find_disc) place it
-    within 0.2 deg of the truth's peak (the glare's centre was 16 deg off) and the haze prior sizes it: 2.05x the
-    truth's disc (0.16 against 0.079; the training haze skies 0.13-5.9x).  Its glow is that sky's isophote (IoU 0.91)
+    within 0.2 deg of the truth's peak (the glare's centre was 16 deg off) and the haze prior sizes it: 2.4x the
+    truth's disc (0.188 against 0.079; the training haze skies 0.09-5.2x).  Its glow is that sky's isophote (IoU 0.91)
     in a sky the models explain within 3.5-5 %: a hazy low sun's glow, whose colour is continued from the sky around
     it.  Inside the glow blue is still measured where red and green
     clip: the reconstruction keeps it (the default model's highlight_keep_measured, stop 16), which took the b/r
@@ -768,7 +768,7 @@ def test_the_readme_samples_hazy_glow_takes_the_skys_colour_and_its_sun_the_haze
     disc = ang < 1.0  # the truth's disc over its glow just outside
     true_sun = float(np.sum((luminance(truth) - np.median(luminance(truth)[(ang > 1.2) & (ang < 2.0)]))[disc]
                             * equirect_solid_angles(h, w)[disc]))
-    assert 1.0 < res.sun["irradiance_luminance"] / true_sun < 4.0  # stop 24: 2.05 (the clear-sky fit: 49)
+    assert 1.0 < res.sun["irradiance_luminance"] / true_sun < 4.0  # stop 24: 2.4 (the clear-sky fit: 49)
     assert any("behind haze" in n for n in res.notes)
     assert res.sun_assessment["features"]["hazy_glow"] > 0.5
     off = make_envmap(ldr, EnvmapOptions(width=w, sun="off")).hdr_linear
@@ -842,7 +842,8 @@ def test_no_clear_sky_sun_in_a_red_glow(camera, monkeypatch):
     hazy = make_envmap(ldr, EnvmapOptions(width=256, reconstruct=REC))
     assert hazy.sun is not None and hazy.sun["method"].startswith("haze prior"), (hazy.notes, hazy.sun)
     assert angle_between_deg(hazy.sun["direction"], sun_dir) < 1.0
-    e = S.hazy_sun_irradiance(hazy.hdr_without_sun, hazy.alpha, np.asarray(hazy.sun["direction"]))[1]["aureole_irradiance_luminance"]
+    off = make_envmap(ldr, EnvmapOptions(width=256, reconstruct=REC, sun="off"))  # the glow before any fill
+    e = S.hazy_sun_irradiance(off.hdr_linear, off.alpha, np.asarray(hazy.sun["direction"]))[1]["aureole_irradiance_luminance"]
     assert hazy.sun["irradiance_luminance"] == pytest.approx(S.HAZY_SUN_OVER_AUREOLE * e, rel=1e-6)
     assert hazy.sun["irradiance_luminance"] < 0.5 * clear.sun["irradiance_luminance"] * meter(red, 0.0) / meter(env, 0.0)
     monkeypatch.setattr(S, "find_disc", lambda *a, **k: None)  # the sun's own pixels unseen: no sun, a note

@@ -154,10 +154,11 @@ HAZE_GLOW_BLUE_RED = 0.3
 #: HAZY_SUN_OVER_AUREOLE x the map's light AUREOLE_DEG from it (:func:`hazy_sun_irradiance`): behind a haze layer
 #: the disc dims by exp(-depth) while its aureole, the scattered sunlight, hardly changes (the map's light 1-10 deg
 #: around the sun moved 0.09-0.10 while the sun moved 20x), so no single photo measures the depth and this is a
-#: prior: the median truth / aureole over the 15 red-glow training skies of the haze bank, 2.46 (0.42-19.7; the
-#: aureole's shape, tried as a second predictor, cut the leave-one-out error only 0.74 -> 0.66 in log; bench/haze_sun.py,
-#: stop 24).  Under clear low suns the ratio is 5-124, so the prior is for hazy suns only.
-HAZY_SUN_OVER_AUREOLE = 2.5
+#: prior: the median truth / aureole (the reconstruction's light, before any glare fill) over the 14 training skies
+#: of the haze bank whose sun gets it, 2.98 (0.48-29; the aureole's shape, tried as a second predictor, cut the
+#: leave-one-out error only 0.74 -> 0.66 in log; bench/haze_sun.py, stop 24).  Under clear low suns the ratio is
+#: 5-124, so the prior is for hazy suns only.
+HAZY_SUN_OVER_AUREOLE = 3.0
 AUREOLE_DEG = (1.0, 10.0)
 #: The confidence factors (:data:`CONFIDENCE_STEPS`) a sun behind haze must pass at 0.5 (:func:`_hazy_sun_evidence`),
 #: and a sky that a sky model explains within HAZY_SUN_MAX_SPREAD (natural log) whose brightest part is its glare
@@ -1411,7 +1412,8 @@ def _hazy_sun_evidence(cinfo: dict[str, Any], cand: Candidate) -> bool:
 
 def hazy_sun_irradiance(env: np.ndarray, alpha: np.ndarray, direction: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
     """(irradiance RGB, facts) of a sun behind haze: :data:`HAZY_SUN_OVER_AUREOLE` x the map's light (luminance x
-    solid angle) 1-10 deg from ``direction`` above the horizon, in the colour of the map 1-3 deg from it."""
+    solid angle) 1-10 deg from ``direction`` above the horizon, in the colour of the map 1-3 deg from it
+    (:func:`recover_sun` gives it the clear-sky fit's sun colour where there is a fit)."""
     h, w = env.shape[:2]
     d, om, el = _geometry(h, w)
     ang = np.degrees(np.arccos(np.clip(d @ normalize(direction), -1, 1)))
@@ -1435,10 +1437,17 @@ def _add_hazy_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: f
     base = fill_glare(env, glow[0], alpha, glow[1], white) if glow is not None else env.copy()
     if glow is not None:
         info["glow_colour"] = "continued from the sky around it (a hazy low sun's glow)"
-    irr_rgb, facts = hazy_sun_irradiance(base, alpha, cand.direction)
+    irr_rgb, facts = hazy_sun_irradiance(env, alpha, cand.direction)  # the reconstruction's glow, whatever its fill
     method = (f"haze prior: {HAZY_SUN_OVER_AUREOLE:g}x the glow's light {AUREOLE_DEG[0]:g}-{AUREOLE_DEG[1]:g} deg around "
               "the sun's own pixels")
-    if fit is not None and float(fit.sun_irradiance_rgb @ LUMA_709) < float(irr_rgb @ LUMA_709):
+    fit_lum = float(fit.sun_irradiance_rgb @ LUMA_709) if fit is not None else 0.0
+    if fit_lum > 0:
+        # the colour of the fitted clear sky's sun at this elevation (its path through the air reddens it; the glow
+        # around it, mixed with skylight, is paler: on the README sample the glow's colour made a white disc in an
+        # orange glow, B/G 0.45 where the truth's disc has none, the fit's 0.02)
+        irr_rgb = fit.sun_irradiance_rgb * (float(irr_rgb @ LUMA_709) / fit_lum)
+        method += ", in the colour of the clear-sky fit's sun"
+    if fit is not None and fit_lum < float(irr_rgb @ LUMA_709):
         irr_rgb = fit.sun_irradiance_rgb
         method = f"clear-sky fit (under the haze prior): {fit.describe()}"
     irr_rgb, method, cross = _cross_check_with_shadows(np.clip(irr_rgb, 0, None), method, base, clip, alpha, cand.direction)

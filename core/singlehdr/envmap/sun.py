@@ -1428,6 +1428,35 @@ def hazy_sun_irradiance(env: np.ndarray, alpha: np.ndarray, direction: np.ndarra
     return irr, {"aureole_irradiance_luminance": e_aureole, "sun_over_aureole": HAZY_SUN_OVER_AUREOLE}
 
 
+def _disc(base: np.ndarray, cand: Candidate, irr_rgb: np.ndarray, diameter_deg: float, white: float, conf: float,
+          method: str, cross: dict[str, Any] | None, why_raised: str) -> tuple[np.ndarray, dict[str, Any]]:
+    """(``base`` with the sun's disc, the report's ``sun``): the disc at least as bright as LDR white (it was clipped)."""
+    sr = disc_solid_angle(diameter_deg)
+    lum = float(irr_rgb @ LUMA_709)
+    if lum < white * sr:
+        irr_rgb = irr_rgb * (white * sr / max(lum, 1e-30)) if lum > 0 else np.full(3, white * sr)
+        method += "; raised to LDR white" + why_raised
+    out = place_sun(base, cand.direction, irr_rgb, diameter_deg)
+    lum = float(irr_rgb @ LUMA_709)
+    sun = {
+        "direction": [float(v) for v in cand.direction],
+        "direction_blender": [float(v) for v in to_blender(cand.direction)],
+        "azimuth_deg": cand.azimuth_deg,
+        "elevation_deg": cand.elevation_deg,
+        "diameter_deg": float(diameter_deg),
+        "solid_angle_sr": sr,
+        "radiance_rgb": [float(v) for v in irr_rgb / sr],
+        "irradiance_rgb": [float(v) for v in irr_rgb],
+        "irradiance_luminance": lum,
+        "radiance_luminance": lum / sr,
+        "confidence": float(conf),
+        "method": method,
+        "clipped_region_sr": cand.solid_angle_sr,
+        "cross_check": cross,
+    }
+    return out, sun
+
+
 def _add_hazy_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: float, cand: Candidate,
                   fit: SkyFit | None, conf: float, diameter_deg: float, notes: list[str], info: dict[str, Any],
                   glow: tuple[np.ndarray, np.ndarray] | None) -> SunRecovery:
@@ -1451,34 +1480,12 @@ def _add_hazy_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: f
         irr_rgb = fit.sun_irradiance_rgb
         method = f"clear-sky fit (under the haze prior): {fit.describe()}"
     irr_rgb, method, cross = _cross_check_with_shadows(np.clip(irr_rgb, 0, None), method, base, clip, alpha, cand.direction)
-    sr = disc_solid_angle(diameter_deg)
-    lum = float(irr_rgb @ LUMA_709)
-    if lum < white * sr:
-        irr_rgb = irr_rgb * (white * sr / max(lum, 1e-30)) if lum > 0 else np.full(3, white * sr)
-        method += "; raised to LDR white"
-    out = place_sun(base, cand.direction, irr_rgb, diameter_deg)
-    lum = float(irr_rgb @ LUMA_709)
+    out, sun = _disc(base, cand, irr_rgb, diameter_deg, white, conf, method, cross, "")
     info["hazy_sun"] = facts
     notes.append(f"the sun is {cand.elevation_deg:.1f} deg up behind haze (its own pixels show in a glow that is no clear "
                  f"sky's): its strength is a haze prior, {HAZY_SUN_OVER_AUREOLE:g}x its glow's light within "
                  f"{AUREOLE_DEG[1]:g} deg (within 2x of the truth on most training haze skies); set --sun-intensity "
                  "if you know it, or --sun off")
-    sun = {
-        "direction": [float(v) for v in cand.direction],
-        "direction_blender": [float(v) for v in to_blender(cand.direction)],
-        "azimuth_deg": cand.azimuth_deg,
-        "elevation_deg": cand.elevation_deg,
-        "diameter_deg": float(diameter_deg),
-        "solid_angle_sr": sr,
-        "radiance_rgb": [float(v) for v in irr_rgb / sr],
-        "irradiance_rgb": [float(v) for v in irr_rgb],
-        "irradiance_luminance": lum,
-        "radiance_luminance": lum / sr,
-        "confidence": float(conf),
-        "method": method,
-        "clipped_region_sr": cand.solid_angle_sr,
-        "cross_check": cross,
-    }
     return SunRecovery(out, base.astype(np.float32), sun, notes, info)
 
 
@@ -1622,33 +1629,12 @@ def recover_sun(env: np.ndarray, clip: np.ndarray, alpha: np.ndarray, white: flo
     if intensity is None:
         irr_rgb, method, cross = _cross_check_with_shadows(irr_rgb, method, base, clip, alpha, cand.direction)
     # the disc is at least as bright as LDR white (it was clipped)
-    sr = disc_solid_angle(diameter_deg)
-    lum = float(irr_rgb @ LUMA_709)
-    if lum < white * sr:
-        irr_rgb = irr_rgb * (white * sr / max(lum, 1e-30)) if lum > 0 else np.full(3, white * sr)
-        method += "; raised to LDR white (the fit gave a sun dimmer than its clipped pixels)"
-    out = place_sun(base, cand.direction, irr_rgb, diameter_deg)
-    lum = float(irr_rgb @ LUMA_709)
+    out, sun = _disc(base, cand, irr_rgb, diameter_deg, white, conf, method, cross,
+                     " (the fit gave a sun dimmer than its clipped pixels)")
     if intensity is None and cand.elevation_deg < LOW_SUN_CAVEAT_DEG:
         notes.append(f"the sun is {cand.elevation_deg:.1f} deg up: ground haze can dim a low sun far more than the sky "
                      "shows (its strength may be several times too high); if the photo's sun looks dim, use --sun off "
                      "or set --sun-intensity")
-    sun = {
-        "direction": [float(v) for v in cand.direction],
-        "direction_blender": [float(v) for v in to_blender(cand.direction)],
-        "azimuth_deg": cand.azimuth_deg,
-        "elevation_deg": cand.elevation_deg,
-        "diameter_deg": float(diameter_deg),
-        "solid_angle_sr": sr,
-        "radiance_rgb": [float(v) for v in irr_rgb / sr],
-        "irradiance_rgb": [float(v) for v in irr_rgb],
-        "irradiance_luminance": lum,
-        "radiance_luminance": lum / sr,
-        "confidence": float(conf),
-        "method": method,
-        "clipped_region_sr": cand.solid_angle_sr,
-        "cross_check": cross,
-    }
     return SunRecovery(out, base.astype(np.float32), sun, notes, info)
 
 

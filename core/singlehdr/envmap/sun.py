@@ -593,9 +593,9 @@ def find_disc(ldr: np.ndarray, clip: np.ndarray, alpha: np.ndarray, region: np.n
     max_sr = np.pi * np.radians(DISC_MAX_RADIUS_DEG) ** 2
     best = None
     for mask, is_peak in ((peak, True), (dip, False)):
-        lab, n = ndimage.label(mask, structure=np.ones((3, 3)))
-        for k, sl in enumerate(ndimage.find_objects(lab), start=1):
-            mk = lab[sl] == k
+        lab, _ = ndimage.label(mask, structure=np.ones((3, 3)))
+        for label, sl in enumerate(ndimage.find_objects(lab), start=1):
+            mk = lab[sl] == label
             if float(oms[sl][mk].sum()) > max_sr or (is_peak and not np.any(bg[sl][mk] < DISC_PEAK[1])):
                 continue
             score = float(contrast[sl][mk].mean()) * float(np.sqrt(mk.sum()))

@@ -983,8 +983,8 @@ GLARE_BAND = 0.02
 GLARE_BAND_AREA = 0.15
 #: The colour trend is fitted over GLARE_COLOUR_BAND x that band (the trend in the angle to the sun needs the band's
 #: reach: 1x, stop 15-20, read a weak trend from sky at nearly one angle; 2x chosen among 1, 2, 3 and 6 on the training
-#: sky banks, bench/RESULTS.md stop 21).
-GLARE_COLOUR_BAND = 2.0
+#: sky banks, bench/RESULTS.md stop 21; 3x with the square-root trend, among 2, 3, 4 and 6, stop 25).
+GLARE_COLOUR_BAND = 3.0
 #: Rim pixels lower than the sun do not anchor the fill (0 at the sun's elevation, 1 from GLARE_RIM_ABOVE_SUN_DEG
 #: above it): a low sun's glare meets the horizon's haze band or the ground's silhouette under the sun, where the sky
 #: does not fade but is cut off (chosen on the training sky banks among cuts from 1 deg below to 3 deg above).
@@ -1003,10 +1003,16 @@ GLARE_CHANNEL_RAMP = 0.01
 GLARE_MAX_CHROMA_SHIFT = float(np.log(2.0))
 GLARE_MIN_ANGLE_DEG = 1.0
 #: The glare's luminance trend (:func:`fill_glare`) is read over a band GLARE_LUMINANCE_BAND times the colour band's
-#: width and raises a pixel to at most GLARE_LUMINANCE_GAIN x the rim's luminance filled in (chosen on the training
-#: sky banks among gains 2 and 4 and a rise relative to the reconstruction; bench/RESULTS.md, stop 18).
-GLARE_LUMINANCE_GAIN = 2.0
+#: base width and raises a pixel to at most GLARE_LUMINANCE_GAIN x the rim's luminance filled in (chosen on the
+#: training sky banks among gains 2 and 4 and a rise relative to the reconstruction, bench/RESULTS.md stop 18; 3 among
+#: 2, 3, 4, 8 with the square-root trend, stop 25).
+GLARE_LUMINANCE_GAIN = 3.0
 GLARE_LUMINANCE_BAND = 6.0
+#: Where a glare pixel's green clipped, its clipped channels are at least the clip level at the trend's colour: the
+#: pixel rises by up to GLARE_CLIP_LIFT (its hue kept) before a channel still under the clip level is raised alone
+#: (which whitened it: a clipped blue under a warm trend turned the glow lavender); 2 and 3 alike on the training
+#: banks (stop 25).
+GLARE_CLIP_LIFT = 2.0
 #: A map channel below this fraction of LDR white was measured, not clipped: the linear value (0.978) of the 8-bit
 #: code :data:`singlehdr.infer.highlights.SATURATED`, 252.5 / 255, through the sRGB curve.
 MEASURED_BELOW = float(srgb_to_linear(np.float64(SATURATED)))
@@ -1024,8 +1030,8 @@ def fill_glare(env: np.ndarray, blob: np.ndarray, alpha: np.ndarray, sun_dir: np
     (the README sample's sunset glow: a pale lavender dome, where the truth warms steadily towards the sun; the sky
     just outside the glare shows that trend).  Over the seen sky band around the glare (pixels below the horizon or
     darker than the band's median by e^-0.7, buildings or trees against the glow, do not count) the log chroma
-    ratios (R/G, B/G) are fitted by least squares as planes in the log of the angle to the sun (a circumsolar glow is
-    round about the sun) and the log of the elevation (the horizon's own whitening: in the angle alone a low sun's
+    ratios (R/G, B/G) are fitted by least squares as planes in the square root of the angle to the sun (a circumsolar
+    glow is round about the sun; its log until stop 24) and the log of the elevation (the horizon's own whitening: in the angle alone a low sun's
     glare band along the horizon read bluer towards the sun, and the fill was worse than the reconstruction's on most
     low-sun training glares; bench/glare_colour.py); the band reaches :data:`GLARE_COLOUR_BAND` x its base width
     from the glare (stop 21: the base band around the README sample's dome spans sky 36-54 deg from the sun, where
@@ -1047,7 +1053,8 @@ def fill_glare(env: np.ndarray, blob: np.ndarray, alpha: np.ndarray, sun_dir: np
     measured inside the glow while red and green clip), a clipped one is at least the clip level; where green was
     measured, a clipped red or blue is green times the trend's ratio to it (the trend is a ratio to green, and green
     carries 72 % of the luminance); where green clipped too, the clipped channels take the trend's colour at the
-    reconstruction's luminance.  A few codes under the clip a channel is not a measurement (:data:`GLARE_NEAR_CLIP`:
+    trend's luminance, raised by up to :data:`GLARE_CLIP_LIFT` until each is at least the clip level (the hue kept:
+    a clipped blue raised alone under a warm trend whitened the README sample's dome).  A few codes under the clip a channel is not a measurement (:data:`GLARE_NEAR_CLIP`:
     JPEG's shared chroma): the trend's largest channel there is a lower bound, and the specks the glare encloses take
     the glare's value around them.  Each clipped channel rises from its clip level over :data:`GLARE_CHANNEL_RAMP`
     from the glare's own pixels that measured it (where a low sun's warm band keeps its measured blue and the dome
@@ -1056,7 +1063,10 @@ def fill_glare(env: np.ndarray, blob: np.ndarray, alpha: np.ndarray, sun_dir: np
     reconstruction's 0.75 / 0.48 / 0.29 in
     B/R on 17 of 28; keeping the measured channels 0.48 / 0.24 / 0.23; with green's level 0.42 / 0.17 / 0.20 (better
     on 26, worse on none); levelling by whichever measured channel implies the most light (blue, 7 % of the
-    luminance, amplified the trend's errors) 0.94 / 0.85 / 0.76 (bench/glare_colour.py, stop 16).
+    luminance, amplified the trend's errors) 0.94 / 0.85 / 0.76 (bench/glare_colour.py, stop 16).  The square root of
+    the angle for the log, a gain of 3 for 2, a colour band 3x for 2x and the lift (stop 25) took the four training
+    banks' errors (main / low-sun / hazy / haze layer) from 0.122 / 0.114 / 0.329 / 0.152 to 0.098 / 0.106 / 0.288 /
+    0.086 in B/R and from 0.086 / 0.110 / 0.150 / 0.090 to 0.065 / 0.087 / 0.104 / 0.055 in luminance.
     Outside the glare nothing changes, nor below the horizon (a sun's glitter on water is not the sky's colour);
     with too little sky around it, the glare stays the reconstruction's."""
     from scipy import ndimage
@@ -1097,11 +1107,13 @@ def fill_glare(env: np.ndarray, blob: np.ndarray, alpha: np.ndarray, sun_dir: np
     rim_w = rim * _step(el - float(azimuth_elevation(normalize(sun_dir))[1]), 0.0, GLARE_RIM_ABOVE_SUN_DEG)
     if rim_w.sum() < 8:
         rim_w = rim.astype(np.float64)
-    lg = np.log(np.maximum(np.degrees(np.arccos(np.clip(d @ normalize(sun_dir), -1, 1))), GLARE_MIN_ANGLE_DEG))
+    # the trend in the square root of the angle to the sun: a power law (its log, stop 15-24) overshot towards a
+    # clear sky's sun, whose glow flattens there (Perez's circumsolar term is exponential in the angle)
+    sg = np.sqrt(np.maximum(np.degrees(np.arccos(np.clip(d @ normalize(sun_dir), -1, 1))), GLARE_MIN_ANGLE_DEG))
     le = np.log(np.maximum(el, 1.0))  # the horizon's own whitening, apart from the sun's
-    design = np.stack([np.ones((h, w)), lg, le], axis=-1)
+    design = np.stack([np.ones((h, w)), sg, le], axis=-1)
     coef, *_ = np.linalg.lstsq(design[band], q[band], rcond=None)
-    line = design @ coef  # q = c0 + c1 log(angle) + c2 log(elevation)
+    line = design @ coef  # q = c0 + c1 sqrt(angle) + c2 log(elevation)
     y_line = np.zeros((h, w))
     if GLARE_LUMINANCE_GAIN > 1.0:
         # the glow brightens towards the sun: the trend of log luminance over a wider band (the colour band is an
@@ -1131,6 +1143,10 @@ def fill_glare(env: np.ndarray, blob: np.ndarray, alpha: np.ndarray, sun_dir: np
         green = ~free[:, 1] & free.any(axis=-1)
         rgb = np.where(green[:, None], was[:, 1:2] * c, rgb)
         base = np.where(sat, float(white), was)
+        # where green clipped too, every clipped channel reaches the clip level at the trend's colour (the pixel rises,
+        # by at most GLARE_CLIP_LIFT) before one still under it is raised alone
+        need = np.where(free & ~green[:, None], base / np.maximum(rgb, 1e-12), 1.0).max(axis=-1)
+        rgb = rgb * np.clip(need, 1.0, GLARE_CLIP_LIFT)[:, None]
         rgb = np.where(free, np.maximum(rgb, base), was)
         # each clipped channel rises from its clip level where the glare's own pixels stop measuring it (a low sun's
         # glow: blue measured in the warm band, clipped in the dome above), over GLARE_CHANNEL_RAMP of the width

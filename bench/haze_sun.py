@@ -3,6 +3,7 @@
     python tools/make_sky_hdrs.py --bank haze --count 24 --width 1024 --out build/ibl/skies_haze   # ~35 min, 2 cores
     PYTHONPATH=core python bench/haze_sun.py --skies build/ibl/skies_haze --split train
     PYTHONPATH=core python bench/haze_sun.py --skies build/ibl/skies_low build/ibl/skies48 --split train  # clear low suns
+    PYTHONPATH=core python bench/haze_sun.py --skies build/ibl/skies_haze --split train --width 512  # bench/ibl.py's size
 
 For each sky of ``--split`` with its sun below ``--max-elevation``: the sky's JPEG as bench/ibl.py makes it (1 % of the
 pixels clip, sRGB, quality 90), ``make_envmap`` on it with the default ``sun="auto"``, and a table row: the sun's
@@ -60,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skies", type=Path, nargs="+", required=True, help="sky folders (tools/make_sky_hdrs.py --out)")
     ap.add_argument("--split", choices=("train", "heldout", "all"), default="train")
     ap.add_argument("--max-elevation", type=float, default=12.0)
+    ap.add_argument("--width", type=int, default=None,
+                    help="area-average each sky to this width first (bench/ibl.py's maps are 512 wide; default: as stored)")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(HERE))
     import ibl  # noqa: PLC0415  (bench/ibl.py: the same JPEG)
@@ -98,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
                 if (args.split != "all" and r["split"] != args.split) or r["params"]["sun_elevation_deg"] >= args.max_elevation:
                     continue
                 hdr, meta = read_hdr(folder / r["file"])
+                if args.width and args.width < hdr.shape[1]:
+                    hdr = ibl.area_downsample(hdr[..., :3], args.width)
                 jpeg = Path(tmp) / f"{r['name']}.jpg"
                 _, t, _ = ibl.make_ldr(hdr[..., :3], jpeg)
                 with Image.open(jpeg) as im:

@@ -851,6 +851,22 @@ def test_a_low_sun_comes_with_a_haze_caveat(camera):
             assert not any("ground haze" in n for n in given.notes)
 
 
+def test_find_disc_finds_a_sun_smaller_than_a_pixel():
+    """Stop 25: in a map 512 wide a pixel is 0.7 deg, wider than the sun: its disc is blended with the glow, clipped
+    in no more channels than the glow, but its least bright channel stands out (the haze bank's training skies at 512:
+    1.54-2.92x the glow's and 0.32-0.65 above it; blue 240 in a glow whose blue reads 120).  A speck of up to
+    DISC_SPECK_MAX_PX pixels whose least channel is at least DISC_SPECK[0] x and DISC_SPECK[1] above the glow's is
+    the sun; a fainter speck (1.33x, 0.15 above) or a wider patch is not."""
+    ldr, clip, alpha, glare, where = _glare_with_spot((1.0, 1.0, 0.8))  # blue 0.8 in a glow whose blue is 0.45
+    found = S.find_disc(ldr, clip, alpha, glare)
+    assert found is not None and "smaller than a pixel" in found[1]["spot"]
+    assert angle_between_deg(found[0], where) < 0.2 and found[1]["pixels"] == 4
+    ldr, clip, alpha, glare, _ = _glare_with_spot((1.0, 0.9, 0.6))
+    assert S.find_disc(ldr, clip, alpha, glare) is None
+    ldr, clip, alpha, glare, _ = _glare_with_spot((1.0, 1.0, 0.8), radius_px=2)  # 16 pixels: a patch, not a speck
+    assert S.find_disc(ldr, clip, alpha, glare) is None
+
+
 def test_no_clear_sky_sun_in_a_red_glow(camera, monkeypatch):
     """Stop 23: a low sun whose sky 10-20 deg away is red (blue/red under HAZE_GLOW_BLUE_RED: a haze's aureole, the
     reddened sun's own light) gets no automatic clear-sky sun; the same sky with its own colour does, and

@@ -540,6 +540,14 @@ DISC_MAX_RADIUS_DEG = 1.5
 DISC_WINDOW_DEG = 4.0
 DISC_PEAK = (0.95, 0.8)  # spot's least channel at least, surroundings' median under
 DISC_DIP = (0.25, 0.6, 0.9)  # at least this under the surroundings' median, under this fraction of it, brightest channel
+#: A disc smaller than a pixel (a 0.53 deg sun in a map 512 wide, 0.7 deg a pixel) is blended with its glow: no channel
+#: clips with it, but its least bright one stands out: at least DISC_SPECK[0] x the surroundings' median and
+#: DISC_SPECK[1] above it, the brightest channel at least DISC_SPECK[2], at most DISC_SPECK_MAX_PX pixels.  Chosen on
+#: the training haze-layer skies at 512 wide: each sun not clipped in every channel reads 1.54-2.92x and 0.32-0.65
+#: above its glow; the strongest other speck above the horizon in any training bank (coloured haze, low suns, main)
+#: 0.68 of the threshold (1.4 and 0.15 let one through 22 deg from its sun).
+DISC_SPECK = (1.5, 0.3, 0.9)
+DISC_SPECK_MAX_PX = 4
 
 
 def find_disc(ldr: np.ndarray, clip: np.ndarray, alpha: np.ndarray, region: np.ndarray) -> tuple[np.ndarray, dict[str, Any]] | None:
@@ -548,7 +556,8 @@ def find_disc(ldr: np.ndarray, clip: np.ndarray, alpha: np.ndarray, region: np.n
     ldr: (H, W, 3) the input's encoded pixels (0..1) in the map's geometry.  The glare of a low or hazy sun is
     clipped in its brightest channel far from the sun, so its shape places the sun poorly (3-17 deg off); the disc
     itself is a spot of at most :data:`DISC_MAX_RADIUS_DEG` whose least bright channel differs sharply from the
-    glow's around it (:data:`DISC_PEAK`, :data:`DISC_DIP`).  Returns (direction: the spot's centroid weighted by
+    glow's around it (:data:`DISC_PEAK`, :data:`DISC_DIP`), or a speck of a few pixels whose least bright channel
+    stands well above the glow's where the disc is smaller than a pixel (:data:`DISC_SPECK`).  Returns (direction: the spot's centroid weighted by
     its contrast, facts for the report) of the most contrasted such spot (mean contrast x sqrt(pixels)) within
     2 deg of ``region`` and above -1 deg elevation.
     """
@@ -588,21 +597,24 @@ def find_disc(ldr: np.ndarray, clip: np.ndarray, alpha: np.ndarray, region: np.n
     # median) with some of it over a darker glow; a dip stands out from the glow everywhere
     peak = (sub >= DISC_PEAK[0]) & inside
     dip = (hi_ch[r0:r1, c0:c1] >= DISC_DIP[2]) & (bg - sub > DISC_DIP[0]) & (sub < DISC_DIP[1] * bg) & inside
+    speck = ((hi_ch[r0:r1, c0:c1] >= DISC_SPECK[2]) & (sub >= DISC_SPECK[0] * bg) & (sub - bg >= DISC_SPECK[1])
+             & inside & ~peak)
     oms = np.roll(om, shift, 1)[r0:r1, c0:c1]
     contrast = np.abs(bg - sub)
     max_sr = np.pi * np.radians(DISC_MAX_RADIUS_DEG) ** 2
     best = None
-    for mask, is_peak in ((peak, True), (dip, False)):
+    for mask, kind in ((peak, "peak"), (dip, "dip"), (speck, "speck")):
         lab, _ = ndimage.label(mask, structure=np.ones((3, 3)))
         for label, sl in enumerate(ndimage.find_objects(lab), start=1):
             mk = lab[sl] == label
-            if float(oms[sl][mk].sum()) > max_sr or (is_peak and not np.any(bg[sl][mk] < DISC_PEAK[1])):
+            if (float(oms[sl][mk].sum()) > max_sr or (kind == "peak" and not np.any(bg[sl][mk] < DISC_PEAK[1]))
+                    or (kind == "speck" and int(mk.sum()) > DISC_SPECK_MAX_PX)):
                 continue
             score = float(contrast[sl][mk].mean()) * float(np.sqrt(mk.sum()))
             if best is None or score > best[0]:
                 spot = np.zeros(sub.shape, bool)
                 spot[sl] = mk
-                best = (score, spot, is_peak)
+                best = (score, spot, kind)
     if best is None:
         return None
     wts = np.zeros((h, w))
@@ -610,7 +622,8 @@ def find_disc(ldr: np.ndarray, clip: np.ndarray, alpha: np.ndarray, region: np.n
     wts[r0:r1, c0:c1][spot] = contrast[spot]
     wts = np.roll(wts, -shift, 1) * om
     direction = normalize((d * wts[..., None]).reshape(-1, 3).sum(axis=0))
-    kind = "clipped in every channel" if best[2] else "its least bright channel under the glow's"
+    kind = {"peak": "clipped in every channel", "dip": "its least bright channel under the glow's",
+            "speck": "its least bright channel over the glow's (a disc smaller than a pixel)"}[best[2]]
     return direction, {"pixels": int(spot.sum()), "score": best[0], "spot": kind}
 
 

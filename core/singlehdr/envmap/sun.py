@@ -570,9 +570,9 @@ def find_disc(ldr: np.ndarray, clip: np.ndarray, alpha: np.ndarray, region: np.n
     clipped in its brightest channel far from the sun, so its shape places the sun poorly (3-17 deg off); the disc
     itself is a spot of at most :data:`DISC_MAX_RADIUS_DEG` whose least bright channel differs sharply from the
     glow's around it (:data:`DISC_PEAK`, :data:`DISC_DIP`), or a speck of a few pixels whose least bright channel
-    stands well above the glow's where the disc is smaller than a pixel (:data:`DISC_SPECK`).  Returns (direction: the spot's centroid weighted by
-    its contrast, facts for the report) of the most contrasted such spot (mean contrast x sqrt(pixels)) within
-    2 deg of ``region`` and above -1 deg elevation.
+    stands well above the glow's where the disc is smaller than a pixel (:data:`DISC_SPECK`).  Returns (direction:
+    the spot's centroid weighted by its contrast, facts for the report) of the most contrasted such spot (mean
+    contrast x sqrt(pixels)) within 2 deg of ``region`` and above -1 deg elevation.
     """
     from scipy import ndimage
 
@@ -1053,48 +1053,47 @@ def fill_glare(env: np.ndarray, blob: np.ndarray, alpha: np.ndarray, sun_dir: np
     """``env`` with the colour of the clipped glare ``blob`` around a sun continued from the sky around it.
 
     A reconstruction knows nothing of the colour inside a wide clipped glow: it takes the rim's and fades it to white
-    (the README sample's sunset glow: a pale lavender dome, where the truth warms steadily towards the sun; the sky
-    just outside the glare shows that trend).  Over the seen sky band around the glare (pixels below the horizon or
-    darker than the band's median by e^-0.7, buildings or trees against the glow, do not count) the log chroma
-    ratios (R/G, B/G) are fitted by least squares as planes in the square root of the angle to the sun (a circumsolar
-    glow is round about the sun; its log until stop 24) and the log of the elevation (the horizon's own whitening: in the angle alone a low sun's
-    glare band along the horizon read bluer towards the sun, and the fill was worse than the reconstruction's on most
-    low-sun training glares; bench/glare_colour.py); the band reaches :data:`GLARE_COLOUR_BAND` x its base width
-    from the glare (stop 21: the base band around the README sample's dome spans sky 36-54 deg from the sun, where
-    the colour hardly changes with the angle, and read a slope a third of the truth's); inside the glare (dilated by
-    one pixel) each is that plane plus the pull-push fill (:func:`remove_blob`) of its residual on the glare's rim,
-    so the colour meets the rim with no step, and moves at most :data:`GLARE_MAX_CHROMA_SHIFT` from the rim's fill.
-    Only the rim above the sun anchors that fill (:data:`GLARE_RIM_ABOVE_SUN_DEG`): under a low sun the glare meets
-    the horizon's haze band or a skyline, where it is cut off rather than fading, and those nearest rim pixels held
-    the README sample's glow at the reconstruction's flat level next to the sun (1.05x white there, truth 2x).
-    The luminance is at least the reconstruction's; where the sky brightens towards the sun (log luminance fitted the
-    same way over a band :data:`GLARE_LUMINANCE_BAND`
-    times as wide: the colour band is an isophote, about LDR white, and shows no trend), that plane plus the fill of
-    its residual from the rim, at most :data:`GLARE_LUMINANCE_GAIN` x the rim's luminance filled in (a clear sky's
-    glare brightens towards the sun where the reconstruction is a plateau: log luminance error on the training
-    banks' wide glares low-sun 0.16 -> 0.12, hazy 0.20 -> 0.19, main 0.11 -> 0.10; bench/glare_colour.py, stop 18);
-    the measured channels below stay.  With ``white`` (the map value of LDR white) the colour must
-    also agree with the photo: a channel below the clip level (:data:`MEASURED_BELOW` x white) was measured and keeps
-    its value (the reconstruction kept it: ``highlight_keep_measured``; around a setting sun blue is often still
-    measured inside the glow while red and green clip), a clipped one is at least the clip level; where green was
-    measured, a clipped red or blue is green times the trend's ratio to it (the trend is a ratio to green, and green
-    carries 72 % of the luminance); where green clipped too, the clipped channels take the trend's colour at the
-    trend's luminance, raised by up to :data:`GLARE_CLIP_LIFT` until each is at least the clip level (the hue kept:
-    a clipped blue raised alone under a warm trend whitened the README sample's dome).  A few codes under the clip a channel is not a measurement (:data:`GLARE_NEAR_CLIP`:
-    JPEG's shared chroma): the trend's largest channel there is a lower bound, and the specks the glare encloses take
-    the glare's value around them.  Each clipped channel rises from its clip level over :data:`GLARE_CHANNEL_RAMP`
-    from the glare's own pixels that measured it (where a low sun's warm band keeps its measured blue and the dome
-    above it clips, blue does not jump to the trend's).  On the hazy training bank's wide glares (log(B/R) /
-    log(G/R) / log luminance error) the trend recolouring every channel gave 1.35 / 0.16 / 0.29, worse than the
-    reconstruction's 0.75 / 0.48 / 0.29 in
-    B/R on 17 of 28; keeping the measured channels 0.48 / 0.24 / 0.23; with green's level 0.42 / 0.17 / 0.20 (better
-    on 26, worse on none); levelling by whichever measured channel implies the most light (blue, 7 % of the
+    (the README sample's sunset glow: a pale lavender dome, where the truth warms steadily towards the sun; the sky just
+    outside the glare shows that trend).  Over the seen sky band around the glare (pixels below the horizon or darker
+    than the band's median by e^-0.7, buildings or trees against the glow, do not count) the log chroma ratios (R/G,
+    B/G) are fitted by least squares as planes in the square root of the angle to the sun (a circumsolar glow is round
+    about the sun; its log until stop 24) and the log of the elevation (the horizon's own whitening: in the angle alone
+    a low sun's glare band along the horizon read bluer towards the sun, and the fill was worse than the
+    reconstruction's on most low-sun training glares; bench/glare_colour.py); the band reaches :data:`GLARE_COLOUR_BAND`
+    x its base width from the glare (stop 21: the base band around the README sample's dome spans sky 36-54 deg from the
+    sun, where the colour hardly changes with the angle, and read a slope a third of the truth's); inside the glare
+    (dilated by one pixel) each is that plane plus the pull-push fill (:func:`remove_blob`) of its residual on the
+    glare's rim, so the colour meets the rim with no step, and moves at most :data:`GLARE_MAX_CHROMA_SHIFT` from the
+    rim's fill. Only the rim above the sun anchors that fill (:data:`GLARE_RIM_ABOVE_SUN_DEG`): under a low sun the
+    glare meets the horizon's haze band or a skyline, where it is cut off rather than fading, and those nearest rim
+    pixels held the README sample's glow at the reconstruction's flat level next to the sun (1.05x white there, truth
+    2x). The luminance is at least the reconstruction's; where the sky brightens towards the sun (log luminance fitted
+    the same way over a band :data:`GLARE_LUMINANCE_BAND` times as wide: the colour band is an isophote, about LDR
+    white, and shows no trend), that plane plus the fill of its residual from the rim, at most
+    :data:`GLARE_LUMINANCE_GAIN` x the rim's luminance filled in (a clear sky's glare brightens towards the sun where
+    the reconstruction is a plateau: log luminance error on the training banks' wide glares low-sun 0.16 -> 0.12, hazy
+    0.20 -> 0.19, main 0.11 -> 0.10; bench/glare_colour.py, stop 18); the measured channels below stay.  With ``white``
+    (the map value of LDR white) the colour must also agree with the photo: a channel below the clip level
+    (:data:`MEASURED_BELOW` x white) was measured and keeps its value (the reconstruction kept it:
+    ``highlight_keep_measured``; around a setting sun blue is often still measured inside the glow while red and green
+    clip), a clipped one is at least the clip level; where green was measured, a clipped red or blue is green times the
+    trend's ratio to it (the trend is a ratio to green, and green carries 72 % of the luminance); where green clipped
+    too, the clipped channels take the trend's colour at the trend's luminance, raised by up to :data:`GLARE_CLIP_LIFT`
+    until each is at least the clip level (the hue kept: a clipped blue raised alone under a warm trend whitened the
+    README sample's dome).  A few codes under the clip a channel is not a measurement (:data:`GLARE_NEAR_CLIP`: JPEG's
+    shared chroma): the trend's largest channel there is a lower bound, and the specks the glare encloses take the
+    glare's value around them.  Each clipped channel rises from its clip level over :data:`GLARE_CHANNEL_RAMP` from the
+    glare's own pixels that measured it (where a low sun's warm band keeps its measured blue and the dome above it
+    clips, blue does not jump to the trend's).  On the hazy training bank's wide glares (log(B/R) / log(G/R) / log
+    luminance error) the trend recolouring every channel gave 1.35 / 0.16 / 0.29, worse than the reconstruction's 0.75 /
+    0.48 / 0.29 in B/R on 17 of 28; keeping the measured channels 0.48 / 0.24 / 0.23; with green's level 0.42 / 0.17 /
+    0.20 (better on 26, worse on none); levelling by whichever measured channel implies the most light (blue, 7 % of the
     luminance, amplified the trend's errors) 0.94 / 0.85 / 0.76 (bench/glare_colour.py, stop 16).  The square root of
-    the angle for the log, a gain of 3 for 2, a colour band 3x for 2x and the lift (stop 25) took the four training
-    banks' errors (main / low-sun / hazy / haze layer) from 0.122 / 0.114 / 0.329 / 0.152 to 0.098 / 0.106 / 0.288 /
-    0.086 in B/R and from 0.086 / 0.110 / 0.150 / 0.090 to 0.065 / 0.087 / 0.104 / 0.055 in luminance.
-    Outside the glare nothing changes, nor below the horizon (a sun's glitter on water is not the sky's colour);
-    with too little sky around it, the glare stays the reconstruction's."""
+    the angle for the log, a gain of 3 for 2, a colour band 3x for 2x and the lift (stop 25) took
+    bench/glare_colour.py's training banks (main / low-sun / hazy) from 0.120 / 0.118 / 0.329 to 0.098 / 0.110 / 0.290
+    in B/R and from 0.087 / 0.114 / 0.148 to 0.067 / 0.092 / 0.103 in luminance (bench/RESULTS.md, stop 25). Outside the
+    glare nothing changes, nor below the horizon (a sun's glitter on water is not the sky's colour); with too little sky
+    around it, the glare stays the reconstruction's."""
     from scipy import ndimage
 
     if white is not None and white > 0:
